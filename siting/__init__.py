@@ -1,0 +1,38 @@
+"""siting — where in the Netherlands can an AI gigafactory connect and be built, and why not
+elsewhere.
+
+Stages (one way): layers → candidates → metrics → grid checks → evaluate → exports.
+Conditions are those of Ecorys (2025), *Meerwaarde van een AI-gigafabriek in Nederland*.
+"""
+
+from __future__ import annotations
+
+from .errors import SitingError
+from .layers import (
+    WORK_CRS,
+    Layers,
+    LayerSet,
+    LayerSource,
+    embedded_data_dir,
+    load_layers,
+    read_layer,
+    validate_layer,
+)
+from .schema import LAYER_NAMES, layer_specs
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "WORK_CRS",
+    "LAYER_NAMES",
+    "Layers",
+    "LayerSet",
+    "LayerSource",
+    "SitingError",
+    "embedded_data_dir",
+    "layer_specs",
+    "load_layers",
+    "read_layer",
+    "validate_layer",
+    "__version__",
+]

@@ -1,0 +1,98 @@
+"""One exception family for `siting`.
+
+Every error names the object (file, layer, column, parameter), the bad value, what is allowed,
+and how to fix it. Catch :class:`SitingError` to handle all of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "SitingError",
+    "LayerError",
+    "LayerFileError",
+    "LayerCRSError",
+    "LayerSchemaError",
+    "LayerGeometryError",
+    "LayerValueError",
+    "ConfigError",
+    "SitingWarning",
+    "GeometryRepairedWarning",
+]
+
+
+class SitingError(Exception):
+    """Base class of every error raised by `siting`."""
+
+
+class ConfigError(SitingError, ValueError):
+    """A configuration file or parameter (TOML layer set, criteria, scenario) is invalid."""
+
+
+class LayerError(SitingError, ValueError):
+    """A GIS layer could not be loaded or failed validation.
+
+    Attributes
+    ----------
+    layer : str or None
+        Layer name (e.g. ``"substations"``).
+    path : Path or None
+        File the layer was read from.
+    column : str or None
+        Offending column, where one is to blame.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        layer: str | None = None,
+        path: str | Path | None = None,
+        column: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.layer = layer
+        self.path = Path(path) if path is not None else None
+        self.column = column
+        self.fix = fix
+        where = []
+        if layer:
+            where.append(f"layer '{layer}'")
+        if path is not None:
+            where.append(f"file '{path}'")
+        if column:
+            where.append(f"column '{column}'")
+        text = f"{', '.join(where)}: {message}" if where else message
+        if fix:
+            text += f"\n  Fix: {fix}"
+        super().__init__(text)
+
+
+class LayerFileError(LayerError):
+    """The file is missing, unreadable or in an unsupported format."""
+
+
+class LayerCRSError(LayerError):
+    """The layer has no CRS, a wrong CRS, swapped lon/lat, or lies outside the Netherlands."""
+
+
+class LayerSchemaError(LayerError):
+    """A required column is missing or has the wrong type."""
+
+
+class LayerGeometryError(LayerError):
+    """Geometries are missing, of the wrong type, or invalid beyond repair."""
+
+
+class LayerValueError(LayerError):
+    """Values break the schema: empty layer, duplicate ids, negative quantities, unknown codes,
+    or references to ids that do not exist."""
+
+
+class SitingWarning(UserWarning):
+    """Base class of warnings issued by `siting`."""
+
+
+class GeometryRepairedWarning(SitingWarning):
+    """Invalid geometries were repaired with :func:`shapely.make_valid`."""

@@ -1,0 +1,68 @@
+"""The `siting` command line: inventory, schema, checking user files — never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+from click.testing import CliRunner
+
+from siting import LAYER_NAMES
+from siting.cli import main
+
+from .conftest import make_sites
+
+
+def test_layers_inventory_lists_all_thirteen():
+    result = CliRunner().invoke(main, ["layers"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["layer", "rows", "geometry", "crs", "source", "date"]
+    listed = [line.split()[0] for line in lines[1:]]
+    assert listed == list(LAYER_NAMES)
+    assert len(listed) == 13
+    assert all("EPSG:28992" in line and "embedded:nl/" in line for line in lines[1:])
+
+
+def test_layers_schema_markdown():
+    result = CliRunner().invoke(main, ["layers", "--schema"])
+    assert result.exit_code == 0
+    for name in LAYER_NAMES:
+        assert f"## `{name}`" in result.output
+
+
+def test_check_valid_file(tmp_path):
+    path = tmp_path / "plots.gpkg"
+    make_sites(4).to_file(path, driver="GPKG")
+    result = CliRunner().invoke(main, ["layers", "--check", str(path), "--layer", "sites"])
+    assert result.exit_code == 0, result.output
+    assert "is a valid 'sites' layer: 4 rows" in result.output
+
+
+def test_check_invalid_file_exits_nonzero_with_message(tmp_path):
+    path = tmp_path / "pop.csv"
+    pd.DataFrame({"id": ["a"], "naam": ["x"], "population": [1], "source": ["t"],
+                  "lon": [5.1], "lat": [52.1]}).to_csv(path, index=False)
+    result = CliRunner().invoke(main, ["layers", "--check", str(path), "--layer", "population"])
+    assert result.exit_code == 2
+    assert "column 'name': required column missing" in result.output
+    assert "rename 'naam' to 'name'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_needs_layer(tmp_path):
+    result = CliRunner().invoke(main, ["layers", "--check", str(tmp_path / "x.gpkg")])
+    assert result.exit_code == 2
+    assert "--check and --layer go together" in result.output
+
+
+def test_check_missing_file_in_a_real_process(tmp_path):
+    """The installed entry point's behaviour, in a separate interpreter: message, no traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "siting", "layers", "--check", str(tmp_path / "gone.geojson"), "--layer", "sites"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "file does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout

@@ -1,0 +1,191 @@
+"""The embedded Netherlands dataset: complete, consistent, sourced."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+import siting
+from siting.layers import embedded_data_dir
+
+
+@pytest.fixture(scope="module")
+def layers() -> siting.Layers:
+    return siting.load_layers()
+
+
+@pytest.fixture(scope="module")
+def sources_md() -> str:
+    return (embedded_data_dir() / "SOURCES.md").read_text(encoding="utf-8")
+
+
+def _nl(subs):
+    return subs[~subs["id"].str.startswith("xb-")]
+
+
+def test_all_layers_load_in_rd_new(layers):
+    for name in layers:
+        gdf = layers[name]
+        assert gdf.crs.to_epsg() == 28992, name
+        assert len(gdf) > 0, name
+        assert gdf["id"].is_unique, name
+        assert gdf["source"].notna().all(), name
+
+
+def test_at_least_35_in_service_ehv_stations(layers):
+    subs = _nl(layers.substations)
+    in_service = subs[subs["status"] == "in_service"]
+    assert in_service["station"].nunique() >= 35
+    assert set(in_service["kv"]) == {380, 220}
+    assert (subs["id"] == subs["station"] + "-" + subs["kv"].astype(str)).all()
+
+
+@pytest.mark.parametrize("station", ["amaliahaven", "sloegebied"])
+def test_planned_offshore_stations_are_marked_planned_with_year(layers, station):
+    row = layers.substations.set_index("station").loc[station]
+    assert row["status"] in ("planned", "under_construction")
+    assert row["year"] >= 2026
+
+
+def test_planned_rows_have_a_year(layers):
+    for name in ("substations", "circuits"):
+        gdf = layers[name]
+        future = gdf[gdf["status"] != "in_service"]
+        assert future["year"].notna().all(), future.loc[future["year"].isna(), "id"].tolist()
+
+
+def _components(nodes, edges):
+    index = {n: i for i, n in enumerate(nodes)}
+    rows = [index[a] for a, b in edges]
+    cols = [index[b] for a, b in edges]
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(nodes), len(nodes)))
+    return connected_components(graph, directed=False)
+
+
+def test_380kv_grid_is_one_connected_component(layers):
+    subs = layers.substations
+    on = subs[(subs["status"] == "in_service") & (subs["kv"] == 380)]
+    circ = layers.circuits
+    circ = circ[(circ["status"] == "in_service") & (circ["kv"] == 380)]
+    assert set(circ["from_id"]) | set(circ["to_id"]) <= set(on["id"]), "in-service circuit to a station not in service"
+    n, labels = _components(on["id"].tolist(), list(zip(circ["from_id"], circ["to_id"])))
+    assert n == 1, dict(zip(on["id"], labels))
+
+
+def test_whole_ehv_grid_is_connected_through_transformers(layers):
+    subs = layers.substations[layers.substations["status"] == "in_service"]
+    circ = layers.circuits[layers.circuits["status"] == "in_service"]
+    trafo = layers.transformers[layers.transformers["status"] == "in_service"]
+    edges = list(zip(circ["from_id"], circ["to_id"])) + list(zip(trafo["hv_id"], trafo["lv_id"]))
+    n, labels = _components(subs["id"].tolist(), edges)
+    assert n == 1, dict(zip(subs["id"], labels))
+
+
+def test_circuits_join_buses_of_their_voltage_and_end_at_them(layers):
+    subs = layers.substations.set_index("id")
+    for row in layers.circuits.itertuples():
+        assert subs.loc[row.from_id, "kv"] == row.kv == subs.loc[row.to_id, "kv"], row.id
+        assert row.from_id != row.to_id, row.id
+        start, end = shapely.get_point(row.geometry, 0), shapely.get_point(row.geometry, -1)
+        assert start.distance(subs.loc[row.from_id, "geometry"]) < 1.0, row.id
+        assert end.distance(subs.loc[row.to_id, "geometry"]) < 1.0, row.id
+        # a route is never shorter than the straight line between its stations
+        assert row.length_km * 1000 >= 0.98 * row.geometry.length, row.id
+
+
+def test_transformers_couple_380_to_220_of_one_station(layers):
+    subs = layers.substations.set_index("id")
+    assert len(layers.transformers) >= 3
+    for row in layers.transformers.itertuples():
+        assert subs.loc[row.hv_id, "kv"] == 380 and subs.loc[row.lv_id, "kv"] == 220, row.id
+        assert subs.loc[row.hv_id, "station"] == subs.loc[row.lv_id, "station"], row.id
+
+
+def test_offshore_connections_point_to_existing_stations(layers):
+    off = layers.offshore
+    ids = set(layers.substations["id"])
+    assert off["substation_id"].dropna().isin(ids).all()
+    seven = off[(off["capacity_mw"] == 700) & (off["ac_dc"] == "AC") & off["status"].isin(["in_service", "grid_ready"])]
+    assert len(seven) >= 7, seven["name"].tolist()
+    assert seven["substation_id"].notna().all()
+    dc = off[off["ac_dc"] == "DC"]
+    assert len(dc) >= 6 and (dc["capacity_mw"] == 2000).all()
+    # a landing that counts must have a year or be marked as not yet planned in time
+    undated = off[off["year"].isna()]
+    assert undated["status"].isin(["planned", "concept"]).all()
+
+
+def test_plants_point_to_existing_stations(layers):
+    plants = layers.plants
+    ids = set(layers.substations["id"])
+    assert plants["substation_id"].dropna().isin(ids).all()
+    assert plants["nearest_ehv_id"].notna().all()
+    assert (plants["capacity_mw"] >= 100).all()
+    assert {"coal", "gas", "nuclear"} <= set(plants["fuel"])
+    assert (plants["status"] == "closed").sum() >= 3
+
+
+def test_interconnectors_and_ix(layers):
+    ic = layers.interconnectors
+    for name in ("NorNed", "BritNed", "COBRA"):
+        assert ic["name"].str.contains(name, case=False).any(), name
+    assert (ic["kind"] == "ac").sum() >= 5
+    ix = layers.ix
+    assert (ix["kind"] == "amsix_pop").sum() >= 5
+    assert (ix["amsix"] == "yes").sum() >= 4
+
+
+def test_sites(layers):
+    sites = layers.sites
+    assert len(sites) >= 25
+    assert (sites["area_ha"] > 0).all()
+    for flag in ("reuse_plant_site", "existing_hub", "hyperscale_zone", "footprint_indicative"):
+        assert sites[flag].notna().all(), flag
+    assert sites["reuse_plant_site"].sum() >= 3
+    assert sites["hyperscale_zone"].sum() >= 2
+    # an indicative footprint is drawn at the stated area (±5 %)
+    ind = sites[sites["footprint_indicative"]]
+    np.testing.assert_allclose(ind.area.to_numpy() / 10_000, ind["area_ha"].to_numpy(float), rtol=0.05)
+
+
+def test_points_lie_in_the_netherlands(layers):
+    land = layers.boundary.union_all().buffer(3_000)  # Natural Earth 1:10m is coarse at the coast
+    for name in ("sites", "population", "ix", "plants"):
+        gdf = layers[name]
+        outside = gdf[~gdf.intersects(land)]
+        assert outside.empty, (name, outside["id"].tolist())
+
+
+def test_congestion_is_dated_per_station(layers):
+    cong = layers.congestion
+    subs = layers.substations
+    nl = _nl(subs)
+    in_service_nl = set(nl.loc[nl["status"] == "in_service", "id"])
+    assert in_service_nl <= set(cong["substation_id"])
+    assert cong["date"].str.match(r"^\d{4}-\d{2}(-\d{2})?$").all()
+
+
+def test_water_has_coastline_sea_and_inland_waters(layers):
+    kinds = set(layers.water["kind"])
+    assert {"coastline", "sea", "lake", "river"} <= kinds
+
+
+def test_heat_sinks_have_both_kinds(layers):
+    kinds = layers.heat_sinks["kind"].value_counts()
+    assert kinds.get("district_heating", 0) >= 8 and kinds.get("greenhouse", 0) >= 5
+
+
+def test_sources_md_covers_every_file_and_key(layers, sources_md):
+    data_files = sorted(p.name for p in (embedded_data_dir() / "nl").iterdir() if p.is_file())
+    for name in data_files:
+        assert name in sources_md, f"{name} not described in data/SOURCES.md"
+    keys = set(re.findall(r"\b([A-Z]{1,2}\d+)\b", sources_md))
+    for name in layers:
+        used = {k.strip() for cell in layers[name]["source"] for k in str(cell).split(";") if k.strip()}
+        missing = sorted(used - keys)
+        assert not missing, (name, missing)

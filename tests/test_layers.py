@@ -1,0 +1,388 @@
+"""Reading, validating and replacing layers: every supported format and every bad input."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import siting
+from siting.errors import (
+    ConfigError,
+    GeometryRepairedWarning,
+    LayerCRSError,
+    LayerError,
+    LayerFileError,
+    LayerGeometryError,
+    LayerSchemaError,
+    LayerValueError,
+    SitingError,
+)
+from siting.layers import LayerSet, read_layer, validate_layer
+
+from .conftest import make_sites
+
+# ------------------------------------------------------------------------------- formats
+
+
+def _write(gdf: gpd.GeoDataFrame, path):
+    suffix = path.suffix
+    if suffix == ".parquet":
+        gdf.to_parquet(path)
+    elif suffix == ".csv":
+        pts = gdf.to_crs("EPSG:4326")
+        df = pd.DataFrame(pts.drop(columns="geometry"))
+        df["lon"] = pts.geometry.x
+        df["lat"] = pts.geometry.y
+        df.to_csv(path, index=False)
+    else:
+        driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".shp": "ESRI Shapefile", ".fgb": "FlatGeobuf"}[suffix]
+        gdf.to_file(path, driver=driver, engine="pyogrio")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp", ".fgb", ".parquet"])
+def test_read_polygon_formats(tmp_path, sites_gdf, suffix):
+    path = _write(sites_gdf.to_crs("EPSG:4326") if suffix == ".geojson" else sites_gdf, tmp_path / f"sites{suffix}")
+    got = read_layer(path, "sites")
+    assert got.crs.to_epsg() == 28992
+    # FlatGeobuf's spatial index reorders features on write: compare as sets
+    assert sorted(got["id"]) == ["site-0", "site-1", "site-2"]
+    assert got["area_ha"].dtype == "Float64"
+    # geometry survives the round trip to the metre (GeoJSON goes through WGS84)
+    np.testing.assert_allclose(got.area.to_numpy() / 10_000, 40.0, rtol=1e-4)
+
+
+def test_read_csv_lonlat_points(tmp_path):
+    pts = gpd.GeoDataFrame(
+        {"id": ["a", "b"], "name": ["Alkmaar", "Zwolle"], "population": [110_000, 130_000], "source": ["t", "t"]},
+        geometry=gpd.points_from_xy([4.75, 6.09], [52.63, 52.51]),
+        crs="EPSG:4326",
+    )
+    got = read_layer(_write(pts, tmp_path / "pop.csv"), "population")
+    assert got.crs.to_epsg() == 28992
+    assert got["population"].dtype == "Int64"
+    # Zwolle is around RD (203 km, 502 km)
+    assert abs(got.geometry.x[1] - 203_000) < 3_000 and abs(got.geometry.y[1] - 502_000) < 3_000
+
+
+def test_read_csv_xy_needs_and_accepts_crs(tmp_path):
+    path = tmp_path / "pop.csv"
+    pd.DataFrame({"id": ["a"], "name": ["Utrecht"], "population": [360_000], "source": ["t"],
+                  "x": [136_000.0], "y": [456_000.0]}).to_csv(path, index=False)
+    with pytest.raises(LayerCRSError, match=r"(?s)x/y columns carry no CRS.*crs='EPSG:28992'"):
+        read_layer(path, "population")
+    got = read_layer(path, "population", crs="EPSG:28992")
+    assert got.geometry.x[0] == pytest.approx(136_000.0)
+
+
+def test_read_csv_wkt_lines(tmp_path):
+    path = tmp_path / "circ.csv"
+    pd.DataFrame(
+        {
+            "id": ["c1"], "from_id": ["a-380"], "to_id": ["b-380"], "kv": [380], "circuits": [2],
+            "length_km": [20.0], "rating_mva": [1645], "type": ["overhead"], "r_ohm_per_km": [0.03],
+            "x_ohm_per_km": [0.26], "c_nf_per_km": [13.5], "status": ["in_service"], "source": ["t"],
+            "wkt": ["LINESTRING (5.0 52.0, 5.2 52.1)"],
+        }
+    ).to_csv(path, index=False)
+    with pytest.raises(LayerCRSError, match="(?s)WKT column 'wkt' carries no CRS"):
+        read_layer(path, "circuits")
+    got = read_layer(path, "circuits", crs="EPSG:4326")
+    assert got.geom_type.tolist() == ["LineString"]
+
+
+def test_gpkg_layer_option(tmp_path, sites_gdf):
+    path = tmp_path / "many.gpkg"
+    sites_gdf.to_file(path, layer="plots", driver="GPKG")
+    sites_gdf.iloc[:1].to_file(path, layer="other", driver="GPKG")
+    got = read_layer(siting.LayerSource(path=path, layer="plots"), "sites")
+    assert len(got) == 3
+
+
+def test_validate_does_not_mutate_input(sites_gdf):
+    before = sites_gdf.copy()
+    validate_layer(sites_gdf.to_crs("EPSG:4326"), "sites")
+    validate_layer(sites_gdf, "sites")
+    pd.testing.assert_frame_equal(pd.DataFrame(sites_gdf), pd.DataFrame(before))
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(LayerFileError, match=r"(?s)layer 'sites', file '.*nope\.gpkg': file does not exist"):
+        read_layer(tmp_path / "nope.gpkg", "sites")
+
+
+def test_unsupported_format(tmp_path):
+    path = tmp_path / "sites.xlsx"
+    path.write_bytes(b"PK\x03\x04")
+    with pytest.raises(LayerFileError, match=r"(?s)unsupported format '\.xlsx'.*Fix: convert it to one of"):
+        read_layer(path, "sites")
+
+
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "sites.gpkg"
+    path.write_text("this is not a geopackage")
+    with pytest.raises(LayerFileError, match=r"(?s)cannot be read as GeoPackage"):
+        read_layer(path, "sites")
+
+
+def test_non_utf8_csv(tmp_path):
+    path = tmp_path / "pop.csv"
+    path.write_bytes("id,name,population,source,lon,lat\na,'s-Hertogenbosch \xe9,1,t,5.3,51.7\n".encode("latin-1"))
+    with pytest.raises(LayerFileError, match="(?s)is not UTF-8"):
+        read_layer(path, "population")
+
+
+def test_no_crs(tmp_path, sites_gdf):
+    path = tmp_path / "sites.shp"
+    sites_gdf.to_file(path, engine="pyogrio")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(LayerCRSError, match=r"(?s)file '.*sites\.shp': the file has no CRS.*Fix: state it: crs="):
+        read_layer(path, "sites")
+    # stating the CRS makes the same file valid
+    assert len(read_layer(path, "sites", crs="EPSG:28992")) == 3
+
+
+def test_lonlat_swapped(tmp_path):
+    path = tmp_path / "pop.csv"
+    pd.DataFrame({"id": ["a", "b"], "name": ["x", "y"], "population": [1, 2], "source": ["t", "t"],
+                  "lon": [52.37, 51.92], "lat": [4.90, 4.48]}).to_csv(path, index=False)
+    with pytest.raises(LayerCRSError, match="(?s)longitude and latitude appear swapped.*Fix: exchange the columns"):
+        read_layer(path, "population")
+
+
+def test_degrees_declared_as_rd(sites_gdf):
+    wrong = sites_gdf.to_crs("EPSG:4326").set_crs("EPSG:28992", allow_override=True)
+    with pytest.raises(LayerCRSError, match="(?s)no feature lies in the Netherlands.*CRS .* is probably wrong"):
+        validate_layer(wrong, "sites")
+
+
+def test_rd_declared_as_degrees(tmp_path):
+    path = tmp_path / "pop.csv"
+    pd.DataFrame({"id": ["a"], "name": ["x"], "population": [1], "source": ["t"],
+                  "lon": [155_000.0], "lat": [463_000.0]}).to_csv(path, index=False)
+    with pytest.raises(LayerCRSError, match="(?s)no feature lies in the Netherlands"):
+        read_layer(path, "population")
+
+
+def test_some_features_outside_nl(sites_gdf):
+    far = sites_gdf.copy()
+    far.loc[2, "geometry"] = shapely.box(900_000, 900_000, 900_700, 900_700)  # northern Scandinavia-ish
+    with pytest.raises(LayerCRSError, match=r"(?s)outside the Netherlands study area.*id\(s\) site-2"):
+        validate_layer(far, "sites")
+
+
+def test_missing_column_suggests_rename(sites_gdf):
+    bad = sites_gdf.rename(columns={"area_ha": "area_hectare"})
+    with pytest.raises(LayerSchemaError, match=r"(?s)column 'area_ha': required column missing.*rename 'area_hectare' to 'area_ha'"):
+        validate_layer(bad, "sites")
+
+
+def test_mistyped_column(sites_gdf):
+    bad = sites_gdf.astype({"area_ha": object})
+    bad.loc[1, "area_ha"] = "40 ha"
+    with pytest.raises(LayerSchemaError, match=r"(?s)column 'area_ha': expected a number, got \['40 ha'\].*no units"):
+        validate_layer(bad, "sites")
+
+
+def test_mistyped_int_column(tmp_path):
+    path = tmp_path / "pop.csv"
+    pd.DataFrame({"id": ["a"], "name": ["x"], "population": [12.5], "source": ["t"],
+                  "lon": [5.1], "lat": [52.1]}).to_csv(path, index=False)
+    with pytest.raises(LayerSchemaError, match=r"(?s)column 'population': expected an integer"):
+        read_layer(path, "population")
+
+
+def test_empty_required_value(sites_gdf):
+    bad = sites_gdf.copy()
+    bad.loc[0, "name"] = None
+    with pytest.raises(LayerSchemaError, match=r"(?s)column 'name': required values are empty in row\(s\) \[0\]"):
+        validate_layer(bad, "sites")
+
+
+def test_empty_layer(sites_gdf):
+    with pytest.raises(LayerValueError, match="(?s)the layer is empty"):
+        validate_layer(sites_gdf.iloc[0:0], "sites")
+
+
+def test_empty_file(tmp_path, sites_gdf):
+    path = tmp_path / "sites.gpkg"
+    sites_gdf.iloc[0:0].to_file(path, driver="GPKG")
+    with pytest.raises(LayerValueError, match=r"(?s)file '.*sites\.gpkg': the layer is empty"):
+        read_layer(path, "sites")
+
+
+def test_repairable_geometry_is_repaired_with_warning(sites_gdf):
+    bowtie = shapely.Polygon([(127_000, 530_000), (127_700, 530_700), (127_700, 530_000), (127_000, 530_700)])
+    bad = sites_gdf.copy()
+    bad.loc[0, "geometry"] = bowtie
+    with pytest.warns(GeometryRepairedWarning, match=r"(?s)repaired invalid geometry of id\(s\) site-0.*Self-intersection"):
+        got = validate_layer(bad, "sites")
+    assert got.is_valid.all()
+    assert got.geom_type[0] == "MultiPolygon"
+    assert got.area[0] == pytest.approx(0.5 * 700 * 700, rel=1e-9)
+
+
+def test_wrong_geometry_type(sites_gdf):
+    bad = sites_gdf.copy()
+    bad.loc[1, "geometry"] = shapely.Point(128_000, 531_000)
+    with pytest.raises(LayerGeometryError, match=r"(?s)geometry type \['Point'\] not allowed for id\(s\) site-1; allowed: Polygon, MultiPolygon"):
+        validate_layer(bad, "sites")
+
+
+def test_missing_geometry(sites_gdf):
+    bad = sites_gdf.copy()
+    bad.loc[2, "geometry"] = None
+    with pytest.raises(LayerGeometryError, match=r"(?s)missing or empty geometry for id\(s\) site-2"):
+        validate_layer(bad, "sites")
+
+
+def test_duplicate_ids(sites_gdf):
+    bad = sites_gdf.copy()
+    bad.loc[2, "id"] = "site-0"
+    with pytest.raises(LayerValueError, match=r"(?s)column 'id': duplicate ids: \['site-0'\]"):
+        validate_layer(bad, "sites")
+
+
+def test_negative_area(sites_gdf):
+    bad = sites_gdf.copy()
+    bad.loc[1, "area_ha"] = -5.0
+    with pytest.raises(LayerValueError, match=r"(?s)column 'area_ha': negative values \[-5.0\] for id\(s\) site-1.*>= 0 ha"):
+        validate_layer(bad, "sites")
+
+
+def test_negative_capacity(tmp_path):
+    layers = siting.load_layers()
+    off = layers.offshore.copy()
+    off.loc[0, "capacity_mw"] = -700.0
+    with pytest.raises(LayerValueError, match=r"(?s)column 'capacity_mw': negative values"):
+        validate_layer(off, "offshore")
+
+
+def test_unknown_code(sites_gdf):
+    bad = sites_gdf.copy()
+    bad.loc[0, "category"] = "farm"
+    with pytest.raises(LayerValueError, match=r"(?s)column 'category': unknown value\(s\) \['farm'\].*use one of: industrial_estate"):
+        validate_layer(bad, "sites")
+
+
+def test_unknown_layer_name(sites_gdf):
+    with pytest.raises(ConfigError, match="(?s)unknown layer 'site'.*Did you mean 'sites'"):
+        validate_layer(sites_gdf, "site")
+    with pytest.raises(ConfigError, match=r"(?s)unknown layer name\(s\) \['plots'\]"):
+        siting.load_layers(plots="x.gpkg")
+
+
+def test_reference_to_unknown_substation(tmp_path):
+    layers = siting.load_layers()
+    off = layers.offshore.to_crs("EPSG:4326").copy()
+    off.loc[0, "substation_id"] = "atlantis-380"
+    path = tmp_path / "offshore.gpkg"
+    off.to_file(path, driver="GPKG")
+    with pytest.raises(LayerValueError, match=r"(?s)layer 'offshore'.*column 'substation_id': refers to substations.id values that do not exist: \['atlantis-380'\]"):
+        siting.load_layers(offshore=path)
+
+
+def test_errors_are_one_family():
+    for cls in (LayerFileError, LayerCRSError, LayerSchemaError, LayerGeometryError, LayerValueError, ConfigError):
+        assert issubclass(cls, SitingError)
+    assert issubclass(LayerFileError, LayerError)
+
+
+# ------------------------------------------------------------------------------ layer sets
+
+
+def test_layer_set_toml_with_rename(tmp_path, sites_gdf):
+    sub = tmp_path / "user"
+    sub.mkdir()
+    sites_gdf.rename(columns={"name": "naam", "area_ha": "netto_ha"}).to_file(sub / "plots.gpkg", layer="plots", driver="GPKG")
+    toml = sub / "layers.toml"
+    toml.write_text('[layers.sites]\npath = "plots.gpkg"\nlayer = "plots"\ncolumns = { naam = "name", netto_ha = "area_ha" }\n')
+    layers = siting.load_layers(toml)
+    assert layers.sites["name"].tolist() == ["Test site 0", "Test site 1", "Test site 2"]
+    assert layers.sources["sites"].path == sub / "plots.gpkg"
+    inv = layers.inventory().set_index("layer")
+    assert inv.loc["sites", "source"] == str(sub / "plots.gpkg")
+    assert inv.loc["substations", "source"] == "embedded:nl/substations.csv"
+
+
+def test_layer_set_shorthand_and_kwargs_win(tmp_path, sites_gdf):
+    sites_gdf.to_file(tmp_path / "a.gpkg", driver="GPKG")
+    make_sites(5).to_file(tmp_path / "b.gpkg", driver="GPKG")
+    toml = tmp_path / "set.toml"
+    toml.write_text('[layers]\nsites = "a.gpkg"\n')
+    assert len(siting.load_layers(toml).sites) == 3
+    assert len(siting.load_layers(toml, sites=tmp_path / "b.gpkg").sites) == 5
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ('[layers.sites]\npath = "a.gpkg"\ncolour = "red"\n', r"layers\.sites\.colour: Extra inputs are not permitted"),
+        ('[layers.plots]\npath = "a.gpkg"\n', r"unknown layer\(s\) \['plots'\]"),
+        ('[layers.sites]\npath = "a.gpkg"\ncrs = "EPSG:999999"\n', r"unknown CRS 'EPSG:999999'"),
+        ("[layers.sites\n", "not valid TOML"),
+    ],
+)
+def test_bad_layer_set(tmp_path, text, match):
+    toml = tmp_path / "set.toml"
+    toml.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        LayerSet.from_toml(toml)
+
+
+def test_missing_layer_set(tmp_path):
+    with pytest.raises(ConfigError, match="(?s)does not exist"):
+        siting.load_layers(tmp_path / "none.toml")
+
+
+def test_rename_of_absent_column(tmp_path, sites_gdf):
+    sites_gdf.to_file(tmp_path / "a.gpkg", driver="GPKG")
+    with pytest.raises(LayerSchemaError, match=r"(?s)column rename names columns the file does not have: \['naam'\]"):
+        read_layer(siting.LayerSource(path=tmp_path / "a.gpkg", columns={"naam": "name"}), "sites")
+
+
+# --------------------------------------------------------------------------- properties
+
+
+_nl_lon = st.floats(3.4, 7.1, allow_nan=False)
+_nl_lat = st.floats(50.8, 53.5, allow_nan=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(_nl_lon, _nl_lat), min_size=1, max_size=20))
+def test_swapped_lonlat_always_detected_and_true_order_accepted(points):
+    lon, lat = np.array(points).T
+    base = {"id": [f"p{i}" for i in range(len(lon))], "name": "x", "population": 1, "source": "t"}
+    ok = gpd.GeoDataFrame(base, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    got = validate_layer(ok, "population")
+    back = got.to_crs("EPSG:4326")
+    np.testing.assert_allclose(back.geometry.x, lon, atol=1e-7)
+    np.testing.assert_allclose(back.geometry.y, lat, atol=1e-7)
+    swapped = gpd.GeoDataFrame(base, geometry=gpd.points_from_xy(lat, lon), crs="EPSG:4326")
+    with pytest.raises(LayerCRSError, match="(?s)swapped"):
+        validate_layer(swapped, "population")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(list(range(6))))
+def test_validation_is_row_order_independent(order):
+    sites = make_sites(6)
+    a = validate_layer(sites, "sites").set_index("id").sort_index()
+    b = validate_layer(sites.iloc[list(order)], "sites").set_index("id").sort_index()
+    pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b))
+
+
+def test_no_warning_on_valid_input(sites_gdf):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_layer(sites_gdf, "sites")

@@ -1,0 +1,82 @@
+"""The embedded grid against third-party reference data in ../shared/reference (read, not copied).
+
+Each embedded 380/220 kV station must lie within 3 km of a reference station of the same voltage
+in the ENTSO-E GridKit extract or the OSM/SciGRID Dutch graph, or be listed with a reason under
+"Stations not matched in the reference data" in data/SOURCES.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+import siting
+from siting.layers import embedded_data_dir
+
+pytestmark = pytest.mark.reference
+
+MATCH_M = 3_000.0
+
+
+@pytest.fixture(scope="module")
+def reference_points(reference_dir) -> gpd.GeoDataFrame:
+    """Reference station points with their voltage (kV), from both datasets, in RD New."""
+    buses = pd.read_csv(reference_dir / "entsoe-gridkit" / "buses.csv", quotechar="'")
+    buses = buses[(buses["dc"] == "f") & buses["voltage"].isin([220, 380])]
+    gk = pd.DataFrame({"kv": buses["voltage"].astype(int), "lon": buses["x"], "lat": buses["y"], "ref": "gridkit"})
+    osm = []
+    for name in ("highvoltage_vertices.csv", "heuristic_vertices.csv"):
+        v = pd.read_csv(reference_dir / "osm-scigrid-nl" / name, sep="#", dtype=str)
+        volts = v["voltage"].fillna("")
+        for kv in (380, 220):
+            sel = volts.str.contains(f"{kv}000")
+            osm.append(pd.DataFrame({"kv": kv, "lon": v.loc[sel, "lon"].astype(float),
+                                     "lat": v.loc[sel, "lat"].astype(float), "ref": "osm"}))
+    ref = pd.concat([gk, *osm], ignore_index=True)
+    return gpd.GeoDataFrame(ref, geometry=gpd.points_from_xy(ref["lon"], ref["lat"]), crs="EPSG:4326").to_crs(28992)
+
+
+@pytest.fixture(scope="module")
+def explained() -> set[str]:
+    text = (embedded_data_dir() / "SOURCES.md").read_text(encoding="utf-8")
+    match = re.search(r"#+ Stations not matched in the reference data\n(.*?)(?:\n#+ |\Z)", text, re.S)
+    assert match, "data/SOURCES.md needs a section 'Stations not matched in the reference data'"
+    return set(re.findall(r"^[-*] `([a-z0-9-]+)`", match.group(1), re.M))
+
+
+def test_reference_data_is_read(reference_points):
+    counts = reference_points.groupby(["ref", "kv"]).size()
+    assert counts[("gridkit", 380)] > 1000 and counts[("osm", 380)] > 20 and counts[("osm", 220)] > 10
+
+
+def test_each_station_near_a_reference_station_of_its_voltage(reference_points, explained):
+    subs = siting.load_layers().substations
+    unmatched = {}
+    for kv in (380, 220):
+        mine = subs[subs["kv"] == kv]
+        ref = reference_points[reference_points["kv"] == kv]
+        joined = gpd.sjoin_nearest(mine[["id", "geometry"]], ref[["ref", "geometry"]], distance_col="dist_m")
+        dist = joined.groupby("id")["dist_m"].min()
+        unmatched.update({i: round(d) for i, d in dist.items() if d > MATCH_M})
+    unexplained = {i: d for i, d in unmatched.items() if i not in explained}
+    assert not unexplained, f"stations > 3 km from any reference station, not explained in SOURCES.md: {unexplained}"
+    # the explanation list holds only stations that need it, and only real ids
+    assert explained <= set(subs["id"]), sorted(explained - set(subs["id"]))
+    assert len(unmatched) <= len(subs) // 5, "more than a fifth unmatched: coordinates are suspect"
+
+
+def test_station_count_agrees_with_reference_order_of_magnitude(reference_dir):
+    """GridKit's 2017 map holds 29 NL 380 kV and 11 NL 220 kV buses (several split per station);
+    the embedded set must be of the same size, not a toy subset."""
+    buses = pd.read_csv(reference_dir / "entsoe-gridkit" / "buses.csv", quotechar="'")
+    nl = buses[buses["tags"].str.contains('"country"=>"NL"', na=False) & (buses["dc"] == "f")]
+    subs = siting.load_layers().substations
+    subs = subs[~subs["id"].str.startswith("xb-") & (subs["status"] == "in_service")]
+    for kv in (380, 220):
+        ref_n = int((nl["voltage"] == kv).sum())
+        assert 0.7 * ref_n <= int((subs["kv"] == kv).sum()) <= 1.6 * ref_n, kv
+    assert np.isfinite(subs.geometry.x).all()

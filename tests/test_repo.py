@@ -1,0 +1,16 @@
+"""Repository promises: the README's test command is exactly what CI runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_COMMAND = 'python -m pip install ".[test]" && python -m pytest'
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert TEST_COMMAND in readme
+    assert ci.rstrip().splitlines()[-1] == TEST_COMMAND
+    assert "python -m pip install . && siting layers" in readme
