@@ -14,3 +14,12 @@ def test_readme_test_command_is_what_ci_runs():
     assert TEST_COMMAND in readme
     assert ci.rstrip().splitlines()[-1] == TEST_COMMAND
     assert "python -m pip install . && siting layers" in readme
+
+
+def test_layer_reference_doc_is_generated_from_the_schema():
+    from siting.schema import schema_markdown
+
+    doc = (REPO / "docs" / "layers.md").read_text(encoding="utf-8")
+    assert doc.strip() == schema_markdown().strip(), (
+        "docs/layers.md is stale: regenerate with `siting layers --schema > docs/layers.md`"
+    )
