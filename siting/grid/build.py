@@ -1,0 +1,244 @@
+"""Build a pandapower network of the 380/220 kV grid from the layers and a scenario.
+
+Modelling assumptions (national screening accuracy; every value traceable to a layer row or a
+scenario entry):
+
+- **Buses**: one per substation row (station × EHV level) in the scenario year: in service, or
+  under construction / planned with ``year <= scenario.year``.
+- **Lines**: one pandapower line per circuits row, ``parallel = circuits``, per-km r/x/c of the
+  row (indicative typical values, key G12 of data/SOURCES.md), ``max_i_ka = rating_mva /
+  (√3·kV)``. Rows with ``until_year < scenario.year`` are left out.
+- **Transformers**: 380/220 kV, ``parallel = units``, sn = ``rating_mva``; short-circuit voltage
+  12 %, copper losses 0.25 %, no-load losses neglected (typical EHV autotransformer values;
+  indicative).
+- **Plants** with an EHV ``substation_id`` are voltage-controlling generators (PV, set point
+  ``scenario.vm_gen_pu``); plants without (connected at 150/110 kV) are netted as fixed
+  injections at their ``nearest_ehv_id``. Output: must-run fractions, then merit order.
+- **Offshore wind**: fixed injections at the onshore station, ``capacity_factor × MW``, for
+  connections in service by the scenario year with an EHV station in the model.
+- **HVDC interconnectors**: fixed injections at their Dutch station (+ import).
+- **Neighbouring grids**: each boundary-equivalent node (``xb-*``) holds a generator at
+  ``scenario.vm_boundary_pu`` whose output is its share of ``exchange.ac_import_mw`` (∝ tie
+  rating); the ``slack.reference`` node is the angle reference (pandapower ext_grid).
+- **Demand**: ``demand.total_mw`` at ``demand.power_factor`` spread by the scenario's key.
+- **Balancing** (distributed slack): dispatchable plants that run (weight ∝ capacity) take
+  ``1 − slack.import_share`` of any change in load and of the losses, the boundary equivalents
+  (weight ∝ tie rating) take ``slack.import_share``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandapower as pp
+import pandas as pd
+
+from ..errors import ConfigError
+from ..layers import Layers
+from .scenario import Scenario
+
+__all__ = ["build_network", "NetworkBuild", "TRAFO_VK_PERCENT", "TRAFO_VKR_PERCENT"]
+
+TRAFO_VK_PERCENT = 12.0
+TRAFO_VKR_PERCENT = 0.25
+
+
+@dataclass(frozen=True)
+class NetworkBuild:
+    """A built network and what went into it."""
+
+    net: pp.pandapowerNet
+    balance: pd.DataFrame  # one row per component of the scenario balance [MW]
+
+
+def _active(gdf: pd.DataFrame, year: int) -> pd.Series:
+    """Rows in service in `year`: in service now, or with a planned year <= `year`, and not
+    retired (until_year) before it."""
+    status_ok = gdf["status"].eq("in_service") | (gdf["year"].notna() & (gdf["year"].fillna(9999) <= year))
+    if "until_year" in gdf.columns:
+        status_ok &= ~(gdf["until_year"].notna() & (gdf["until_year"].fillna(9999) < year))
+    return status_ok.fillna(False).astype(bool)
+
+
+def build_network(layers: Layers, scenario: Scenario) -> NetworkBuild:
+    """A pandapower network of the EHV grid in `scenario` (see the module notes)."""
+    year = scenario.year
+    subs = layers.substations[_active(layers.substations, year)].copy()
+    net = pp.create_empty_network(name=f"siting NL EHV grid, scenario {scenario.name}", f_hz=50.0, sn_mva=100.0)
+    wgs = subs.to_crs("EPSG:4326")
+    bus_of: dict[str, int] = {}
+    for row, pt in zip(subs.itertuples(), wgs.geometry):
+        bus_of[row.id] = pp.create_bus(
+            net, vn_kv=float(row.kv), name=row.id, geodata=(pt.x, pt.y), zone=row.station,
+            min_vm_pu=0.9, max_vm_pu=1.1,
+        )
+    net.bus["station"] = subs["station"].to_numpy()
+
+    circ = layers.circuits[_active(layers.circuits, year)]
+    circ = circ[circ["from_id"].isin(bus_of) & circ["to_id"].isin(bus_of)]
+    for row in circ.itertuples():
+        pp.create_line_from_parameters(
+            net, bus_of[row.from_id], bus_of[row.to_id], length_km=float(row.length_km),
+            r_ohm_per_km=float(row.r_ohm_per_km), x_ohm_per_km=float(row.x_ohm_per_km),
+            c_nf_per_km=float(row.c_nf_per_km), max_i_ka=float(row.rating_mva) / (math.sqrt(3) * float(row.kv)),
+            parallel=int(row.circuits), name=row.id, type="cs" if row.type == "cable" else "ol",
+        )
+    trafo = layers.transformers[_active(layers.transformers, year)]
+    trafo = trafo[trafo["hv_id"].isin(bus_of) & trafo["lv_id"].isin(bus_of)]
+    for row in trafo.itertuples():
+        pp.create_transformer_from_parameters(
+            net, bus_of[row.hv_id], bus_of[row.lv_id], sn_mva=float(row.rating_mva),
+            vn_hv_kv=380.0, vn_lv_kv=220.0, vkr_percent=TRAFO_VKR_PERCENT, vk_percent=TRAFO_VK_PERCENT,
+            pfe_kw=0.0, i0_percent=0.0, parallel=int(row.units), name=row.id,
+        )
+
+    balance: list[dict] = []
+    fixed_mw = 0.0
+
+    # --- offshore wind: fixed injections at the onshore station
+    off = layers.offshore
+    off = off[_active(off.assign(status=off["status"].replace({"grid_ready": "in_service"})), year)]
+    for row in off.itertuples():
+        if pd.isna(row.substation_id) or row.substation_id not in bus_of:
+            continue
+        cf = scenario.offshore.per_connection.get(row.id, scenario.offshore.capacity_factor)
+        p = cf * float(row.capacity_mw)
+        pp.create_sgen(net, bus_of[row.substation_id], p_mw=p, q_mvar=0.0, name=row.id, type="offshore_wind")
+        fixed_mw += p
+        balance.append({"component": "offshore wind", "id": row.id, "p_mw": p})
+
+    # --- HVDC links: fixed exchange at the Dutch station
+    ic = layers.interconnectors
+    unknown = sorted(set(scenario.exchange.hvdc) - set(ic["id"]))
+    if unknown:
+        raise ConfigError(f"scenario '{scenario.name}': exchange.hvdc names unknown interconnector ids {unknown}")
+    for link_id, p in scenario.exchange.hvdc.items():
+        row = ic.set_index("id").loc[link_id]
+        if row["kind"] != "hvdc" or pd.isna(row["substation_id"]) or row["substation_id"] not in bus_of:
+            raise ConfigError(
+                f"scenario '{scenario.name}': exchange.hvdc.{link_id} is not an HVDC link with a station in the model"
+            )
+        pp.create_sgen(net, bus_of[row["substation_id"]], p_mw=float(p), q_mvar=0.0, name=link_id, type="hvdc")
+        fixed_mw += float(p)
+        balance.append({"component": "HVDC import", "id": link_id, "p_mw": float(p)})
+
+    # --- plants
+    plants = layers.plants
+    closure_ok = plants["closure_year"].isna() | (plants["closure_year"].fillna(0) >= year)
+    running = plants[plants["status"].isin(["operating", "conversion"]) & closure_ok]
+    dispatchable: list[tuple[int, float, str, str]] = []  # (index, capacity, fuel, "gen"|"sgen")
+    for row in running.itertuples():
+        at = row.substation_id if isinstance(row.substation_id, str) and row.substation_id in bus_of else None
+        fallback = row.nearest_ehv_id if isinstance(row.nearest_ehv_id, str) and row.nearest_ehv_id in bus_of else None
+        bus_id = at or fallback
+        if bus_id is None:
+            continue
+        cap = float(row.capacity_mw)
+        if row.fuel in scenario.dispatch.must_run:
+            p = scenario.dispatch.must_run[row.fuel] * cap
+            fixed_mw += p
+            balance.append({"component": f"must-run {row.fuel}", "id": row.id, "p_mw": p})
+            if at:
+                pp.create_gen(net, bus_of[at], p_mw=p, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel, slack_weight=0.0)
+            else:
+                pp.create_sgen(net, bus_of[bus_id], p_mw=p, q_mvar=0.0, name=row.id, type=row.fuel)
+        elif row.fuel in scenario.dispatch.merit_order:
+            if at:
+                g = pp.create_gen(net, bus_of[at], p_mw=0.0, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel,
+                                  slack_weight=0.0, max_p_mw=cap)
+                dispatchable.append((g, cap, row.fuel, "gen"))
+            else:
+                s = pp.create_sgen(net, bus_of[bus_id], p_mw=0.0, q_mvar=0.0, name=row.id, type=row.fuel)
+                dispatchable.append((s, cap, row.fuel, "sgen"))
+
+    # --- neighbouring grids: boundary equivalents at the xb-* nodes
+    xb = [b for b in bus_of if b.startswith("xb-")]
+    if scenario.slack.reference not in bus_of:
+        raise ConfigError(
+            f"scenario '{scenario.name}': slack.reference {scenario.slack.reference!r} is not a bus of the model; "
+            f"boundary nodes: {', '.join(xb) or 'none'}"
+        )
+    tie_rating = {b: 0.0 for b in xb}
+    for row in circ.itertuples():
+        for end in (row.from_id, row.to_id):
+            if end in tie_rating:
+                tie_rating[end] += float(row.rating_mva) * int(row.circuits)
+    total_tie = sum(tie_rating.values()) or 1.0
+
+    # --- demand, by the scenario's key
+    loads = _allocate_demand(layers, subs, scenario)
+    tan_phi = math.tan(math.acos(scenario.demand.power_factor))
+    for bus_id, p in loads.items():
+        pp.create_load(net, bus_of[bus_id], p_mw=p, q_mvar=p * tan_phi, name=f"demand:{bus_id}")
+    balance.append({"component": "demand", "id": "total", "p_mw": -scenario.demand.total_mw})
+
+    ac_import = scenario.exchange.ac_import_mw
+    balance.append({"component": "AC import", "id": "total", "p_mw": ac_import})
+    residual = scenario.demand.total_mw - fixed_mw - ac_import
+    # merit order: fill the residual fuel by fuel, pro rata within a fuel
+    for fuel in scenario.dispatch.merit_order:
+        units = [u for u in dispatchable if u[2] == fuel]
+        avail = scenario.dispatch.available.get(fuel, 0.0) * sum(u[1] for u in units)
+        take = max(0.0, min(residual, avail))
+        for idx, cap, _, table in units:
+            share = take * cap / sum(u[1] for u in units) if units else 0.0
+            net[table].at[idx, "p_mw"] = share
+        if units:
+            balance.append({"component": f"dispatch {fuel}", "id": "total", "p_mw": take})
+        residual -= take
+    running_gens = [(i, c) for i, c, _, t in dispatchable if t == "gen" and net.gen.at[i, "p_mw"] > 0]
+
+    imp_share = scenario.slack.import_share if xb else 0.0
+    gen_cap = sum(c for _, c in running_gens)
+    if gen_cap == 0:
+        imp_share = 1.0
+    for b in xb:
+        share = tie_rating[b] / total_tie
+        if b == scenario.slack.reference:
+            pp.create_ext_grid(net, bus_of[b], vm_pu=scenario.vm_boundary_pu, va_degree=0.0, name=b,
+                               slack_weight=imp_share * share)
+        else:
+            pp.create_gen(net, bus_of[b], p_mw=ac_import * share, vm_pu=scenario.vm_boundary_pu, name=b,
+                          type="boundary", slack_weight=imp_share * share)
+    ref_share = tie_rating.get(scenario.slack.reference, 0.0) / total_tie
+    # the reference node's scheduled import, carried as a fixed injection next to the ext_grid
+    if ac_import and ref_share:
+        pp.create_sgen(net, bus_of[scenario.slack.reference], p_mw=ac_import * ref_share, q_mvar=0.0,
+                       name=f"{scenario.slack.reference}:scheduled", type="boundary")
+    for i, cap in running_gens:
+        net.gen.at[i, "slack_weight"] = (1 - imp_share) * cap / gen_cap
+    balance.append({"component": "unbalance before losses (to slack)", "id": "total", "p_mw": residual})
+    return NetworkBuild(net=net, balance=pd.DataFrame(balance))
+
+
+def _allocate_demand(layers: Layers, subs: gpd.GeoDataFrame, scenario: Scenario) -> dict[str, float]:
+    """Demand per bus id [MW] by the scenario's key (population + industry weights)."""
+    nl = subs[~subs["id"].str.startswith("xb-")]
+    # a station's demand goes to its lowest EHV level
+    lowest = nl.sort_values("kv").drop_duplicates("station").set_index("station")
+    d = scenario.demand
+    out: dict[str, float] = {}
+    pop = layers.population[["population", "geometry"]]
+    stations = lowest.reset_index()[["station", "id", "geometry"]]
+    near = gpd.sjoin_nearest(pop, stations, how="left")
+    near = near[~near.index.duplicated(keep="first")]
+    weights = near.groupby("id")["population"].sum().astype(float)
+    pop_mw = (1 - d.industry_share) * d.total_mw
+    for bus_id, w in (weights / weights.sum() * pop_mw).items():
+        out[bus_id] = out.get(bus_id, 0.0) + float(w)
+    if d.industry_share > 0:
+        if not d.industry:
+            raise ConfigError(f"scenario '{scenario.name}': demand.industry_share > 0 needs demand.industry weights")
+        unknown = sorted(set(d.industry) - set(lowest.index))
+        if unknown:
+            raise ConfigError(
+                f"scenario '{scenario.name}': demand.industry names stations not in the {scenario.year} grid: {unknown}"
+            )
+        total_w = sum(d.industry.values())
+        for station, w in d.industry.items():
+            bus_id = lowest.loc[station, "id"]
+            out[bus_id] = out.get(bus_id, 0.0) + d.industry_share * d.total_mw * w / total_w
+    return out

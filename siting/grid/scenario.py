@@ -1,0 +1,158 @@
+"""Dispatch scenarios for the power flow, as data (``data/scenarios/*.toml``).
+
+A scenario says which year the grid is taken in (planned stations and circuits with a year up to
+it are in, rows whose ``until_year`` is before it are out), how much demand the EHV grid serves
+and how it is spread over the stations (a documented key), what the plants, offshore wind and
+interconnectors produce, and how a change in load is balanced (distributed slack).
+
+Users add a scenario by adding a file to ``data/scenarios/`` or by passing a path.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from os import PathLike
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import ConfigError
+
+__all__ = ["Scenario", "load_scenario", "list_scenarios", "scenario_dir"]
+
+FUELS = ("coal", "gas", "nuclear", "biomass", "waste", "wind_onshore", "solar", "other")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Demand(_Frozen):
+    """National demand served from the EHV grid and the key that spreads it over stations.
+
+    The key: ``industry_share`` of ``total_mw`` goes to stations by the weights in ``industry``;
+    the rest goes to stations in proportion to the inhabitants of the population centres whose
+    nearest in-service EHV station they are (at a station with two levels, to its 220 kV bus).
+    """
+
+    total_mw: float = Field(gt=0, description="Demand served from the 380/220 kV grid [MW].")
+    power_factor: float = Field(default=0.98, gt=0, le=1)
+    industry_share: float = Field(default=0.3, ge=0, le=1)
+    industry: dict[str, float] = Field(default_factory=dict, description="station slug -> weight")
+
+
+class Dispatch(_Frozen):
+    """Plant output: fixed fractions of capacity for must-run fuels, then a merit order that
+    fills the residual demand up to the available fraction of each dispatchable fuel."""
+
+    must_run: dict[str, float] = Field(default_factory=dict, description="fuel -> fraction of capacity")
+    merit_order: tuple[str, ...] = ("biomass", "coal", "gas", "other")
+    available: dict[str, float] = Field(default_factory=dict, description="fuel -> max fraction")
+
+    @model_validator(mode="after")
+    def _fuels(self) -> Dispatch:
+        for table in (self.must_run, self.available):
+            for fuel, frac in table.items():
+                if fuel not in FUELS:
+                    raise ValueError(f"unknown fuel {fuel!r}; use one of {', '.join(FUELS)}")
+                if not 0 <= frac <= 1:
+                    raise ValueError(f"fraction for {fuel} must be in [0, 1], got {frac}")
+        for fuel in self.merit_order:
+            if fuel not in FUELS:
+                raise ValueError(f"unknown fuel {fuel!r} in merit_order; use one of {', '.join(FUELS)}")
+        return self
+
+
+class Offshore(_Frozen):
+    """Offshore-wind output as a fraction of each connection's capacity."""
+
+    capacity_factor: float = Field(ge=0, le=1)
+    per_connection: dict[str, float] = Field(default_factory=dict, description="offshore id -> fraction")
+
+
+class Exchange(_Frozen):
+    """Interconnector exchanges, + = import into NL [MW].
+
+    ``hvdc`` fixes each HVDC link (by interconnector id). ``ac_import_mw`` is the net import over
+    the AC ties, spread over the boundary-equivalent nodes in proportion to the tie ratings.
+    """
+
+    hvdc: dict[str, float] = Field(default_factory=dict)
+    ac_import_mw: float = 0.0
+
+
+class Slack(_Frozen):
+    """How a change in load (the AIGF) and the losses are balanced: distributed slack over the
+    dispatchable plants that run (weight ∝ capacity) and the AC boundary equivalents, which
+    together take ``import_share`` of it; ``reference`` is the angle reference node."""
+
+    reference: str = "xb-niederrhein-de-380"
+    import_share: float = Field(default=0.5, ge=0, le=1)
+
+
+class Scenario(_Frozen):
+    """One dispatch scenario. See ``data/scenarios/*.toml`` for documented examples."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    year: int = Field(ge=2000, le=2100)
+    description: str = ""
+    sources: str = ""
+    demand: Demand
+    dispatch: Dispatch
+    offshore: Offshore
+    exchange: Exchange = Exchange()
+    slack: Slack = Slack()
+    vm_gen_pu: float = Field(default=1.03, gt=0.9, lt=1.1, description="voltage set point of plants")
+    vm_boundary_pu: float = Field(default=1.02, gt=0.9, lt=1.1, description="voltage of boundary equivalents")
+
+
+def scenario_dir() -> Path:
+    """Folder of the shipped scenarios."""
+    from ..layers import embedded_data_dir
+
+    return embedded_data_dir() / "scenarios"
+
+
+@cache
+def _shipped() -> dict[str, Path]:
+    folder = scenario_dir()
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+
+
+def list_scenarios() -> list[str]:
+    """Names of the shipped scenarios."""
+    return list(_shipped())
+
+
+def load_scenario(scenario: str | PathLike[str] | Scenario) -> Scenario:
+    """A scenario by shipped name (``"winter-peak-2026"``), by TOML path, or as given.
+
+    Raises
+    ------
+    ConfigError
+        Unknown name (the message lists the shipped ones), unreadable or invalid file.
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    path = Path(scenario)
+    if path.suffix != ".toml":
+        shipped = _shipped()
+        if str(scenario) not in shipped:
+            raise ConfigError(
+                f"unknown scenario {str(scenario)!r}; shipped scenarios: {', '.join(shipped) or 'none'}. "
+                "Fix: use one of those names, or give the path of a scenario TOML file."
+            )
+        path = shipped[str(scenario)]
+    if not path.is_file():
+        raise ConfigError(f"scenario file '{path}' does not exist")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"scenario file '{path}' is not valid TOML: {exc}") from exc
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"  - {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"scenario file '{path}' is invalid:\n" + "\n".join(lines)) from exc
