@@ -149,6 +149,13 @@ class ACGrid:
             self._dy.append(sp.coo_matrix(yb))
         self.dense = self.n <= DENSE_MAX_BUSES
         self._ybus_dense = self.ybus.toarray() if self.dense else None
+        self.names: dict[tuple[str, int], str] = {}
+        for kind in ("line", "trafo"):
+            for idx, name in net[kind]["name"].items():
+                self.names[(kind, int(idx))] = str(name) if isinstance(name, str) and name else str(idx)
+        self.bus_names = [""] * self.n
+        for idx, name in net.bus["name"].items():
+            self.bus_names[int(self.bus_lookup[idx])] = str(name) if isinstance(name, str) and name else str(idx)
         self.i_base_f_ka = self.base_mva / (_SQRT3 * self.base_kv[self.f])
         self.i_base_t_ka = self.base_mva / (_SQRT3 * self.base_kv[self.t])
 

@@ -1,0 +1,430 @@
+"""N-1 checks and hosting capacity: linear screening (PTDF/LODF, Jacobian) + AC confirmation.
+
+Definition (issue #3, §4.2/§5.3.1 of the report): the hosting capacity of a bus is the largest
+added load P such that, in the base case and in every single-circuit outage that keeps the grid
+connected, no branch exceeds ``max(max_loading_pct, its loading without the added load + 1 pp)``
+and no bus voltage leaves ``[min(vm_min, pre − 0.005), max(vm_max, pre + 0.005)]`` — the load may
+not create a violation, nor worsen an existing one beyond that tolerance. An AC case that does
+not converge counts as a violation ("convergence"). The search stops at ``max_mw`` ("cap").
+
+Method: every case is solved once without the added load (AC). Linear sensitivities then screen
+all buses × all outages at once: DC power-transfer distribution factors with the distributed
+slack, updated per outage with line-outage distribution factors (sparse LU of the B matrix), for
+branch loadings; the AC Jacobian of each case for voltages. For each bus, the outages whose
+screened limit lies near the smallest one are searched with AC power flow (bracketing and
+regula falsi to ``tol_mw``); at the answer, every other outage whose screened state is within a
+guard band of a limit is confirmed with AC, and the search repeats if one binds. The answer is
+thus the AC answer; the linear model only decides where to look.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from pandapower.pypower.idx_brch import BR_X, TAP
+from scipy.sparse.linalg import splu
+
+from .acpf import ACGrid, ACResult
+
+__all__ = ["Limits", "CaseSet", "HostingSearch"]
+
+#: At the answer, outages whose first-order AC state is near a limit are AC-confirmed: within
+#: GUARD_PP (thermal, percentage points) or GUARD_PU (voltage) plus GUARD_REL × the predicted change.
+GUARD_PP = 0.5
+GUARD_PU = 0.002
+GUARD_REL = 0.5
+_WATCH_FACTOR = 1.15  # outages whose screened limit is within this factor (+ _WATCH_MW) are searched
+_WATCH_MW = 5.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Operating limits and the tolerance for pre-existing violations."""
+
+    max_loading_pct: float = 100.0
+    vm_min_pu: float = 0.9
+    vm_max_pu: float = 1.1
+    worsen_pp: float = 1.0
+    worsen_pu: float = 0.005
+
+
+@dataclass
+class Case:
+    """One case (base or one outage) solved without the added load, with its limits."""
+
+    outage: int | None
+    pre: ACResult
+    max_loading: np.ndarray = field(repr=False)
+    vm_low: np.ndarray = field(repr=False)
+    vm_high: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """An AC evaluation of one case with the added load."""
+
+    feasible: bool
+    margin: float  # >= 0 feasible; normalised slack of the tightest constraint
+    kind: str  # thermal | voltage | convergence | "" when feasible
+    element: int  # branch row (thermal) or internal bus (voltage); -1 otherwise
+    value: float
+    limit: float
+
+
+class CaseSet:
+    """All N-1 cases of a compiled grid, solved without the added load, plus sensitivities."""
+
+    def __init__(self, grid: ACGrid, limits: Limits, n_minus_1: bool = True) -> None:
+        self.grid = grid
+        self.limits = limits
+        ok, split = grid.contingencies() if n_minus_1 else ([], [])
+        self.split = split
+        self.cases: list[Case] = []
+        self.failed_pre: list[int] = []  # outages that do not converge even without the load
+        for outage in [None, *ok]:
+            pre = grid.solve(outage=outage, keep_jacobian=True)
+            if not pre.converged:
+                if outage is None:
+                    raise RuntimeError("base case does not converge")
+                self.failed_pre.append(outage)
+                continue
+            max_loading = np.maximum(limits.max_loading_pct, pre.loading_pct + limits.worsen_pp)
+            vm_low = np.minimum(limits.vm_min_pu, pre.vm_pu - limits.worsen_pu)
+            vm_high = np.maximum(limits.vm_max_pu, pre.vm_pu + limits.worsen_pu)
+            self.cases.append(Case(outage, pre, max_loading, vm_low, vm_high))
+        self._ptdf_cache: dict[tuple[int, float], np.ndarray] = {}
+        self._prepare_dc()
+
+    # ------------------------------------------------------------------- evaluation
+
+    def evaluate(self, case: Case, bus: int, p_mw: float, q_mvar: float) -> Evaluation:
+        """AC-solve `case` with the added load and compare with its limits."""
+        v_pre = case.pre.vm_pu * np.exp(1j * case.pre.va_rad)  # warm start from the case itself
+        res = self.grid.solve(outage=case.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=v_pre)
+        return self.judge(case, res)
+
+    def judge(self, case: Case, res: ACResult) -> Evaluation:
+        if not res.converged:
+            return Evaluation(False, -math.inf, "convergence", -1, math.nan, math.nan)
+        with np.errstate(invalid="ignore"):
+            th = (case.max_loading - res.loading_pct) / 100.0
+        th = np.where(np.isnan(th), np.inf, th)
+        lo = (res.vm_pu - case.vm_low) / 0.1
+        hi = (case.vm_high - res.vm_pu) / 0.1
+        k_th = int(np.argmin(th))
+        k_lo = int(np.argmin(lo))
+        k_hi = int(np.argmin(hi))
+        cand = [
+            (th[k_th], "thermal", k_th, res.loading_pct[k_th], case.max_loading[k_th]),
+            (lo[k_lo], "voltage", k_lo, res.vm_pu[k_lo], case.vm_low[k_lo]),
+            (hi[k_hi], "voltage", k_hi, res.vm_pu[k_hi], case.vm_high[k_hi]),
+        ]
+        margin, kind, elem, value, limit = min(cand, key=lambda c: c[0])
+        feasible = margin >= 0
+        return Evaluation(feasible, float(margin), "" if feasible else kind, elem, float(value), float(limit))
+
+    def violations(self, case: Case, res: ACResult) -> list[tuple[str, int, float, float]]:
+        """Every violated constraint of an evaluated case: (kind, element, value, limit)."""
+        if not res.converged:
+            return [("convergence", -1, math.nan, math.nan)]
+        out = []
+        over = np.flatnonzero(np.nan_to_num(res.loading_pct, nan=-np.inf) > case.max_loading)
+        out += [("thermal", int(k), float(res.loading_pct[k]), float(case.max_loading[k])) for k in over]
+        for i in np.flatnonzero(res.vm_pu < case.vm_low):
+            out.append(("voltage", int(i), float(res.vm_pu[i]), float(case.vm_low[i])))
+        for i in np.flatnonzero(res.vm_pu > case.vm_high):
+            out.append(("voltage", int(i), float(res.vm_pu[i]), float(case.vm_high[i])))
+        return out
+
+    # ----------------------------------------------------------------- linear screen
+
+    def _prepare_dc(self) -> None:
+        g = self.grid
+        x = g._branch[:, BR_X].real.astype(float)
+        tap = g._branch[:, TAP].real.astype(float)
+        tap[tap == 0] = 1.0
+        on = g.branch_on.astype(float)
+        b = np.where(x != 0, on / (x * tap), 0.0)
+        m, n = g.m, g.n
+        a = sp.csr_matrix(
+            (np.r_[np.ones(m), -np.ones(m)], (np.r_[np.arange(m), np.arange(m)], np.r_[g.f, g.t])), shape=(m, n)
+        )
+        bf = sp.diags(b) @ a
+        bbus = (a.T @ bf).tocsc()
+        keep = np.setdiff1d(np.arange(n), [g.ref])
+        self._keep = keep
+        self._bf = bf.tocsc()
+        self._lu = splu(bbus[keep][:, keep].tocsc())
+        self._a = a
+
+    def _ptdf_columns(self, cols: np.ndarray) -> np.ndarray:
+        """PTDF (reference-bus slack) for injections at buses `cols`: m × len(cols)."""
+        g = self.grid
+        rhs = np.zeros((len(self._keep), len(cols)))
+        pos = {b: i for i, b in enumerate(self._keep)}
+        for j, c in enumerate(cols):
+            if c != g.ref:
+                rhs[pos[c], j] = 1.0
+        theta = np.zeros((g.n, len(cols)))
+        theta[self._keep] = self._lu.solve(rhs)
+        return self._bf @ theta
+
+    def screen(self, buses: np.ndarray, pf_tan: float) -> np.ndarray:
+        """Screened limit [MW] per case × bus: the smaller of two linear estimates of the added
+        load at which the case reaches a limit — DC (PTDF with the distributed slack, LODF per
+        outage) for branch flows, and first-order AC (the case's Jacobian) for branch currents
+        and voltages. Also keeps the AC sensitivities for :meth:`near_limit`."""
+        g = self.grid
+        ptdf_b = self._ptdf_columns(buses)  # m × B, reference-bus slack
+        ptdf_b = ptdf_b - (self._bf @ self._theta_for(g.slack_w))[:, None]  # distributed slack
+        h = self._ptdf_columns(g.f) - self._ptdf_columns(g.t)  # column k: transfer f_k -> t_k
+        out = np.full((len(self.cases), len(buses)), np.inf)
+        self._dl: list[np.ndarray] = []
+        self._dv: list[np.ndarray] = []
+        for ci, case in enumerate(self.cases):
+            sens = ptdf_b
+            if case.outage is not None:
+                k = case.outage
+                d = 1.0 / g.parallel[k]
+                denom = 1.0 - d * h[k, k]
+                if abs(denom) > 1e-9:
+                    lodf = d * h[:, k] / denom
+                    sens = ptdf_b + np.outer(lodf, ptdf_b[k])
+                    sens[k] = (1.0 - d) * ptdf_b[k] / denom
+            dl, dv = self._ac_sensitivity(case, buses, pf_tan)
+            self._dl.append(dl)
+            self._dv.append(dv)
+            out[ci] = np.minimum(self._dc_thermal(case, -sens), self._first_order(case, dl, dv))
+        return out
+
+    def _theta_for(self, inj: np.ndarray) -> np.ndarray:
+        g = self.grid
+        theta = np.zeros(g.n)
+        theta[self._keep] = self._lu.solve(inj[self._keep])  # the reference bus balances
+        return theta
+
+    def _alive(self, case: Case) -> np.ndarray:
+        g = self.grid
+        alive = np.ones(g.m)
+        if case.outage is not None:
+            alive[case.outage] = 1.0 - 1.0 / g.parallel[case.outage]
+        return alive
+
+    def _dc_thermal(self, case: Case, dflow_per_mw: np.ndarray) -> np.ndarray:
+        """P [MW] per bus at which a branch reaches its limit, from the AC pre-state and the DC
+        flow change `dflow_per_mw` (m × B, MW per MW of load), reactive flow held."""
+        g = self.grid
+        pre = case.pre
+        alive = self._alive(case)
+        rating_mva = math.sqrt(3.0) * g.base_kv[g.f] * pre.vm_pu[g.f] * g.i_rated_f_ka * np.maximum(alive, 1e-12)
+        p0 = np.nan_to_num(pre.p_from_mw)[:, None]
+        q0 = np.nan_to_num(pre.q_from_mvar)[:, None]
+        lim = np.where(np.isnan(case.max_loading), np.inf, case.max_loading)[:, None]
+        k = np.sqrt(np.maximum((lim * rating_mva[:, None] / 100.0) ** 2 - q0**2, 0.0))
+        s = dflow_per_mw
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(s > 0, (k - p0) / s, np.where(s < 0, (-k - p0) / s, np.inf))
+        p = np.where((p > 0) & np.isfinite(p), p, np.inf)
+        p[alive == 0] = np.inf
+        return p.min(axis=0)
+
+    def _ac_sensitivity(self, case: Case, buses: np.ndarray, pf_tan: float) -> tuple[np.ndarray, np.ndarray]:
+        """First-order change per MW of added load at each bus: branch loading [pp/MW] (m × B)
+        and bus voltage magnitude [pu/MW] (n × B), from the case's AC Jacobian."""
+        g = self.grid
+        pre = case.pre
+        jac = pre.jacobian
+        n_a, pq = len(g.nonref), g.pq
+        rhs = np.zeros((jac.shape[0], len(buses)))
+        pq_pos = {b: i for i, b in enumerate(pq)}
+        for j, b in enumerate(buses):
+            rhs[b, j] = 1.0 / g.base_mva
+            if b in pq_pos:
+                rhs[g.n + pq_pos[b], j] = pf_tan / g.base_mva
+        dx = -(np.linalg.solve(jac, rhs) if isinstance(jac, np.ndarray) else splu(sp.csc_matrix(jac)).solve(rhs))
+        dva = np.zeros((g.n, len(buses)))
+        dvm = np.zeros((g.n, len(buses)))
+        dva[g.nonref] = dx[:n_a]
+        dvm[pq] = dx[n_a : n_a + len(pq)]
+        v = pre.vm_pu * np.exp(1j * pre.va_rad)
+        dv_c = v[:, None] * (1j * dva + dvm / pre.vm_pu[:, None])  # complex dV per MW
+        alive = self._alive(case)
+        ybus_f, ybus_t = g.yf, g.yt
+        i_f = (ybus_f @ v) * alive
+        i_t = (ybus_t @ v) * alive
+        di_f = (ybus_f @ dv_c) * alive[:, None]
+        di_t = (ybus_t @ dv_c) * alive[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dmag_f = np.real(np.conj(i_f)[:, None] * di_f) / np.abs(i_f)[:, None]
+            dmag_t = np.real(np.conj(i_t)[:, None] * di_t) / np.abs(i_t)[:, None]
+            rated = np.maximum(alive, 1e-12)
+            dl_f = 100.0 * dmag_f * g.i_base_f_ka[:, None] / (g.i_rated_f_ka * rated)[:, None]
+            dl_t = 100.0 * dmag_t * g.i_base_t_ka[:, None] / (g.i_rated_t_ka * rated)[:, None]
+        lf = np.abs(i_f) * g.i_base_f_ka / (g.i_rated_f_ka * rated)
+        lt = np.abs(i_t) * g.i_base_t_ka / (g.i_rated_t_ka * rated)
+        dl = np.where((lf >= lt)[:, None], dl_f, dl_t)
+        dl = np.nan_to_num(dl, nan=0.0)
+        dl[alive == 0] = 0.0
+        return dl, dvm
+
+    def _first_order(self, case: Case, dl: np.ndarray, dv: np.ndarray) -> np.ndarray:
+        pre = case.pre
+        lim = np.where(np.isnan(case.max_loading), np.inf, case.max_loading)[:, None]
+        l0 = np.nan_to_num(pre.loading_pct, nan=-np.inf)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_th = np.where(dl > 0, (lim - l0) / dl, np.inf)
+            v0 = pre.vm_pu[:, None]
+            p_v = np.where(dv < 0, (v0 - case.vm_low[:, None]) / -dv,
+                           np.where(dv > 0, (case.vm_high[:, None] - v0) / dv, np.inf))
+        p = np.minimum(np.where(p_th > 0, p_th, np.inf).min(axis=0), np.where(p_v > 0, p_v, np.inf).min(axis=0))
+        return p
+
+    def near_limit(self, ci: int, j: int, p_mw: float) -> bool:
+        """Whether case `ci`, with `p_mw` added at screened bus column `j`, is by first-order AC
+        estimate near a limit: within ``GUARD_PP`` + ``GUARD_REL`` × the estimated change of a
+        thermal limit, or ``GUARD_PU`` + ``GUARD_REL`` × the change of a voltage limit (the
+        error of a linear estimate grows with the change it predicts)."""
+        case = self.cases[ci]
+        dl = self._dl[ci][:, j] * p_mw
+        l_est = np.nan_to_num(case.pre.loading_pct, nan=-np.inf) + dl
+        if np.any(l_est >= case.max_loading - (GUARD_PP + GUARD_REL * np.abs(dl))):
+            return True
+        dv = self._dv[ci][:, j] * p_mw
+        v_est = case.pre.vm_pu + dv
+        band = GUARD_PU + GUARD_REL * np.abs(dv)
+        return bool(np.any(v_est <= case.vm_low + band) or np.any(v_est >= case.vm_high - band))
+
+
+class HostingSearch:
+    """Hosting capacity of buses by screening + AC confirmation (see the module notes)."""
+
+    def __init__(self, cases: CaseSet, pf: float, max_mw: float, tol_mw: float = 0.5) -> None:
+        self.cs = cases
+        self.tan = math.tan(math.acos(pf))
+        self.max_mw = max_mw
+        self.tol = tol_mw
+        self.ac_solves = 0
+
+    def _eval_set(self, case_ids: list[int], bus: int, p: float) -> tuple[Evaluation, int]:
+        worst, worst_c = None, -1
+        for ci in case_ids:
+            ev = self.cs.evaluate(self.cs.cases[ci], bus, p, p * self.tan)
+            self.ac_solves += 1
+            if worst is None or ev.margin < worst.margin:
+                worst, worst_c = ev, ci
+            if not ev.feasible:  # one violated case decides; the watch list is in screened order
+                break
+        return worst, worst_c
+
+    def run(self, buses: np.ndarray, names: list[str]) -> pd.DataFrame:
+        cs = self.cs
+        screen = cs.screen(buses, self.tan)  # cases × B
+        rows = []
+        for j, (bus, name) in enumerate(zip(buses, names)):
+            p_lin = float(np.min(screen[:, j]))
+            rows.append(self._one(int(bus), j, screen[:, j], p_lin) | {"bus": name, "screened_mw": min(p_lin, self.max_mw)})
+        return pd.DataFrame(rows).set_index("bus")
+
+    def _one(self, bus: int, j: int, screen_col: np.ndarray, p_lin: float) -> dict:
+        cs = self.cs
+        n_cases = len(cs.cases)
+        order = np.argsort(screen_col, kind="stable")
+        start = min(p_lin, self.max_mw) if np.isfinite(p_lin) else self.max_mw
+        watch = [int(c) for c in order if screen_col[c] <= _WATCH_FACTOR * start + _WATCH_MW]
+        if 0 not in watch:
+            watch.insert(0, 0)  # the base case is always searched
+        hi, hi_ev, hi_case = math.inf, None, -1
+        while True:
+            lo, hi, hi_ev, hi_case = self._search(bus, watch, start, 0.0, hi, hi_ev, hi_case)
+            # confirm the other outages that the screen puts near a limit at `lo`
+            extra = [
+                c for c in range(n_cases)
+                if c not in watch and (screen_col[c] <= lo + _guard(lo) or cs.near_limit(c, j, lo))
+            ]
+            bad = None
+            for c in extra:
+                ev = cs.evaluate(cs.cases[c], bus, lo, lo * self.tan)
+                self.ac_solves += 1
+                if not ev.feasible:
+                    bad = c
+                    break
+            if bad is None:
+                break
+            watch.append(bad)
+            hi, hi_ev, hi_case = lo, ev, bad
+            start = lo
+        if hi_ev is None or lo >= self.max_mw:
+            return {"hosting_mw": self.max_mw, "limiting_element": "", "limiting_case": "", "constraint": "cap"}
+        return {
+            "hosting_mw": lo,
+            "limiting_element": self._element_name(hi_ev),
+            "limiting_case": self._case_name(cs.cases[hi_case]),
+            "constraint": hi_ev.kind,
+        }
+
+    def _search(self, bus, watch, start, lo, hi, hi_ev, hi_case):
+        """Largest feasible P on the watched cases, to tol: returns lo, hi, hi's evaluation and case."""
+        max_mw = self.max_mw
+        if not math.isfinite(hi):
+            guess = max(min(start, max_mw), self.tol)
+            ev, c = self._eval_set(watch, bus, guess)
+            if ev.feasible:
+                lo = guess
+                while lo < max_mw:
+                    step = min(max_mw, max(lo * 1.25, lo + 25.0))
+                    ev, c = self._eval_set(watch, bus, step)
+                    if not ev.feasible:
+                        hi, hi_ev, hi_case = step, ev, c
+                        break
+                    lo = step
+                if lo >= max_mw:
+                    return max_mw, math.inf, None, -1
+            else:
+                hi, hi_ev, hi_case = guess, ev, c
+        # lo is feasible (0 by definition), hi infeasible: regula falsi with bisection guard
+        m_lo = None
+        while hi - lo > self.tol:
+            if m_lo is not None and math.isfinite(hi_ev.margin) and m_lo > 0 > hi_ev.margin:
+                p = lo + (hi - lo) * m_lo / (m_lo - hi_ev.margin)
+                p = min(max(p, lo + 0.25 * self.tol), hi - 0.25 * self.tol)
+            else:
+                p = 0.5 * (lo + hi)
+            ev, c = self._eval_set(watch, bus, p)
+            if ev.feasible:
+                lo, m_lo = p, ev.margin
+                # step just past the interpolated root to close the bracket quickly
+                probe = min(hi - 0.25 * self.tol, lo + self.tol)
+                if probe > lo and hi - lo > self.tol:
+                    ev2, c2 = self._eval_set(watch, bus, probe)
+                    if ev2.feasible:
+                        lo, m_lo = probe, ev2.margin
+                    else:
+                        hi, hi_ev, hi_case = probe, ev2, c2
+            else:
+                hi, hi_ev, hi_case = p, ev, c
+        return lo, hi, hi_ev, hi_case
+
+    def _element_name(self, ev: Evaluation) -> str:
+        g = self.cs.grid
+        if ev.kind == "thermal":
+            kind, idx = g.element[ev.element]
+            return f"{kind}:{g.names.get((kind, idx), idx)}"
+        if ev.kind == "voltage":
+            return f"bus:{g.bus_names[ev.element]}"
+        return ""
+
+    def _case_name(self, case: Case) -> str:
+        if case.outage is None:
+            return "base"
+        g = self.cs.grid
+        kind, idx = g.element[case.outage]
+        return f"outage {kind}:{g.names.get((kind, idx), idx)}"
+
+
+def _guard(p: float) -> float:
+    """Outages screened to reach a limit below p + guard are AC-confirmed at p."""
+    return max(_WATCH_MW, 0.15 * p)
