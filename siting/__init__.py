@@ -8,6 +8,7 @@ Conditions are those of Ecorys (2025), *Meerwaarde van een AI-gigafabriek in Ned
 from __future__ import annotations
 
 from .errors import SitingError
+from .grid import GridModel, list_scenarios, load_scenario
 from .layers import (
     WORK_CRS,
     Layers,
@@ -25,13 +26,16 @@ __version__ = "0.1.0"
 __all__ = [
     "WORK_CRS",
     "LAYER_NAMES",
+    "GridModel",
     "Layers",
     "LayerSet",
     "LayerSource",
     "SitingError",
     "embedded_data_dir",
     "layer_specs",
+    "list_scenarios",
     "load_layers",
+    "load_scenario",
     "read_layer",
     "validate_layer",
     "__version__",

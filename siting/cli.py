@@ -66,5 +66,78 @@ def layers(check_path: Path | None, layer_name: str | None, crs: str | None,
     click.echo(inv.to_string(index=False))
 
 
+def _scenario_totals(name: str) -> dict:
+    from .grid import GridModel
+
+    model = GridModel.from_layers(scenario=name)
+    sc = model.scenario
+    bal = model.balance.groupby("component")["p_mw"].sum()
+    return {
+        "scenario": sc.name,
+        "year": sc.year,
+        "title": sc.title,
+        "demand_mw": round(sc.demand.total_mw),
+        "offshore_mw": round(float(bal.get("offshore wind", 0.0))),
+        "dispatch_mw": round(float(bal[[c for c in bal.index if c.startswith(("dispatch", "must-run"))]].sum())),
+        "import_mw": round(float(bal.get("HVDC import", 0.0) + bal.get("AC import", 0.0))),
+        "buses": len(model.net.bus),
+        "lines": len(model.net.line),
+    }
+
+
+@main.command()
+def scenarios() -> None:
+    """List the shipped dispatch scenarios with their totals [MW]."""
+    import pandas as pd
+
+    from .grid import list_scenarios
+
+    try:
+        rows = [_scenario_totals(n) for n in list_scenarios()]
+    except SitingError as exc:
+        _fail(exc)
+    click.echo(pd.DataFrame(rows).to_string(index=False))
+
+
+@main.command()
+@click.option("--scenario", "scenario_name", default="winter-peak-2026", show_default=True,
+              help="Shipped scenario name (see `siting scenarios`) or a scenario TOML path.")
+@click.option("--n-1/--no-n-1", "n_minus_1", default=True, show_default=True, help="Check every single-circuit outage.")
+@click.option("--pf", default=1.0, show_default=True, type=float, help="Power factor of the added load.")
+@click.option("--max-mw", default=3000.0, show_default=True, type=float, help="Search cap [MW]; hosting_mw = cap means 'at least'.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Write the table: .csv, or .gpkg/.geojson with bus points.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
+@click.option("--layer-set", type=click.Path(path_type=Path), default=None, help="TOML layer set replacing embedded layers.")
+def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: Path | None,
+            overwrite: bool, layer_set: Path | None) -> None:
+    """Hosting capacity of every EHV bus [MW] in a scenario (AC power flow, N-1)."""
+    import geopandas as gpd
+
+    from .export import write_table
+    from .grid import GridModel
+    from .layers import load_layers
+
+    try:
+        model = GridModel.from_layers(load_layers(layer_set), scenario=scenario_name)
+        table = model.hosting_capacity(pf=pf, n_minus_1=n_minus_1, max_mw=max_mw)
+        table = table.round({"hosting_mw": 1, "screened_mw": 1})
+        if out is not None:
+            if out.suffix.lower() in (".gpkg", ".geojson"):
+                pts = model.bus_points.loc[table.index]
+                table = gpd.GeoDataFrame(table, geometry=pts.to_numpy(), crs=pts.crs)
+            write_table(table, out, overwrite=overwrite, layer="hosting")
+    except SitingError as exc:
+        _fail(exc)
+    shown = table.drop(columns="geometry") if "geometry" in table.columns else table
+    click.echo(f"scenario {model.scenario.name}: hosting capacity [MW], {'N-1' if n_minus_1 else 'base case'}, pf {pf}")
+    click.echo(shown.sort_values("hosting_mw").to_string())
+    skipped = table.attrs.get("skipped_outages", [])
+    if skipped:
+        click.echo(f"skipped outages (split the grid or fail without the load): {', '.join(skipped)}")
+    if out is not None:
+        click.echo(f"wrote {out}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

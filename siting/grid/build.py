@@ -106,7 +106,8 @@ def build_network(layers: Layers, scenario: Scenario) -> NetworkBuild:
             continue
         cf = scenario.offshore.per_connection.get(row.id, scenario.offshore.capacity_factor)
         p = cf * float(row.capacity_mw)
-        pp.create_sgen(net, bus_of[row.substation_id], p_mw=p, q_mvar=0.0, name=row.id, type="offshore_wind")
+        pp.create_sgen(net, bus_of[row.substation_id], p_mw=p, q_mvar=0.0, name=row.id, type="offshore_wind",
+                       sn_mva=float(row.capacity_mw))
         fixed_mw += p
         balance.append({"component": "offshore wind", "id": row.id, "p_mw": p})
 

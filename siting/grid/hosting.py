@@ -37,6 +37,7 @@ __all__ = ["Limits", "CaseSet", "HostingSearch"]
 GUARD_PP = 0.5
 GUARD_PU = 0.002
 GUARD_REL = 0.5
+GUARD_ANGLE_RAD = math.radians(30.0)
 _WATCH_FACTOR = 1.15  # outages whose screened limit is within this factor (+ _WATCH_MW) are searched
 _WATCH_MW = 5.0
 
@@ -185,6 +186,7 @@ class CaseSet:
         out = np.full((len(self.cases), len(buses)), np.inf)
         self._dl: list[np.ndarray] = []
         self._dv: list[np.ndarray] = []
+        self._da: list[np.ndarray] = []
         for ci, case in enumerate(self.cases):
             sens = ptdf_b
             if case.outage is not None:
@@ -195,9 +197,10 @@ class CaseSet:
                     lodf = d * h[:, k] / denom
                     sens = ptdf_b + np.outer(lodf, ptdf_b[k])
                     sens[k] = (1.0 - d) * ptdf_b[k] / denom
-            dl, dv = self._ac_sensitivity(case, buses, pf_tan)
+            dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
             self._dl.append(dl)
             self._dv.append(dv)
+            self._da.append(da)
             out[ci] = np.minimum(self._dc_thermal(case, -sens), self._first_order(case, dl, dv))
         return out
 
@@ -232,9 +235,10 @@ class CaseSet:
         p[alive == 0] = np.inf
         return p.min(axis=0)
 
-    def _ac_sensitivity(self, case: Case, buses: np.ndarray, pf_tan: float) -> tuple[np.ndarray, np.ndarray]:
-        """First-order change per MW of added load at each bus: branch loading [pp/MW] (m × B)
-        and bus voltage magnitude [pu/MW] (n × B), from the case's AC Jacobian."""
+    def _ac_sensitivity(self, case: Case, buses: np.ndarray, pf_tan: float) -> tuple[np.ndarray, ...]:
+        """First-order change per MW of added load at each bus: branch loading [pp/MW] (m × B),
+        bus voltage magnitude [pu/MW] (n × B) and bus voltage angle [rad/MW] (n × B), from the
+        case's AC Jacobian."""
         g = self.grid
         pre = case.pre
         jac = pre.jacobian
@@ -269,7 +273,7 @@ class CaseSet:
         dl = np.where((lf >= lt)[:, None], dl_f, dl_t)
         dl = np.nan_to_num(dl, nan=0.0)
         dl[alive == 0] = 0.0
-        return dl, dvm
+        return dl, dvm, dva
 
     def _first_order(self, case: Case, dl: np.ndarray, dv: np.ndarray) -> np.ndarray:
         pre = case.pre
@@ -296,7 +300,14 @@ class CaseSet:
         dv = self._dv[ci][:, j] * p_mw
         v_est = case.pre.vm_pu + dv
         band = GUARD_PU + GUARD_REL * np.abs(dv)
-        return bool(np.any(v_est <= case.vm_low + band) or np.any(v_est >= case.vm_high - band))
+        if np.any(v_est <= case.vm_low + band) or np.any(v_est >= case.vm_high - band):
+            return True
+        # a wide angle across a branch: near the transfer limit, where a linear estimate of
+        # voltages fails (collapse comes before any voltage limit)
+        g = self.grid
+        va = case.pre.va_rad + self._da[ci][:, j] * p_mw
+        on = self._alive(case) > 0
+        return bool(np.any(np.abs(va[g.f] - va[g.t])[on] >= GUARD_ANGLE_RAD))
 
 
 class HostingSearch:
