@@ -47,7 +47,7 @@ def write_table(table: pd.DataFrame, path: str | PathLike[str], *, overwrite: bo
             out.to_csv(tmp, index=True, lineterminator="\n", float_format="%.6g")
         else:
             tmp.unlink()  # GDAL refuses to write into an existing empty file
-            table.to_file(tmp, driver=TABLE_FORMATS[suffix], layer=layer if suffix == ".gpkg" else None, engine="pyogrio")
+            table.to_file(tmp, driver=TABLE_FORMATS[suffix], layer=layer, engine="pyogrio")
         os.replace(tmp, path)
     finally:
         if tmp.exists():

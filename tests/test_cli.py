@@ -66,3 +66,37 @@ def test_check_missing_file_in_a_real_process(tmp_path):
     assert proc.returncode == 2
     assert "file does not exist" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_scenarios_command_lists_totals():
+    result = CliRunner().invoke(main, ["scenarios"])
+    assert result.exit_code == 0, result.output
+    for name in ("winter-peak-2026", "high-wind-2030", "low-wind-peak-2030"):
+        assert name in result.output
+    assert "demand_mw" in result.output and "offshore_mw" in result.output
+
+
+def test_hosting_command_writes_csv_and_gpkg(tmp_path):
+    import geopandas as gpd
+
+    csv = tmp_path / "hosting.csv"
+    result = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(csv)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(csv, index_col="bus")
+    assert {"hosting_mw", "limiting_element", "limiting_case", "constraint"} <= set(table.columns)
+    assert "maasvlakte-380" in table.index and not any(i.startswith("xb-") for i in table.index)
+    # never silently overwrite
+    again = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(csv)])
+    assert again.exit_code == 2 and "exists; not overwriting" in again.output
+    gpkg = tmp_path / "hosting.gpkg"
+    result = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(gpkg)])
+    assert result.exit_code == 0, result.output
+    pts = gpd.read_file(gpkg, layer="hosting")
+    assert pts.crs.to_epsg() == 28992 and len(pts) == len(table)
+    assert set(pts.geom_type) == {"Point"}
+
+
+def test_hosting_command_unknown_scenario():
+    result = CliRunner().invoke(main, ["hosting", "--scenario", "summer-2040"])
+    assert result.exit_code == 2
+    assert "unknown scenario 'summer-2040'" in result.output and "Traceback" not in result.output

@@ -80,3 +80,39 @@ def test_station_count_agrees_with_reference_order_of_magnitude(reference_dir):
         ref_n = int((nl["voltage"] == kv).sum())
         assert 0.7 * ref_n <= int((subs["kv"] == kv).sum()) <= 1.6 * ref_n, kv
     assert np.isfinite(subs.geometry.x).all()
+
+
+def test_gridkit_importer_builds_a_solvable_nl_model(reference_dir):
+    from siting.grid import GridModel
+
+    model = GridModel.from_gridkit(reference_dir / "entsoe-gridkit", countries=["NL"])
+    net = model.net
+    assert set(net.bus["vn_kv"]) <= {220.0, 380.0}
+    assert 30 <= len(net.bus) <= 44  # 40 NL AC buses in the extract, stubs dropped
+    assert len(net.line) >= 30 and len(net.trafo) >= 3
+    table = model.hosting_capacity(buses=list(net.bus.index[:4]))
+    assert (table["hosting_mw"] > 0).all()
+    assert model.bus_points.crs.to_epsg() == 28992
+
+
+def test_gridkit_importer_errors(reference_dir, tmp_path):
+    from siting.errors import ConfigError, LayerFileError
+    from siting.grid import GridModel
+
+    with pytest.raises(ConfigError, match=r"unknown country code\(s\) \['XX'\]"):
+        GridModel.from_gridkit(reference_dir / "entsoe-gridkit", countries=["XX"])
+    with pytest.raises(LayerFileError, match="GridKit file missing: expected buses.csv"):
+        GridModel.from_gridkit(tmp_path)
+
+
+def test_embedded_380kv_corridors_agree_with_gridkit_lengths(reference_dir):
+    """The embedded in-service 380 kV corridor length (NL, ties excluded) is within 25 % of the
+    GridKit 2017 map's NL 380 kV line length (which counts parallel routes once per line)."""
+    buses = pd.read_csv(reference_dir / "entsoe-gridkit" / "buses.csv", quotechar="'")
+    lines = pd.read_csv(reference_dir / "entsoe-gridkit" / "lines.csv", quotechar="'")
+    nl = set(buses.loc[buses["tags"].str.contains('"country"=>"NL"', na=False), "bus_id"])
+    gk = lines[lines["bus0"].isin(nl) & lines["bus1"].isin(nl) & (lines["voltage"] == 380)]
+    gk_km = gk["length"].sum() / 1000
+    circ = siting.load_layers().circuits
+    mine = circ[(circ["kv"] == 380) & (circ["status"] == "in_service") & ~circ["to_id"].str.startswith("xb-")]
+    assert 0.75 * gk_km <= mine["length_km"].sum() <= 1.25 * gk_km
