@@ -30,16 +30,17 @@ from scipy.sparse.linalg import splu
 
 from .acpf import ACGrid, ACResult
 
-__all__ = ["Limits", "CaseSet", "HostingSearch"]
+__all__ = ["Limits", "CaseSet", "HostingSearch", "case_label", "element_label"]
 
 #: At the answer, outages whose first-order AC state is near a limit are AC-confirmed: within
 #: GUARD_PP (thermal, percentage points) or GUARD_PU (voltage) plus GUARD_REL × the predicted change.
-GUARD_PP = 0.5
-GUARD_PU = 0.002
-GUARD_REL = 0.5
+GUARD_PP = 0.1
+GUARD_PU = 0.001
+GUARD_REL = 0.3
 GUARD_ANGLE_RAD = math.radians(30.0)
 _WATCH_FACTOR = 1.15  # outages whose screened limit is within this factor (+ _WATCH_MW) are searched
 _WATCH_MW = 5.0
+_WATCH_MAX = 4  # at most this many outages searched up front; the rest are generated lazily
 
 
 @dataclass(frozen=True)
@@ -341,39 +342,42 @@ class HostingSearch:
         return pd.DataFrame(rows).set_index("bus")
 
     def _one(self, bus: int, j: int, screen_col: np.ndarray, p_lin: float) -> dict:
+        """Lazy constraint generation: search the base case and the outages screened lowest;
+        at the answer, AC-check the outages that the screen puts near a limit; when one is
+        violated, the answer lies below: search that outage alone below the current answer
+        (every case's feasible loads are taken to be an interval [0, its limit])."""
         cs = self.cs
         n_cases = len(cs.cases)
-        order = np.argsort(screen_col, kind="stable")
+        order = [int(c) for c in np.argsort(screen_col, kind="stable")]
         start = min(p_lin, self.max_mw) if np.isfinite(p_lin) else self.max_mw
-        watch = [int(c) for c in order if screen_col[c] <= _WATCH_FACTOR * start + _WATCH_MW]
+        watch = [c for c in order if screen_col[c] <= _WATCH_FACTOR * start + _WATCH_MW][:_WATCH_MAX]
         if 0 not in watch:
             watch.insert(0, 0)  # the base case is always searched
-        hi, hi_ev, hi_case = math.inf, None, -1
+        lo, hi, hi_ev, hi_case = self._search(bus, watch, start, 0.0, math.inf, None, -1)
         while True:
-            lo, hi, hi_ev, hi_case = self._search(bus, watch, start, 0.0, hi, hi_ev, hi_case)
             # confirm the other outages that the screen puts near a limit at `lo`
             extra = [
-                c for c in range(n_cases)
+                c for c in order
                 if c not in watch and (screen_col[c] <= lo + _guard(lo) or cs.near_limit(c, j, lo))
             ]
-            bad = None
+            bad, bad_ev = None, None
             for c in extra:
                 ev = cs.evaluate(cs.cases[c], bus, lo, lo * self.tan)
                 self.ac_solves += 1
                 if not ev.feasible:
-                    bad = c
+                    bad, bad_ev = c, ev
                     break
             if bad is None:
                 break
             watch.append(bad)
-            hi, hi_ev, hi_case = lo, ev, bad
-            start = lo
+            # the answer is below lo: the new case alone decides it (the watched ones hold at lo)
+            lo, hi, hi_ev, hi_case = self._search(bus, [bad], lo, 0.0, lo, bad_ev, bad)
         if hi_ev is None or lo >= self.max_mw:
             return {"hosting_mw": self.max_mw, "limiting_element": "", "limiting_case": "", "constraint": "cap"}
         return {
             "hosting_mw": lo,
-            "limiting_element": self._element_name(hi_ev),
-            "limiting_case": self._case_name(cs.cases[hi_case]),
+            "limiting_element": element_label(cs.grid, hi_ev.kind, hi_ev.element),
+            "limiting_case": case_label(cs.grid, cs.cases[hi_case].outage),
             "constraint": hi_ev.kind,
         }
 
@@ -419,21 +423,23 @@ class HostingSearch:
                 hi, hi_ev, hi_case = p, ev, c
         return lo, hi, hi_ev, hi_case
 
-    def _element_name(self, ev: Evaluation) -> str:
-        g = self.cs.grid
-        if ev.kind == "thermal":
-            kind, idx = g.element[ev.element]
-            return f"{kind}:{g.names.get((kind, idx), idx)}"
-        if ev.kind == "voltage":
-            return f"bus:{g.bus_names[ev.element]}"
-        return ""
 
-    def _case_name(self, case: Case) -> str:
-        if case.outage is None:
-            return "base"
-        g = self.cs.grid
-        kind, idx = g.element[case.outage]
-        return f"outage {kind}:{g.names.get((kind, idx), idx)}"
+def case_label(grid: ACGrid, outage: int | None) -> str:
+    """'base' or 'outage <kind>:<name>' for a case."""
+    if outage is None:
+        return "base"
+    kind, idx = grid.element[outage]
+    return f"outage {kind}:{grid.names[(kind, idx)]}"
+
+
+def element_label(grid: ACGrid, kind: str, element: int) -> str:
+    """'<line|trafo>:<name>' for a thermal constraint, 'bus:<name>' for a voltage one."""
+    if kind == "thermal":
+        k, idx = grid.element[element]
+        return f"{k}:{grid.names[(k, idx)]}"
+    if kind == "voltage":
+        return f"bus:{grid.bus_names[element]}"
+    return ""
 
 
 def _guard(p: float) -> float:

@@ -24,7 +24,7 @@ from ..errors import ConfigError, SitingError
 from ..layers import Layers, load_layers
 from .acpf import ACGrid
 from .build import build_network
-from .hosting import CaseSet, HostingSearch, Limits
+from .hosting import CaseSet, HostingSearch, Limits, case_label, element_label
 from .scenario import Scenario, load_scenario
 
 __all__ = ["GridModel", "LoadCheck", "CouplingResult", "MAX_LOAD_MW"]
@@ -208,20 +208,6 @@ class GridModel:
                 raise SitingError(f"the scenario's base case does not converge: {exc}") from exc
         return self._cases[key]
 
-    def _case_label(self, cs: CaseSet, outage: int | None) -> str:
-        if outage is None:
-            return "base"
-        kind, idx = cs.grid.element[outage]
-        return f"outage {kind}:{cs.grid.names[(kind, idx)]}"
-
-    def _element_label(self, cs: CaseSet, kind: str, elem: int) -> str:
-        if kind == "thermal":
-            k, idx = cs.grid.element[elem]
-            return f"{k}:{cs.grid.names[(k, idx)]}"
-        if kind == "voltage":
-            return f"bus:{cs.grid.bus_names[elem]}"
-        return ""
-
     # ----------------------------------------------------------------------- checks
 
     def check_load(self, bus: str | int, p_mw: float, pf: float = 0.98, n_minus_1: bool = True,
@@ -264,7 +250,7 @@ class GridModel:
         for case in cs.cases:
             res = cs.grid.solve(outage=case.outage, bus=ib, p_mw=p, q_mvar=q,
                                 v_init=case.pre.vm_pu * np.exp(1j * case.pre.va_rad))
-            label = self._case_label(cs, case.outage)
+            label = case_label(cs.grid, case.outage)
             if case.outage is None:
                 base_res = res
             if not res.converged:
@@ -274,7 +260,7 @@ class GridModel:
                 if top > worst_loading:
                     worst_case, worst_loading = label, top
             for kind, elem, value, limit in cs.violations(case, res):
-                rows.append({"element": self._element_label(cs, kind, elem), "case": label, "kind": kind,
+                rows.append({"element": element_label(cs.grid, kind, elem), "case": label, "kind": kind,
                              "value": value, "limit": limit})
         violations = pd.DataFrame(rows, columns=["element", "case", "kind", "value", "limit"])
         ok_base = base_res is not None and base_res.converged
@@ -287,7 +273,7 @@ class GridModel:
             worst_case=worst_case if math.isfinite(worst_loading) else "",
             worst_loading_pct=worst_loading if math.isfinite(worst_loading) else math.nan,
             violations=violations,
-            skipped_outages=tuple(self._case_label(cs, k) for k in cs.split + cs.failed_pre),
+            skipped_outages=tuple(case_label(cs.grid, k) for k in cs.split + cs.failed_pre),
         )
 
     def hosting_capacity(self, buses: list[str | int] | None = None, pf: float = 1.0, n_minus_1: bool = True,
@@ -336,7 +322,7 @@ class GridModel:
         internal = np.array([int(cs.grid.bus_lookup[i]) for i in idx])
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
         table = search.run(internal, [self._bus_name(i) for i in idx])
-        table.attrs["skipped_outages"] = [self._case_label(cs, k) for k in cs.split + cs.failed_pre]
+        table.attrs["skipped_outages"] = [case_label(cs.grid, k) for k in cs.split + cs.failed_pre]
         table.attrs["ac_solves"] = search.ac_solves
         table.attrs["scenario"] = self.scenario.name if self.scenario else ""
         return table
