@@ -37,8 +37,15 @@ def brute_force_hosting(model: GridModel, bus, max_mw=3000.0, tol=0.5, **limits)
     cs = model._caseset(Limits(**limits), True)
     ib = int(cs.grid.bus_lookup[model._resolve_bus(bus)])
 
+    order = list(cs.cases)
+
     def ok(p):
-        return all(cs.judge(c, cs.grid.solve(outage=c.outage, bus=ib, p_mw=p)).feasible for c in cs.cases)
+        # every case at every step; the last violated case is tried first (same answer, sooner "no")
+        for i, c in enumerate(order):
+            if not cs.judge(c, cs.grid.solve(outage=c.outage, bus=ib, p_mw=p)).feasible:
+                order.insert(0, order.pop(i))
+                return False
+        return True
 
     if ok(max_mw):
         return max_mw

@@ -288,7 +288,20 @@ class CaseSet:
         p = np.minimum(np.where(p_th > 0, p_th, np.inf).min(axis=0), np.where(p_v > 0, p_v, np.inf).min(axis=0))
         return p
 
-    def near_limit(self, ci: int, j: int, p_mw: float) -> bool:
+    def linear_error(self, bus: int, j: int, p_mw: float, q_mvar: float) -> tuple[float, float]:
+        """How far the first-order estimate of the base case is from AC at `p_mw`: the largest
+        loading [pp] and voltage [pu] differences — a measure of how nonlinear the grid's
+        response to this load is, used to widen the guard bands of the other cases."""
+        base = self.cases[0]
+        res = self.grid.solve(bus=bus, p_mw=p_mw, q_mvar=q_mvar,
+                              v_init=base.pre.vm_pu * np.exp(1j * base.pre.va_rad))
+        if not res.converged:
+            return math.inf, math.inf
+        l_lin = np.nan_to_num(base.pre.loading_pct) + self._dl[0][:, j] * p_mw
+        v_lin = base.pre.vm_pu + self._dv[0][:, j] * p_mw
+        return float(np.nanmax(np.abs(res.loading_pct - l_lin))), float(np.max(np.abs(res.vm_pu - v_lin)))
+
+    def near_limit(self, ci: int, j: int, p_mw: float, err_pp: float = 0.0, err_pu: float = 0.0) -> bool:
         """Whether case `ci`, with `p_mw` added at screened bus column `j`, is by first-order AC
         estimate near a limit: within ``GUARD_PP`` + ``GUARD_REL`` × the estimated change of a
         thermal limit, or ``GUARD_PU`` + ``GUARD_REL`` × the change of a voltage limit (the
@@ -296,11 +309,11 @@ class CaseSet:
         case = self.cases[ci]
         dl = self._dl[ci][:, j] * p_mw
         l_est = np.nan_to_num(case.pre.loading_pct, nan=-np.inf) + dl
-        if np.any(l_est >= case.max_loading - (GUARD_PP + GUARD_REL * np.abs(dl))):
+        if np.any(l_est >= case.max_loading - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp)):
             return True
         dv = self._dv[ci][:, j] * p_mw
         v_est = case.pre.vm_pu + dv
-        band = GUARD_PU + GUARD_REL * np.abs(dv)
+        band = GUARD_PU + GUARD_REL * np.abs(dv) + err_pu
         if np.any(v_est <= case.vm_low + band) or np.any(v_est >= case.vm_high - band):
             return True
         # a wide angle across a branch: near the transfer limit, where a linear estimate of
@@ -355,10 +368,13 @@ class HostingSearch:
             watch.insert(0, 0)  # the base case is always searched
         lo, hi, hi_ev, hi_case = self._search(bus, watch, start, 0.0, math.inf, None, -1)
         while True:
-            # confirm the other outages that the screen puts near a limit at `lo`
+            # confirm the other outages that the screen puts near a limit at `lo`; the guard
+            # bands widen with the base case's observed departure from its linear estimate
+            err_pp, err_pu = cs.linear_error(bus, j, lo, lo * self.tan) if lo > 0 else (0.0, 0.0)
+            self.ac_solves += 1
             extra = [
                 c for c in order
-                if c not in watch and (screen_col[c] <= lo + _guard(lo) or cs.near_limit(c, j, lo))
+                if c not in watch and (screen_col[c] <= lo + _guard(lo) or cs.near_limit(c, j, lo, err_pp, err_pu))
             ]
             bad, bad_ev = None, None
             for c in extra:
