@@ -67,11 +67,14 @@ def layers(check_path: Path | None, layer_name: str | None, crs: str | None,
 
 
 def _scenario_totals(name: str) -> dict:
+    import numpy as np
+
     from .grid import GridModel
 
     model = GridModel.from_layers(scenario=name)
     sc = model.scenario
     bal = model.balance.groupby("component")["p_mw"].sum()
+    base = model._grid.solve()  # the scenario's base case, AC
     return {
         "scenario": sc.name,
         "year": sc.year,
@@ -82,12 +85,16 @@ def _scenario_totals(name: str) -> dict:
         "import_mw": round(float(bal.get("HVDC import", 0.0) + bal.get("AC import", 0.0))),
         "buses": len(model.net.bus),
         "lines": len(model.net.line),
+        "max_loading_pct": round(float(np.nanmax(base.loading_pct)), 1),
+        "vm_min_pu": round(float(base.vm_pu.min()), 3),
+        "vm_max_pu": round(float(base.vm_pu.max()), 3),
     }
 
 
 @main.command()
 def scenarios() -> None:
-    """List the shipped dispatch scenarios with their totals [MW]."""
+    """List the shipped dispatch scenarios: totals [MW] and the base case (AC): largest branch
+    loading and the voltage band."""
     import pandas as pd
 
     from .grid import list_scenarios

@@ -225,3 +225,20 @@ def test_any_load_below_hosting_passes(case39, bus, frac):
     table = case39.hosting_capacity(buses=[bus])
     h = table.at[str(bus), "hosting_mw"]
     assert case39.check_load(bus, frac * h, pf=1.0).passed
+
+
+def test_islanded_bus_is_a_clear_error_and_skipped_by_default():
+    import pandapower as pp
+
+    net = pn.case39()
+    lonely = pp.create_bus(net, vn_kv=345.0, name="lonely")
+    pp.create_load(net, lonely, p_mw=10.0)
+    model = GridModel.from_pandapower(net)
+    with pytest.raises(ConfigError, match=r"bus 'lonely' is islanded or out of service"):
+        model.check_load("lonely", 100.0)
+    table = model.hosting_capacity(buses=None)
+    assert "lonely" not in table.index and len(table) == 39
+    # the rest of the grid is unaffected by the island
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(table, GridModel.from_pandapower(pn.case39()).hosting_capacity(), rtol=1e-6)

@@ -21,7 +21,7 @@ import pandapower as pp
 import scipy.sparse as sp
 from pandapower.pypower.dSbus_dV import dSbus_dV
 from pandapower.pypower.idx_brch import BR_STATUS, F_BUS, T_BUS
-from pandapower.pypower.idx_bus import BASE_KV, BS, BUS_TYPE, GS, PD, PQ, PV, QD, REF, SL_FAC, VA, VM
+from pandapower.pypower.idx_bus import BASE_KV, BS, BUS_TYPE, GS, NONE, PD, PQ, PV, QD, REF, SL_FAC, VA, VM
 from pandapower.pd2ppc import _pd2ppc
 from pandapower.pypower.idx_gen import GEN_BUS, GEN_STATUS, PG, VG
 from pandapower.pypower.makeYbus import makeYbus
@@ -87,7 +87,12 @@ class ACGrid:
         self.ref = int(refs[0])
         self.pv = np.flatnonzero(btype == PV)
         self.pq = np.flatnonzero(btype == PQ)
-        self.nonref = np.flatnonzero(btype != REF)
+        # isolated buses (pandapower marks them NONE) take no part in the equations
+        self.active = np.flatnonzero(btype != NONE)
+        self.isolated = np.flatnonzero(btype == NONE)
+        self.nonref = np.flatnonzero((btype != REF) & (btype != NONE))
+        self.p_row = np.full(self.n, -1)
+        self.p_row[self.active] = np.arange(len(self.active))
         self.base_kv = bus[:, BASE_KV].real.astype(float)
         on = gen[:, GEN_STATUS].real > 0
         gbus = gen[on, GEN_BUS].real.astype(int)
@@ -106,6 +111,7 @@ class ACGrid:
         self.v_set = np.ones(self.n)
         self.v_set[gbus] = gen[on, VG].real
         self.v0 = solved["bus"][:, VM].real * np.exp(1j * np.deg2rad(solved["bus"][:, VA].real))
+        self.v0[~np.isfinite(self.v0)] = 1.0  # isolated buses have no result
         self._branch = branch.copy()
         self.ybus, self.yf, self.yt = (m.tocsr() for m in makeYbus(self.base_mva, bus, branch))
         self.f = branch[:, F_BUS].real.astype(int)
@@ -174,8 +180,9 @@ class ACGrid:
             keep = self.branch_on.copy()
             keep[k] = False
             g = sp.coo_matrix((np.ones(keep.sum()), (self.f[keep], self.t[keep])), shape=(self.n, self.n))
-            n_comp, _ = connected_components(g, directed=False)
-            (ok if n_comp == 1 else split).append(k)
+            _, labels = connected_components(g, directed=False)
+            # connected when every active bus shares the reference's component
+            (ok if np.all(labels[self.active] == labels[self.ref]) else split).append(k)
         return ok, split
 
     def _fraction_removed(self, k: int) -> float:
@@ -232,7 +239,8 @@ class ACGrid:
         it = 0
         for it in range(1, max_iter + 1):
             s_calc = v * np.conj(ybus @ v)
-            f = np.concatenate([s_calc.real - (p + self.slack_w * lam), s_calc.imag[pq] - q[pq]])
+            act = self.active
+            f = np.concatenate([s_calc.real[act] - (p[act] + self.slack_w[act] * lam), s_calc.imag[pq] - q[pq]])
             if not np.all(np.isfinite(f)):
                 break
             if np.max(np.abs(f)) < tol:
@@ -269,7 +277,8 @@ class ACGrid:
     def _jacobian(self, ybus, v: np.ndarray):
         """Power-flow Jacobian with the distributed-slack column: rows ΔP (all buses), ΔQ (PQ);
         columns θ (non-reference), |V| (PQ), λ."""
-        nonref, pq, w = self.nonref, self.pq, self.slack_w
+        nonref, pq, act = self.nonref, self.pq, self.active
+        w = self.slack_w[act]
         if self.dense:
             ibus = ybus @ v
             vnorm = v / np.abs(v)
@@ -277,14 +286,14 @@ class ACGrid:
             ds_dvm[np.diag_indices_from(ds_dvm)] += np.conj(ibus) * vnorm
             ds_dva = -1j * v[:, None] * np.conj(ybus * v[None, :])
             ds_dva[np.diag_indices_from(ds_dva)] += 1j * v * np.conj(ibus)
-            top = np.hstack([ds_dva.real[:, nonref], ds_dvm.real[:, pq], -w[:, None]])
+            top = np.hstack([ds_dva.real[np.ix_(act, nonref)], ds_dvm.real[np.ix_(act, pq)], -w[:, None]])
             bottom = np.hstack([ds_dva.imag[np.ix_(pq, nonref)], ds_dvm.imag[np.ix_(pq, pq)], np.zeros((len(pq), 1))])
             return np.vstack([top, bottom])
         ds_dvm, ds_dva = dSbus_dV(ybus, v)
         ds_dva = sp.csc_matrix(ds_dva)
         ds_dvm = sp.csc_matrix(ds_dvm)
         return sp.bmat(
-            [[ds_dva.real[:, nonref], ds_dvm.real[:, pq], sp.csc_matrix(-w.reshape(-1, 1))],
+            [[ds_dva.real[act][:, nonref], ds_dvm.real[act][:, pq], sp.csc_matrix(-w.reshape(-1, 1))],
              [ds_dva.imag[pq][:, nonref], ds_dvm.imag[pq][:, pq], None]],
             format="csc",
         )

@@ -157,7 +157,7 @@ class CaseSet:
         )
         bf = sp.diags(b) @ a
         bbus = (a.T @ bf).tocsc()
-        keep = np.setdiff1d(np.arange(n), [g.ref])
+        keep = np.setdiff1d(g.active, [g.ref])  # isolated buses take no part
         self._keep = keep
         self._bf = bf.tocsc()
         self._lu = splu(bbus[keep][:, keep].tocsc())
@@ -169,7 +169,7 @@ class CaseSet:
         rhs = np.zeros((len(self._keep), len(cols)))
         pos = {b: i for i, b in enumerate(self._keep)}
         for j, c in enumerate(cols):
-            if c != g.ref:
+            if c in pos:  # the reference and isolated buses inject nothing here
                 rhs[pos[c], j] = 1.0
         theta = np.zeros((g.n, len(cols)))
         theta[self._keep] = self._lu.solve(rhs)
@@ -246,10 +246,11 @@ class CaseSet:
         n_a, pq = len(g.nonref), g.pq
         rhs = np.zeros((jac.shape[0], len(buses)))
         pq_pos = {b: i for i, b in enumerate(pq)}
+        n_p = len(g.active)
         for j, b in enumerate(buses):
-            rhs[b, j] = 1.0 / g.base_mva
+            rhs[g.p_row[b], j] = 1.0 / g.base_mva
             if b in pq_pos:
-                rhs[g.n + pq_pos[b], j] = pf_tan / g.base_mva
+                rhs[n_p + pq_pos[b], j] = pf_tan / g.base_mva
         dx = -(np.linalg.solve(jac, rhs) if isinstance(jac, np.ndarray) else splu(sp.csc_matrix(jac)).solve(rhs))
         dva = np.zeros((g.n, len(buses)))
         dvm = np.zeros((g.n, len(buses)))

@@ -178,6 +178,16 @@ class GridModel:
             "list them with model.buses()"
         )
 
+    def _connected_bus(self, bus: str | int) -> int:
+        """Resolve `bus` and refuse one that is not connected to the grid's reference."""
+        b = self._resolve_bus(bus)
+        if int(self._grid.bus_lookup[b]) in set(self._grid.isolated.tolist()) or not self.net.bus.at[b, "in_service"]:
+            raise ConfigError(
+                f"bus {self._bus_name(b)!r} is islanded or out of service: it is not connected to the "
+                "grid's reference, so no load can be supplied there. Fix: connect it, or pick another bus"
+            )
+        return b
+
     @staticmethod
     def _check_mw(p_mw: float, name: str = "p_mw") -> float:
         try:
@@ -237,7 +247,7 @@ class GridModel:
         ----------
         Ecorys (2025) §4.2, §5.3.1, §7.1: no extra congestion from the AIGF's load.
         """
-        b = self._resolve_bus(bus)
+        b = self._connected_bus(bus)
         p = self._check_mw(p_mw)
         pf = self._check_pf(pf)
         q = p * math.tan(math.acos(pf))
@@ -315,9 +325,11 @@ class GridModel:
         if max_mw <= 0:
             raise ConfigError("max_mw must be > 0")
         if buses is None:
-            idx = [i for i in self.net.bus.index if not self._bus_name(i).startswith("xb-")]
+            isolated = set(self._grid.isolated.tolist())
+            idx = [i for i in self.net.bus.index if not self._bus_name(i).startswith("xb-")
+                   and int(self._grid.bus_lookup[i]) not in isolated and self.net.bus.at[i, "in_service"]]
         else:
-            idx = [self._resolve_bus(b) for b in buses]
+            idx = [self._connected_bus(b) for b in buses]
         cs = self._caseset(Limits(max_loading_pct, vm_min_pu, vm_max_pu), n_minus_1)
         internal = np.array([int(cs.grid.bus_lookup[i]) for i in idx])
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
