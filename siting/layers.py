@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -30,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from ._config import pydantic_text, read_toml_model
 from .errors import (
     ConfigError,
     GeometryRepairedWarning,
@@ -164,16 +164,7 @@ class LayerSet(BaseModel):
     def from_toml(cls, path: str | PathLike[str]) -> LayerSet:
         """Read a layer set from a TOML file; relative paths are resolved against its folder."""
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"layer-set file '{path}' does not exist. Fix: give the path of a TOML file.")
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"layer-set file '{path}' is not valid TOML: {exc}") from exc
-        try:
-            parsed = cls.model_validate(raw)
-        except ValidationError as exc:
-            raise ConfigError(f"layer-set file '{path}' is invalid:\n{_pydantic_text(exc)}") from exc
+        parsed = read_toml_model(path, cls, "layer-set")
         base = path.parent
         return cls(
             layers={
@@ -181,14 +172,6 @@ class LayerSet(BaseModel):
                 for name, src in parsed.layers.items()
             }
         )
-
-
-def _pydantic_text(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"  - {loc}: {err['msg']}")
-    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -302,7 +285,7 @@ def _as_source(value: str | PathLike[str] | LayerSource | Mapping[str, Any], nam
             return LayerSource.model_validate(value)
         return LayerSource(path=Path(value))
     except ValidationError as exc:
-        raise ConfigError(f"source of layer '{name}' is invalid:\n{_pydantic_text(exc)}") from exc
+        raise ConfigError(f"source of layer '{name}' is invalid:\n{pydantic_text(exc)}") from exc
 
 
 def read_layer(

@@ -10,13 +10,13 @@ Users add a scenario by adding a file to ``data/scenarios/`` or by passing a pat
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from os import PathLike
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .._config import read_toml_model
 from ..errors import ConfigError
 
 __all__ = ["Scenario", "load_scenario", "list_scenarios", "scenario_dir"]
@@ -145,14 +145,4 @@ def load_scenario(scenario: str | PathLike[str] | Scenario) -> Scenario:
                 "Fix: use one of those names, or give the path of a scenario TOML file."
             )
         path = shipped[str(scenario)]
-    if not path.is_file():
-        raise ConfigError(f"scenario file '{path}' does not exist")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"scenario file '{path}' is not valid TOML: {exc}") from exc
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"  - {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(f"scenario file '{path}' is invalid:\n" + "\n".join(lines)) from exc
+    return read_toml_model(path, Scenario, "scenario")
