@@ -63,10 +63,16 @@ def _active(gdf: pd.DataFrame, year: int) -> pd.Series:
     return status_ok.fillna(False).astype(bool)
 
 
-def build_network(layers: Layers, scenario: Scenario) -> NetworkBuild:
-    """A pandapower network of the EHV grid in `scenario` (see the module notes)."""
+def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = None) -> NetworkBuild:
+    """A pandapower network of the EHV grid in `scenario` (see the module notes).
+
+    `grid_year` (default: the scenario's year) selects the stations, circuits and transformers;
+    a later year adds the planned reinforcements up to it while dispatch, demand and offshore
+    wind stay those of the scenario.
+    """
     year = scenario.year
-    subs = layers.substations[_active(layers.substations, year)].copy()
+    grid_year = year if grid_year is None else grid_year
+    subs = layers.substations[_active(layers.substations, grid_year)].copy()
     net = pp.create_empty_network(name=f"siting NL EHV grid, scenario {scenario.name}", f_hz=50.0, sn_mva=100.0)
     wgs = subs.to_crs("EPSG:4326")
     bus_of: dict[str, int] = {}
@@ -77,7 +83,7 @@ def build_network(layers: Layers, scenario: Scenario) -> NetworkBuild:
         )
     net.bus["station"] = subs["station"].to_numpy()
 
-    circ = layers.circuits[_active(layers.circuits, year)]
+    circ = layers.circuits[_active(layers.circuits, grid_year)]
     circ = circ[circ["from_id"].isin(bus_of) & circ["to_id"].isin(bus_of)]
     for row in circ.itertuples():
         pp.create_line_from_parameters(
@@ -86,7 +92,7 @@ def build_network(layers: Layers, scenario: Scenario) -> NetworkBuild:
             c_nf_per_km=float(row.c_nf_per_km), max_i_ka=float(row.rating_mva) / (math.sqrt(3) * float(row.kv)),
             parallel=int(row.circuits), name=row.id, type="cs" if row.type == "cable" else "ol",
         )
-    trafo = layers.transformers[_active(layers.transformers, year)]
+    trafo = layers.transformers[_active(layers.transformers, grid_year)]
     trafo = trafo[trafo["hv_id"].isin(bus_of) & trafo["lv_id"].isin(bus_of)]
     for row in trafo.itertuples():
         pp.create_transformer_from_parameters(

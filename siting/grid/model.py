@@ -116,13 +116,16 @@ class GridModel:
     # ------------------------------------------------------------------- builders
 
     @classmethod
-    def from_layers(cls, layers: Layers | None = None, scenario: str | PathLike[str] | Scenario = "winter-peak-2026") -> GridModel:
+    def from_layers(cls, layers: Layers | None = None, scenario: str | PathLike[str] | Scenario = "winter-peak-2026",
+                    grid_year: int | None = None) -> GridModel:
         """Build from substation, circuit, transformer, plant, offshore and interconnector
         layers in a scenario (name of a shipped scenario, a TOML path, or a Scenario).
-        See :mod:`siting.grid.build` for the modelling assumptions."""
+        `grid_year` (default the scenario's year) selects the grid; a later year adds the
+        planned reinforcements up to it under the same dispatch. See
+        :mod:`siting.grid.build` for the modelling assumptions."""
         layers = layers if layers is not None else load_layers()
         sc = load_scenario(scenario)
-        built = build_network(layers, sc)
+        built = build_network(layers, sc, grid_year=grid_year)
         subs = layers.substations.set_index("id")
         names = built.net.bus["name"]
         points = gpd.GeoSeries(subs.loc[names, "geometry"].to_numpy(), index=names.to_numpy(), crs=layers.substations.crs)
