@@ -7,7 +7,9 @@ Conditions are those of Ecorys (2025), *Meerwaarde van een AI-gigafabriek in Ned
 
 from __future__ import annotations
 
+from .criteria import CriteriaSet, load_criteria
 from .errors import SitingError
+from .evaluate import Evaluation, evaluate
 from .grid import GridModel, list_scenarios, load_scenario
 from .layers import (
     WORK_CRS,
@@ -26,13 +28,17 @@ __version__ = "0.1.0"
 __all__ = [
     "WORK_CRS",
     "LAYER_NAMES",
+    "CriteriaSet",
+    "Evaluation",
     "GridModel",
     "Layers",
     "LayerSet",
     "LayerSource",
     "SitingError",
     "embedded_data_dir",
+    "evaluate",
     "layer_specs",
+    "load_criteria",
     "list_scenarios",
     "load_layers",
     "load_scenario",

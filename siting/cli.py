@@ -146,5 +146,58 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: 
         click.echo(f"wrote {out}")
 
 
+@main.command()
+@click.option("--it-load", "it_load", default=300.0, show_default=True, type=float, help="IT load of the AIGF [MW].")
+@click.option("--pue", default=1.2, show_default=True, type=float, help="Power usage effectiveness (grid load = IT × PUE).")
+@click.option("--pf", default=0.98, show_default=True, type=float, help="Power factor of the grid load.")
+@click.option("--year", default=2030, show_default=True, type=int, help="Study year.")
+@click.option("--scenario", "scenarios", multiple=True, help="Scenario name or TOML (repeatable); default: all of the study year.")
+@click.option("--criteria", default="ecorys-2025", show_default=True, help="Criteria set name or TOML file.")
+@click.option("--sites", "sites", type=click.Path(path_type=Path), default=None, help="Your sites file (any layer format).")
+@click.option("--layer-set", type=click.Path(path_type=Path), default=None, help="TOML layer set replacing embedded layers.")
+@click.option("--policy", type=click.Choice(["hard", "soft", "off"]), default=None,
+              help="National hyperscale policy criterion: hard, soft or off (default: as in the criteria file).")
+@click.option("--samples", default=500, show_default=True, type=int, help="Monte Carlo draws for the sensitivity analysis.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the sensitivity analysis.")
+@click.option("--top-k", default=5, show_default=True, type=int, help="k of the 'probability of top k' column.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Folder for ranking.gpkg, ranking.csv, sensitivity.csv, what_it_would_take.csv.")
+@click.option("--overwrite", is_flag=True, help="Replace existing files in --out.")
+def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
+         sites: Path | None, layer_set: Path | None, policy: str | None, samples: int, seed: int, top_k: int,
+         out: Path | None, overwrite: bool) -> None:
+    """Rank candidate sites against the report's conditions: verdict, score, reasons."""
+    from .evaluate import evaluate
+    from .export import write_table
+    from .layers import LayerSource, load_layers, read_layer
+
+    try:
+        layers = load_layers(layer_set)
+        user_sites = read_layer(LayerSource(path=sites), "sites") if sites is not None else None
+        ev = evaluate(it_load_mw=it_load, pue=pue, pf=pf, year=year, scenario=list(scenarios) or None,
+                      criteria=criteria, layers=layers, sites=user_sites, policy=policy)
+        sens = ev.sensitivity(n=samples, seed=seed, top_k=top_k)
+        fixes = ev.what_it_would_take()
+        table = ev.table.join(sens, on="id")
+        if out is not None:
+            if not out.is_dir():
+                out.mkdir(parents=True)
+            write_table(table, out / "ranking.gpkg", overwrite=overwrite, layer="ranking")
+            write_table(table.set_index("id"), out / "ranking.csv", overwrite=overwrite)
+            write_table(sens, out / "sensitivity.csv", overwrite=overwrite)
+            write_table(fixes.set_index("id"), out / "what_it_would_take.csv", overwrite=overwrite)
+    except SitingError as exc:
+        _fail(exc)
+    p = ev.params
+    click.echo(f"AIGF {p['it_load_mw']:.0f} MW IT × PUE {p['pue']} = {p['grid_load_mw']:.0f} MW grid load, "
+               f"{p['year']}, scenarios {', '.join(p['scenarios'])}, criteria {p['criteria']}")
+    failing = {i: [c.id for c in ev.criteria.hard if row[f"{c.id}_result"] != "pass"] for i, row in table.iterrows()}
+    shown = table[["rank", "id", "verdict", "score", "bus", "p_top_k"]].copy()
+    shown["not_met_now"] = [", ".join(failing[i]) or "-" for i in table.index]
+    click.echo(shown.to_string(index=False))
+    if out is not None:
+        click.echo(f"wrote {out / 'ranking.gpkg'}, ranking.csv, sensitivity.csv, what_it_would_take.csv")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

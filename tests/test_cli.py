@@ -100,3 +100,33 @@ def test_hosting_command_unknown_scenario():
     result = CliRunner().invoke(main, ["hosting", "--scenario", "summer-2040"])
     assert result.exit_code == 2
     assert "unknown scenario 'summer-2040'" in result.output and "Traceback" not in result.output
+
+
+def test_rank_command_writes_ranking_files(tmp_path):
+    import geopandas as gpd
+
+    from .conftest import make_sites
+
+    sites = tmp_path / "plots.gpkg"
+    make_sites(3).to_file(sites, driver="GPKG")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["rank", "--sites", str(sites), "--samples", "20", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "360 MW grid load" in result.output and "verdict" in result.output
+    ranking = pd.read_csv(out / "ranking.csv")
+    assert {"id", "name", "verdict", "score", "rank", "p_top_k", "space_result", "space_why"} <= set(ranking.columns)
+    assert sorted(ranking["rank"]) == [1, 2, 3]
+    gdf = gpd.read_file(out / "ranking.gpkg", layer="ranking")
+    assert gdf.crs.to_epsg() == 28992 and len(gdf) == 3
+    assert (out / "what_it_would_take.csv").is_file() and (out / "sensitivity.csv").is_file()
+    again = CliRunner().invoke(main, ["rank", "--sites", str(sites), "--samples", "20", "--out", str(out)])
+    assert again.exit_code == 2 and "not overwriting" in again.output
+
+
+def test_rank_command_bad_criteria_file(tmp_path):
+    bad = tmp_path / "c.toml"
+    bad.write_text('name = "x"\ntitle = "x"\nsource = "x"\n')
+    result = CliRunner().invoke(main, ["rank", "--criteria", str(bad), "--samples", "5"])
+    assert result.exit_code == 2
+    assert "criteria file" in result.output and "criterion: Field required" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,200 @@
+"""The report's conditions as criteria: data (``data/criteria/*.toml``), parsed into typed,
+frozen objects that reject unknown keys, unknown metrics, inverted thresholds and bad weights.
+
+A **hard** criterion passes, is *conditional* (it passes on its ``conditional_metric`` — an
+arrangement still to be made, e.g. a planned station or landing), or fails. A **soft** criterion
+scores 0–1 through a transform (``step``, ``linear`` or ``piecewise`` over ``points``) and weighs
+in the total score; soft weights sum to 1. Every criterion cites its report section.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from os import PathLike
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ._config import read_toml_model
+from .errors import ConfigError
+from .metrics import METRICS
+
+__all__ = ["Criterion", "CriteriaSet", "load_criteria", "criteria_dir"]
+
+
+class Criterion(BaseModel):
+    """One condition of the report as a measurable criterion."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    metric: str
+    kind: Literal["hard", "soft"]
+    section: str = Field(min_length=1, description="report section(s), e.g. '§5.3.1', or 'policy'")
+    rationale: str = Field(min_length=1)
+    policy: bool = Field(default=False, description="true for conditions beyond the report (national policy)")
+    # hard
+    min: float | None = None
+    max: float | None = None
+    require: bool | None = None
+    conditional_metric: str | None = None
+    range: tuple[float, float] | None = Field(default=None, description="threshold uncertainty for sensitivity")
+    fix: str = Field(default="", description="what it would take, with {gap} {value} {threshold} {unit} {bus} {grid_load_mw}")
+    # soft
+    transform: Literal["step", "linear", "piecewise"] | None = None
+    points: tuple[tuple[float, float], ...] | None = None
+    weight: float | None = None
+    jitter: float = Field(default=0.0, ge=0, lt=1, description="relative jitter of the x points for sensitivity")
+
+    @field_validator("metric", "conditional_metric")
+    @classmethod
+    def _known_metric(cls, value: str | None) -> str | None:
+        if value is not None and value not in METRICS:
+            raise ValueError(f"unknown metric {value!r}; known metrics: {', '.join(METRICS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Criterion:
+        if self.kind == "hard":
+            given = [x is not None for x in (self.min, self.max, self.require)]
+            if sum(given) != 1:
+                raise ValueError(f"hard criterion '{self.id}' needs exactly one of min, max or require")
+            if self.transform or self.points or self.weight is not None:
+                raise ValueError(f"hard criterion '{self.id}' takes no transform, points or weight; make it soft to score it")
+            if self.range is not None:
+                lo, hi = self.range
+                threshold = self.min if self.min is not None else self.max
+                if threshold is None:
+                    raise ValueError(f"criterion '{self.id}': range applies to a min or max threshold")
+                if not lo < hi:
+                    raise ValueError(f"criterion '{self.id}': range [{lo}, {hi}] is inverted; write [low, high]")
+                if not lo <= threshold <= hi:
+                    raise ValueError(f"criterion '{self.id}': range [{lo}, {hi}] must contain the threshold {threshold}")
+        else:
+            if self.transform is None or self.points is None or self.weight is None:
+                raise ValueError(f"soft criterion '{self.id}' needs transform, points and weight")
+            if self.weight < 0:
+                raise ValueError(f"criterion '{self.id}': weight {self.weight} is negative")
+            if any(x is not None for x in (self.min, self.max, self.require, self.conditional_metric, self.range)):
+                raise ValueError(f"soft criterion '{self.id}' takes no min/max/require/conditional_metric/range")
+            xs = [p[0] for p in self.points]
+            ys = [p[1] for p in self.points]
+            need = 1 if self.transform == "step" else 2
+            if len(self.points) < need or (self.transform == "linear" and len(self.points) != 2):
+                raise ValueError(f"criterion '{self.id}': a {self.transform} transform needs "
+                                 f"{'one point [threshold, score above]' if need == 1 else 'two points' if self.transform == 'linear' else 'two or more points'}")
+            if any(b <= a for a, b in zip(xs, xs[1:])):
+                raise ValueError(f"criterion '{self.id}': point x values {xs} must increase strictly (thresholds inverted?)")
+            if any(not 0 <= y <= 1 for y in ys):
+                raise ValueError(f"criterion '{self.id}': scores {ys} must lie in [0, 1]")
+        return self
+
+    @property
+    def threshold(self) -> float | None:
+        return self.min if self.min is not None else self.max
+
+    def judge(self, values: pd.Series, threshold: float | None = None) -> np.ndarray:
+        """Hard: boolean pass per value (NaN fails). `threshold` overrides min/max."""
+        v = values.to_numpy(dtype=float, na_value=np.nan) if self.require is None else values.to_numpy(dtype=object)
+        if self.require is not None:
+            return np.array([bool(x) == self.require if x is not None and x is not pd.NA else False for x in v])
+        t = self.threshold if threshold is None else threshold
+        with np.errstate(invalid="ignore"):
+            return np.nan_to_num(v >= t if self.min is not None else v <= t, nan=False).astype(bool)
+
+    def score(self, values: pd.Series, points: np.ndarray | None = None) -> np.ndarray:
+        """Soft: score in [0, 1] per value (NaN scores 0). `points` overrides the file's."""
+        pts = np.asarray(self.points if points is None else points, dtype=float)
+        v = values.astype(float).to_numpy(dtype=float, na_value=np.nan)
+        if self.transform == "step":
+            threshold, above = pts[0]
+            out = np.where(v >= threshold, above, 1.0 - above)
+        else:
+            out = np.interp(v, pts[:, 0], pts[:, 1])
+        return np.where(np.isnan(v), 0.0, out)
+
+
+class CriteriaSet(BaseModel):
+    """A criteria file: its criteria, whose soft weights sum to 1."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    title: str
+    source: str
+    criterion: tuple[Criterion, ...]
+
+    @model_validator(mode="after")
+    def _weights(self) -> CriteriaSet:
+        ids = [c.id for c in self.criterion]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate criterion ids {dup}")
+        soft = [c.weight for c in self.criterion if c.kind == "soft"]
+        if soft and not math.isclose(sum(soft), 1.0, abs_tol=1e-6):
+            raise ValueError(f"soft weights sum to {sum(soft):.4f}, not 1; scale them so they add up to 1")
+        if not any(c.kind == "hard" for c in self.criterion):
+            raise ValueError("a criteria set needs at least one hard criterion")
+        return self
+
+    @property
+    def hard(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criterion if c.kind == "hard")
+
+    @property
+    def soft(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criterion if c.kind == "soft")
+
+    def with_policy(self, mode: Literal["hard", "soft", "off"] | None) -> CriteriaSet:
+        """The same set with the policy criteria (``policy = true``, beyond the report) made
+        hard, soft (a step on the flag, weight 0.1 before renormalising), dropped (``off``), or
+        as in the file (None). Soft weights are renormalised to sum to 1."""
+        if mode is None:
+            return self
+        if mode not in ("hard", "soft", "off"):
+            raise ConfigError(f"policy mode must be 'hard', 'soft' or 'off', got {mode!r}")
+        out = []
+        for c in self.criterion:
+            if not c.policy or c.kind == mode:
+                out.append(c)
+            elif mode == "hard":
+                out.append(c.model_copy(update={"kind": "hard", "require": True, "transform": None, "points": None,
+                                                "weight": None, "jitter": 0.0}))
+            elif mode == "soft":
+                out.append(c.model_copy(update={"kind": "soft", "require": None, "min": None, "max": None,
+                                                "conditional_metric": None, "range": None, "transform": "step",
+                                                "points": ((0.5, 1.0),), "weight": 0.1}))
+        total = sum(c.weight for c in out if c.kind == "soft")
+        out = [c.model_copy(update={"weight": c.weight / total}) if c.kind == "soft" and total > 0 else c for c in out]
+        return CriteriaSet(name=self.name, title=self.title, source=self.source, criterion=tuple(out))
+
+
+def criteria_dir() -> Path:
+    from .layers import embedded_data_dir
+
+    return embedded_data_dir() / "criteria"
+
+
+@cache
+def _shipped() -> dict[str, Path]:
+    folder = criteria_dir()
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+
+
+def load_criteria(criteria: str | PathLike[str] | CriteriaSet = "ecorys-2025") -> CriteriaSet:
+    """A criteria set by shipped name, TOML path, or as given."""
+    if isinstance(criteria, CriteriaSet):
+        return criteria
+    path = Path(criteria)
+    if path.suffix != ".toml":
+        shipped = _shipped()
+        if str(criteria) not in shipped:
+            raise ConfigError(f"unknown criteria set {str(criteria)!r}; shipped: {', '.join(shipped) or 'none'}. "
+                              "Fix: use one of those names or give a TOML path (copy data/criteria/ecorys-2025.toml)")
+        path = shipped[str(criteria)]
+    return read_toml_model(path, CriteriaSet, "criteria")

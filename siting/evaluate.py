@@ -1,0 +1,281 @@
+"""Stage 5 — evaluate: criteria turn metrics and grid results into verdicts, scores and ranks.
+
+Verdicts mirror the report's decision logic (§7.1, fig. 7.2): **unsuitable** when a hard
+condition fails and cannot be arranged; **conditional** when every hard condition holds, some
+only with an arrangement still to be made (a planned station or landing); **suitable** when all
+hold now. Soft criteria give a score in [0, 1] that ranks sites within a verdict and never lifts
+a site over a failed hard condition.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from os import PathLike
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .candidates import candidates
+from .criteria import CriteriaSet, Criterion, load_criteria
+from .errors import ConfigError
+from .grid import GridModel, list_scenarios, load_scenario
+from .layers import Layers, load_layers
+from .metrics import METRICS, grid_metrics, spatial_metrics
+
+__all__ = ["evaluate", "Evaluation", "VERDICTS"]
+
+#: Grid year that puts every dated planned reinforcement in service (the investment plan).
+PLANNED_GRID_YEAR = 2100
+
+#: Verdicts, best first.
+VERDICTS = ("suitable", "conditional", "unsuitable")
+_PASS, _COND, _FAIL = 2, 1, 0
+_STATUS = {_PASS: "pass", _COND: "conditional", _FAIL: "fail"}
+
+
+def _fmt(value, unit: str) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "no data"
+    if isinstance(value, str):
+        return value
+    unit = "" if unit in ("bool", "0-1") else f" {unit}"
+    return f"{value:,.1f}{unit}" if abs(value) < 1000 else f"{value:,.0f}{unit}"
+
+
+def _hard_status(crit: Criterion, metrics: pd.DataFrame, threshold: float | None = None) -> np.ndarray:
+    ok = crit.judge(metrics[crit.metric], threshold)
+    status = np.where(ok, _PASS, _FAIL)
+    if crit.conditional_metric is not None:
+        cond = crit.judge(metrics[crit.conditional_metric], threshold)
+        status = np.where(~ok & cond, _COND, status)
+    return status
+
+
+def _judge(crits: CriteriaSet, metrics: pd.DataFrame, thresholds: dict | None = None,
+           points: dict | None = None, weights: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+    """Verdict codes (0 suitable, 1 conditional, 2 unsuitable), scores, hard statuses and soft
+    scores per criterion, for all sites at once."""
+    thresholds, points, weights = thresholds or {}, points or {}, weights or {}
+    hard = {c.id: _hard_status(c, metrics, thresholds.get(c.id)) for c in crits.hard}
+    soft = {c.id: c.score(metrics[c.metric], points.get(c.id)) for c in crits.soft}
+    stack = np.vstack(list(hard.values()))
+    verdict = np.where((stack == _FAIL).any(axis=0), 2, np.where((stack == _COND).any(axis=0), 1, 0))
+    score = np.zeros(len(metrics))
+    for c in crits.soft:
+        score += weights.get(c.id, c.weight) * soft[c.id]
+    return verdict, score, hard, soft
+
+
+def _rank(verdict: np.ndarray, score: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Rank 1..n: verdict first (suitable best), then score (higher first), then id."""
+    order = np.lexsort((ids, -np.round(score, 12), verdict))
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(1, len(order) + 1)
+    return rank
+
+
+@dataclass
+class Evaluation:
+    """Result of :func:`evaluate`: ``table`` (one row per site, GeoDataFrame), the raw
+    ``metrics``, the ``criteria`` applied and the parameters."""
+
+    table: gpd.GeoDataFrame
+    metrics: pd.DataFrame
+    criteria: CriteriaSet
+    params: dict = field(default_factory=dict)
+
+    def what_it_would_take(self) -> pd.DataFrame:
+        """For every site that is not suitable, the smallest change per failed or conditional
+        hard condition: ``id, name, criterion, status, value, threshold, gap, unit, section,
+        what``."""
+        rows = []
+        for crit in self.criteria.hard:
+            status = self.table[f"{crit.id}_result"]
+            unit = METRICS[crit.metric][0]
+            for i in np.flatnonzero((status != "pass").to_numpy()):
+                site = self.table.iloc[i]
+                value = self.metrics.iloc[i][crit.metric]
+                gap = math.nan
+                if crit.threshold is not None and not pd.isna(value):
+                    gap = (crit.threshold - float(value)) if crit.min is not None else (float(value) - crit.threshold)
+                text = crit.fix.format(gap=gap, value=float(value) if not pd.isna(value) and crit.require is None else 0.0,
+                                       threshold=crit.threshold or 0.0, unit=unit, bus=site["bus"],
+                                       grid_load_mw=self.params["grid_load_mw"]) if crit.fix else crit.title
+                if status.iloc[i] == "conditional":
+                    text = f"arrange: {text} — passes only with a planned element ({crit.conditional_metric})"
+                rows.append({"id": site["id"], "name": site["name"], "criterion": crit.id, "status": status.iloc[i],
+                             "value": value, "threshold": crit.threshold, "gap": gap, "unit": unit,
+                             "section": crit.section, "what": text})
+        return pd.DataFrame(rows, columns=["id", "name", "criterion", "status", "value", "threshold", "gap", "unit",
+                                           "section", "what"])
+
+    def sensitivity(self, n: int = 500, seed: int = 0, top_k: int = 5, concentration: float = 100.0) -> pd.DataFrame:
+        """Monte Carlo over soft weights (Dirichlet around the file's weights, ``concentration``
+        = sum of its parameters), hard thresholds (uniform in each ``range``) and soft x points
+        (scaled by a factor uniform in ``1 ± jitter``), seeded.
+
+        Returns
+        -------
+        DataFrame
+            Per site (index ``id``): ``p_top_k`` (probability of a rank ≤ `top_k`),
+            ``p_suitable``, ``rank_median``, ``rank_p05``, ``rank_p95``.
+        """
+        if n < 1 or top_k < 1:
+            raise ConfigError("n and top_k must be at least 1")
+        rng = np.random.default_rng(seed)
+        crits = self.criteria
+        soft = crits.soft
+        base_w = np.array([c.weight for c in soft])
+        ids = self.table["id"].to_numpy()
+        ranks = np.empty((n, len(ids)), dtype=int)
+        suitable = np.zeros(len(ids))
+        for k in range(n):
+            weights = {}
+            if len(soft) and base_w.sum() > 0:
+                alpha = np.maximum(base_w * concentration, 1e-3)
+                weights = dict(zip([c.id for c in soft], rng.dirichlet(alpha)))
+            thresholds = {c.id: rng.uniform(*c.range) for c in crits.hard if c.range is not None}
+            points = {}
+            for c in soft:
+                pts = np.asarray(c.points, dtype=float).copy()
+                if c.jitter and c.transform != "step":
+                    pts[:, 0] *= 1.0 + rng.uniform(-c.jitter, c.jitter)
+                elif c.jitter:
+                    pts[0, 0] *= 1.0 + rng.uniform(-c.jitter, c.jitter)
+                points[c.id] = pts
+            verdict, score, _, _ = _judge(crits, self.metrics, thresholds, points, weights)
+            ranks[k] = _rank(verdict, score, ids)
+            suitable += verdict == 0
+        return pd.DataFrame(
+            {
+                "p_top_k": (ranks <= top_k).mean(axis=0),
+                "p_suitable": suitable / n,
+                "rank_median": np.median(ranks, axis=0),
+                "rank_p05": np.percentile(ranks, 5, axis=0),
+                "rank_p95": np.percentile(ranks, 95, axis=0),
+            },
+            index=pd.Index(ids, name="id"),
+        )
+
+
+def evaluate(
+    it_load_mw: float = 300.0,
+    pue: float = 1.2,
+    pf: float = 0.98,
+    year: int = 2030,
+    scenario: str | PathLike[str] | list | None = None,
+    criteria: str | PathLike[str] | CriteriaSet = "ecorys-2025",
+    layers: Layers | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    policy: str | None = None,
+) -> Evaluation:
+    """Judge every candidate site against the report's conditions.
+
+    Parameters
+    ----------
+    it_load_mw : float
+        IT load of the AIGF [MW] (report: 200–300 MW).
+    pue : float
+        Power usage effectiveness; the grid load is ``it_load_mw × pue`` [MW].
+    pf : float
+        Power factor of the grid load (lagging).
+    year : int
+        Study year: stations and offshore landings in service by then count now; later or
+        undated ones make a condition *conditional*.
+    scenario : str, path or list, optional
+        Dispatch scenario(s) for the grid check; the grid condition must hold in all. Default:
+        every shipped scenario of the study year.
+    criteria : str, path or CriteriaSet
+        Criteria file (default the shipped ``ecorys-2025``).
+    layers : Layers, optional
+        Default: the embedded Netherlands layers.
+    sites : GeoDataFrame, optional
+        Sites to judge instead of ``layers.sites``.
+    policy : {"hard", "soft", "off"}, optional
+        Treatment of the national hyperscale policy criterion; default as in the criteria file.
+
+    Returns
+    -------
+    Evaluation
+        ``.table``: GeoDataFrame, one row per site, sorted by rank: ``id``, ``name``,
+        ``verdict``, ``score``, ``rank``, ``reasons``, the connection ``bus``, and per criterion
+        ``<id>`` (metric value), ``<id>_result`` (pass/conditional/fail, or the soft score) and
+        ``<id>_why`` (explanation citing the report section).
+    """
+    for name, value, lo, hi in (("it_load_mw", it_load_mw, 1.0, 5000.0), ("pue", pue, 1.0, 3.0), ("pf", pf, 0.5, 1.0)):
+        if not isinstance(value, (int, float)) or not lo <= float(value) <= hi or math.isnan(float(value)):
+            raise ConfigError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
+    grid_load = float(it_load_mw) * float(pue)
+    layers = layers if layers is not None else load_layers()
+    crits = load_criteria(criteria).with_policy(policy)
+    if scenario is None:
+        names = [n for n in list_scenarios() if load_scenario(n).year == year]
+        if not names:
+            raise ConfigError(f"no shipped scenario for {year}; pass scenario=... (shipped: {', '.join(list_scenarios())})")
+    else:
+        names = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
+    models, planned = {}, {}
+    for s in names:
+        model = GridModel.from_layers(layers, scenario=s, grid_year=year)
+        models[model.scenario.name] = model
+        # the same dispatch on the grid with every dated planned reinforcement
+        planned[model.scenario.name] = GridModel.from_layers(layers, scenario=s, grid_year=PLANNED_GRID_YEAR)
+    cands = candidates(layers, year=year, sites=sites)
+    grid = grid_metrics(cands, models, grid_load, pf, planned=planned)
+    metrics = spatial_metrics(cands, layers, year, grid_load).join(grid)
+    verdict, score, hard, soft = _judge(crits, metrics)
+    ids = cands["id"].astype(str).to_numpy()
+    rank = _rank(verdict, score, ids)
+
+    table = gpd.GeoDataFrame(
+        {
+            "id": ids,
+            "name": cands["name"].astype(str).to_numpy(),
+            "verdict": [VERDICTS[v] for v in verdict],
+            "score": np.round(score, 4),
+            "rank": rank,
+            "grid_load_mw": grid_load,
+            "bus": cands["bus"].to_numpy(),
+            "bus_kv": cands["bus_kv"].to_numpy(),
+            "bus_dist_km": np.round(cands["bus_dist_km"].to_numpy(float), 2),
+        },
+        geometry=cands.geometry.to_numpy(),
+        crs=cands.crs,
+        index=cands.index,
+    )
+    reasons = [[] for _ in range(len(table))]
+    for c in crits.criterion:
+        unit = METRICS[c.metric][0]
+        values = metrics[c.metric]
+        table[c.id] = values.to_numpy()
+        if c.kind == "hard":
+            status = hard[c.id]
+            table[f"{c.id}_result"] = [_STATUS[s] for s in status]
+            op = "≥" if c.min is not None else "≤" if c.max is not None else "="
+            target = _fmt(c.threshold, unit) if c.require is None else ("yes" if c.require else "no")
+            whys = []
+            for i, (v, s) in enumerate(zip(values, status)):
+                why = f"{c.title}: {_fmt(v, unit)} (needs {op} {target}) → {_STATUS[s]} [{c.section}]"
+                if s == _COND:
+                    why += f"; holds with planned elements ({_fmt(metrics[c.conditional_metric].iloc[i], unit)})"
+                whys.append(why)
+                if s != _PASS:
+                    reasons[i].append(why)
+            table[f"{c.id}_why"] = whys
+        else:
+            table[f"{c.id}_result"] = np.round(soft[c.id], 4)
+            table[f"{c.id}_why"] = [f"{c.title}: {_fmt(v, unit)} → score {sc:.2f} × weight {c.weight:.2f} [{c.section}]"
+                                    for v, sc in zip(values, soft[c.id])]
+    for name in models:
+        for col in (f"hosting_mw@{name}", f"grid_limit@{name}"):
+            table[col] = metrics[col].to_numpy()
+    table.insert(5, "reasons", ["; ".join(r) if r else "all hard conditions hold now" for r in reasons])
+    table = table.sort_values("rank").reset_index(drop=True)
+    metrics = metrics.assign(id=ids).set_index("id").loc[table["id"]]
+    params = {"it_load_mw": float(it_load_mw), "pue": float(pue), "grid_load_mw": grid_load, "pf": float(pf),
+              "year": year, "scenarios": list(models), "criteria": crits.name, "policy": policy}
+    return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params)

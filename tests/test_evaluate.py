@@ -1,0 +1,178 @@
+"""Evaluation against the report's conditions: verdicts, scores, ranks, sensitivity, fixes."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from siting.criteria import CriteriaSet, load_criteria
+from siting.errors import ConfigError
+from siting.evaluate import VERDICTS, _judge, evaluate
+
+from .grid_fixtures import embedded_layers
+
+
+@pytest.fixture(scope="module")
+def national():
+    return evaluate(layers=embedded_layers())
+
+
+def _square(x, y, area_ha, crs="EPSG:28992"):
+    side = (area_ha * 10_000) ** 0.5
+    return shapely.box(x - side / 2, y - side / 2, x + side / 2, y + side / 2)
+
+
+@pytest.fixture(scope="module")
+def test_sites():
+    """Three sites made here: a 10 ha plot at Eemshaven, a 40 ha plot on Texel (far from any
+    EHV station), and a 50 ha plot next to Maasvlakte 380 kV."""
+    layers = embedded_layers()
+    subs = layers.substations.set_index("id")
+    mv = subs.loc["maasvlakte-380", "geometry"]
+    eh = subs.loc["eemshaven-oudeschip-380", "geometry"]
+    texel = gpd.GeoSeries.from_xy([4.80], [53.06], crs="EPSG:4326").to_crs(28992).iloc[0]
+    return gpd.GeoDataFrame(
+        {"id": ["tiny-eemshaven", "texel", "maasvlakte-50"], "name": ["Tiny plot", "Texel", "Maasvlakte 50 ha"],
+         "area_ha": [10.0, 40.0, 50.0], "source": ["test"] * 3},
+        geometry=[_square(eh.x + 1500, eh.y - 1500, 10), _square(texel.x, texel.y, 40), _square(mv.x + 1200, mv.y, 50)],
+        crs="EPSG:28992",
+    )
+
+
+def test_table_has_verdict_score_rank_and_traceable_reasons(national):
+    t = national.table
+    assert len(t) == len(embedded_layers().sites)
+    assert set(t["verdict"]) <= set(VERDICTS)
+    assert sorted(t["rank"]) == list(range(1, len(t) + 1))
+    assert ((t["score"] >= 0) & (t["score"] <= 1)).all()
+    for c in national.criteria.criterion:
+        assert {c.id, f"{c.id}_result", f"{c.id}_why"} <= set(t.columns)
+        assert t[f"{c.id}_why"].str.contains(r"\[(?:§|policy)").all()
+    # verdicts are sorted best first, and score orders sites within a verdict
+    codes = t["verdict"].map(VERDICTS.index).to_numpy()
+    assert (np.diff(codes) >= 0).all()
+    for _, group in t.groupby("verdict"):
+        assert (np.diff(group["score"].to_numpy()) <= 1e-12).all()
+    unsuitable = t[t["verdict"] == "unsuitable"]
+    assert (unsuitable["reasons"].str.contains("→ fail")).all()
+
+
+def test_eemshaven_and_maasvlakte_meet_ehv_offshore_and_space_in_2030(national):
+    t = national.table.set_index("id")
+    for site in ("eemshaven-port", "maasvlakte-2"):
+        for crit in ("ehv_connection", "offshore_coupling", "space"):
+            assert t.at[site, f"{crit}_result"] == "pass", (site, crit)
+
+
+def test_far_site_unsuitable_and_small_site_fails_space(test_sites):
+    ev = evaluate(layers=embedded_layers(), sites=test_sites)
+    t = ev.table.set_index("id")
+    assert t.at["texel", "verdict"] == "unsuitable"
+    assert t.at["texel", "ehv_connection"] >= 40.0
+    assert t.at["texel", "ehv_connection_result"] == "fail"
+    assert t.at["tiny-eemshaven", "space_result"] == "fail"
+    assert t.at["tiny-eemshaven", "verdict"] == "unsuitable"
+    assert t.at["maasvlakte-50", "space_result"] == "pass"
+    fixes = ev.what_it_would_take().set_index(["id", "criterion"])
+    assert fixes.loc[("tiny-eemshaven", "space"), "gap"] == pytest.approx(20.0)
+    assert fixes.loc[("tiny-eemshaven", "space"), "what"] == "20 ha more land"
+    assert "380/220 kV connection point within 10 km" in fixes.loc[("texel", "ehv_connection"), "what"]
+    # every site that is not suitable gets at least one fix, suitable ones none
+    not_ok = set(t.index[t["verdict"] != "suitable"])
+    assert set(fixes.index.get_level_values("id")) == not_ok
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.floats(0.01, 1.0), min_size=11, max_size=11))
+def test_soft_weights_never_change_a_verdict(national, raw):
+    crits = national.criteria
+    weights = dict(zip([c.id for c in crits.soft], np.array(raw) / sum(raw)))
+    base_verdict, _, _, _ = _judge(crits, national.metrics)
+    verdict, score, _, _ = _judge(crits, national.metrics, weights=weights)
+    assert (verdict == base_verdict).all()
+    assert ((score >= -1e-12) & (score <= 1 + 1e-12)).all()
+
+
+def test_raising_the_it_load_never_improves_the_grid_criterion(test_sites):
+    order = {"pass": 2, "conditional": 1, "fail": 0}
+    results = []
+    for it in (100.0, 300.0, 600.0):
+        t = evaluate(it_load_mw=it, layers=embedded_layers(), sites=test_sites.iloc[[0, 2]]).table.set_index("id")
+        results.append((t["grid_capacity_result"].map(order), t["grid_capacity"]))
+    for (r_lo, h_lo), (r_hi, h_hi) in zip(results, results[1:]):
+        assert (r_hi <= r_lo).all()
+        assert (h_hi <= h_lo + 1e-6).all()
+
+
+def test_sensitivity_is_seeded_and_bounded(national):
+    a = national.sensitivity(n=200, seed=7, top_k=5)
+    b = national.sensitivity(n=200, seed=7, top_k=5)
+    assert a.equals(b)
+    assert ((a[["p_top_k", "p_suitable"]] >= 0) & (a[["p_top_k", "p_suitable"]] <= 1)).all().all()
+    assert (a["rank_p05"] <= a["rank_median"]).all() and (a["rank_median"] <= a["rank_p95"]).all()
+    assert a["p_top_k"].sum() == pytest.approx(5.0)
+    c = national.sensitivity(n=200, seed=8, top_k=5)
+    assert not a.equals(c)
+
+
+def test_policy_modes(national):
+    crits = national.criteria
+    hard = crits.with_policy("hard")
+    assert "hyperscale_policy" in [c.id for c in hard.hard]
+    off = crits.with_policy("off")
+    assert "hyperscale_policy" not in [c.id for c in off.criterion]
+    assert sum(c.weight for c in off.soft) == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="policy mode must be"):
+        crits.with_policy("maybe")
+
+
+def _criteria_text(**replace) -> str:
+    from siting.criteria import criteria_dir
+
+    text = (criteria_dir() / "ecorys-2025.toml").read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+@pytest.mark.parametrize(
+    "old, new, match",
+    [
+        ('max = 10.0\n', 'max = 10.0\ncolour = "red"\n', r"criterion\.0\.colour: Extra inputs are not permitted"),
+        ('metric = "area_ha"', 'metric = "area_acres"', r"unknown metric 'area_acres'; known metrics: area_ha"),
+        ('points = [[0.0, 1.0], [100.0, 0.0]]', 'points = [[100.0, 1.0], [0.0, 0.0]]', "must increase strictly"),
+        ("range = [5.0, 20.0]", "range = [20.0, 5.0]", r"range \[20.0, 5.0\] is inverted"),
+        ("weight = 0.05\njitter = 0.3\nsection = \"§4.1\"", "weight = -0.05\njitter = 0.3\nsection = \"§4.1\"",
+         "weight -0.05 is negative"),
+        ("weight = 0.05\njitter = 0.3\nsection = \"§4.1\"", "weight = 0.15\njitter = 0.3\nsection = \"§4.1\"",
+         "soft weights sum to 1.1000, not 1"),
+        ("min = 30.0\n", "min = 30.0\nmax = 60.0\n", "needs exactly one of min, max or require"),
+    ],
+)
+def test_bad_criteria_files(tmp_path, old, new, match):
+    path = tmp_path / "criteria.toml"
+    path.write_text(_criteria_text(**{old: new}))
+    with pytest.raises(ConfigError, match=rf"(?s)criteria file '.*criteria\.toml' is invalid.*{match}"):
+        load_criteria(path)
+
+
+def test_shipped_criteria_cite_sections():
+    crits = load_criteria("ecorys-2025")
+    assert isinstance(crits, CriteriaSet)
+    assert {c.id for c in crits.hard} >= {"ehv_connection", "grid_capacity", "offshore_coupling", "space", "digital_cap"}
+    for c in crits.criterion:
+        assert c.section.startswith(("§", "policy")), c.id
+    with pytest.raises(ConfigError, match="unknown criteria set 'nope'"):
+        load_criteria("nope")
+
+
+def test_bad_parameters():
+    with pytest.raises(ConfigError, match=r"pue must be a number in \[1, 3\]"):
+        evaluate(pue=0.5, layers=embedded_layers())
+    with pytest.raises(ConfigError, match="no shipped scenario for 2041"):
+        evaluate(year=2041, layers=embedded_layers())
