@@ -9,12 +9,14 @@ not converge counts as a violation ("convergence"). The search stops at ``max_mw
 
 Method: every case is solved once without the added load (AC). Linear sensitivities then screen
 all buses × all outages at once: DC power-transfer distribution factors with the distributed
-slack, updated per outage with line-outage distribution factors (sparse LU of the B matrix), for
-branch loadings; the AC Jacobian of each case for voltages. For each bus, the outages whose
-screened limit lies near the smallest one are searched with AC power flow (bracketing and
-regula falsi to ``tol_mw``); at the answer, every other outage whose screened state is within a
-guard band of a limit is confirmed with AC, and the search repeats if one binds. The answer is
-thus the AC answer; the linear model only decides where to look.
+slack, updated per outage with line-outage distribution factors (sparse LU of the B matrix), and
+first-order AC sensitivities from each case's Jacobian (branch currents, voltages, angles). For
+each bus, the base case and the outages screened lowest are searched with AC power flow
+(bracketing and regula falsi to ``tol_mw``). At the answer, every other outage whose first-order
+state lies near a thermal, voltage or angle limit is AC-confirmed — the bands widen with the
+change predicted and with the base case's observed departure from its own linear estimate; an
+outage violated there is searched alone below the answer (lazy constraint generation). The
+answer is thus the AC answer; the linear model only decides where to look.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class Case:
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class CaseResult:
     """An AC evaluation of one case with the added load."""
 
     feasible: bool
@@ -103,15 +105,15 @@ class CaseSet:
 
     # ------------------------------------------------------------------- evaluation
 
-    def evaluate(self, case: Case, bus: int, p_mw: float, q_mvar: float) -> Evaluation:
+    def evaluate(self, case: Case, bus: int, p_mw: float, q_mvar: float) -> CaseResult:
         """AC-solve `case` with the added load and compare with its limits."""
         v_pre = case.pre.vm_pu * np.exp(1j * case.pre.va_rad)  # warm start from the case itself
         res = self.grid.solve(outage=case.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=v_pre)
         return self.judge(case, res)
 
-    def judge(self, case: Case, res: ACResult) -> Evaluation:
+    def judge(self, case: Case, res: ACResult) -> CaseResult:
         if not res.converged:
-            return Evaluation(False, -math.inf, "convergence", -1, math.nan, math.nan)
+            return CaseResult(False, -math.inf, "convergence", -1, math.nan, math.nan)
         with np.errstate(invalid="ignore"):
             th = (case.max_loading - res.loading_pct) / 100.0
         th = np.where(np.isnan(th), np.inf, th)
@@ -127,7 +129,7 @@ class CaseSet:
         ]
         margin, kind, elem, value, limit = min(cand, key=lambda c: c[0])
         feasible = margin >= 0
-        return Evaluation(feasible, float(margin), "" if feasible else kind, elem, float(value), float(limit))
+        return CaseResult(feasible, float(margin), "" if feasible else kind, elem, float(value), float(limit))
 
     def violations(self, case: Case, res: ACResult) -> list[tuple[str, int, float, float]]:
         """Every violated constraint of an evaluated case: (kind, element, value, limit)."""
@@ -335,7 +337,7 @@ class HostingSearch:
         self.tol = tol_mw
         self.ac_solves = 0
 
-    def _eval_set(self, case_ids: list[int], bus: int, p: float) -> tuple[Evaluation, int]:
+    def _eval_set(self, case_ids: list[int], bus: int, p: float) -> tuple[CaseResult, int]:
         worst, worst_c = None, -1
         for ci in case_ids:
             ev = self.cs.evaluate(self.cs.cases[ci], bus, p, p * self.tan)
