@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from os import PathLike
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,3 +32,20 @@ def read_toml_model(path: Path, model: type[M], what: str) -> M:
         return model.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{what} file '{path}' is invalid:\n{pydantic_text(exc)}") from exc
+
+
+def load_named(ref: str | PathLike[str] | M, folder: Path, model: type[M], what: str) -> M:
+    """A config object given as is, as a TOML path, or by the name of a shipped file in
+    `folder` (``<name>.toml``); an unknown name lists the shipped ones."""
+    if isinstance(ref, model):
+        return ref
+    path = Path(ref)
+    if path.suffix != ".toml":
+        shipped = {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+        if str(ref) not in shipped:
+            raise ConfigError(
+                f"unknown {what} {str(ref)!r}; shipped: {', '.join(shipped) or 'none'}. "
+                f"Fix: use one of those names, or give the path of a {what} TOML file."
+            )
+        path = shipped[str(ref)]
+    return read_toml_model(path, model, what)

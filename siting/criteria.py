@@ -10,7 +10,6 @@ in the total score; soft weights sum to 1. Every criterion cites its report sect
 from __future__ import annotations
 
 import math
-from functools import cache
 from os import PathLike
 from pathlib import Path
 from typing import Literal
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ._config import read_toml_model
+from ._config import load_named
 from .errors import ConfigError
 from .metrics import METRICS
 
@@ -180,21 +179,7 @@ def criteria_dir() -> Path:
     return embedded_data_dir() / "criteria"
 
 
-@cache
-def _shipped() -> dict[str, Path]:
-    folder = criteria_dir()
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
-
-
 def load_criteria(criteria: str | PathLike[str] | CriteriaSet = "ecorys-2025") -> CriteriaSet:
-    """A criteria set by shipped name, TOML path, or as given."""
-    if isinstance(criteria, CriteriaSet):
-        return criteria
-    path = Path(criteria)
-    if path.suffix != ".toml":
-        shipped = _shipped()
-        if str(criteria) not in shipped:
-            raise ConfigError(f"unknown criteria set {str(criteria)!r}; shipped: {', '.join(shipped) or 'none'}. "
-                              "Fix: use one of those names or give a TOML path (copy data/criteria/ecorys-2025.toml)")
-        path = shipped[str(criteria)]
-    return read_toml_model(path, CriteriaSet, "criteria")
+    """A criteria set by shipped name (``"ecorys-2025"``), TOML path, or as given. To adapt
+    it, copy ``data/criteria/ecorys-2025.toml`` and pass the copy's path."""
+    return load_named(criteria, criteria_dir(), CriteriaSet, "criteria")

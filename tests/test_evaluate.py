@@ -167,7 +167,7 @@ def test_shipped_criteria_cite_sections():
     assert {c.id for c in crits.hard} >= {"ehv_connection", "grid_capacity", "offshore_coupling", "space", "digital_cap"}
     for c in crits.criterion:
         assert c.section.startswith(("§", "policy")), c.id
-    with pytest.raises(ConfigError, match="unknown criteria set 'nope'"):
+    with pytest.raises(ConfigError, match="unknown criteria 'nope'; shipped: ecorys-2025"):
         load_criteria("nope")
 
 

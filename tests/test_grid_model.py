@@ -179,7 +179,7 @@ def test_bad_arguments_raise_clear_errors(models, kwargs, match):
 
 
 def test_unknown_scenario():
-    with pytest.raises(ConfigError, match=r"unknown scenario 'summer'.*shipped scenarios: .*winter-peak-2026"):
+    with pytest.raises(ConfigError, match=r"unknown scenario 'summer'; shipped: .*winter-peak-2026"):
         GridModel.from_layers(embedded_layers(), scenario="summer")
 
 

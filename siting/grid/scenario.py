@@ -10,13 +10,12 @@ Users add a scenario by adding a file to ``data/scenarios/`` or by passing a pat
 
 from __future__ import annotations
 
-from functools import cache
 from os import PathLike
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .._config import read_toml_model
+from .._config import load_named
 from ..errors import ConfigError
 
 __all__ = ["Scenario", "load_scenario", "list_scenarios", "scenario_dir"]
@@ -115,15 +114,10 @@ def scenario_dir() -> Path:
     return embedded_data_dir() / "scenarios"
 
 
-@cache
-def _shipped() -> dict[str, Path]:
-    folder = scenario_dir()
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
-
-
 def list_scenarios() -> list[str]:
     """Names of the shipped scenarios."""
-    return list(_shipped())
+    folder = scenario_dir()
+    return [p.stem for p in sorted(folder.glob("*.toml"))] if folder.is_dir() else []
 
 
 def load_scenario(scenario: str | PathLike[str] | Scenario) -> Scenario:
@@ -134,15 +128,4 @@ def load_scenario(scenario: str | PathLike[str] | Scenario) -> Scenario:
     ConfigError
         Unknown name (the message lists the shipped ones), unreadable or invalid file.
     """
-    if isinstance(scenario, Scenario):
-        return scenario
-    path = Path(scenario)
-    if path.suffix != ".toml":
-        shipped = _shipped()
-        if str(scenario) not in shipped:
-            raise ConfigError(
-                f"unknown scenario {str(scenario)!r}; shipped scenarios: {', '.join(shipped) or 'none'}. "
-                "Fix: use one of those names, or give the path of a scenario TOML file."
-            )
-        path = shipped[str(scenario)]
-    return read_toml_model(path, Scenario, "scenario")
+    return load_named(scenario, scenario_dir(), Scenario, "scenario")
