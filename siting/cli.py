@@ -191,9 +191,8 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
     p = ev.params
     click.echo(f"AIGF {p['it_load_mw']:.0f} MW IT × PUE {p['pue']} = {p['grid_load_mw']:.0f} MW grid load, "
                f"{p['year']}, scenarios {', '.join(p['scenarios'])}, criteria {p['criteria']}")
-    failing = {i: [c.id for c in ev.criteria.hard if row[f"{c.id}_result"] != "pass"] for i, row in table.iterrows()}
     shown = table[["rank", "id", "verdict", "score", "bus", "p_top_k"]].copy()
-    shown["not_met_now"] = [", ".join(failing[i]) or "-" for i in table.index]
+    shown["not_met_now"] = shown["id"].map(ev.not_met()).to_numpy()
     click.echo(shown.to_string(index=False))
     if out is not None:
         click.echo(f"wrote {out / 'ranking.gpkg'}, ranking.csv, sensitivity.csv, what_it_would_take.csv")

@@ -31,6 +31,8 @@ PLANNED_GRID_YEAR = 2100
 
 #: Verdicts, best first.
 VERDICTS = ("suitable", "conditional", "unsuitable")
+#: Map and table colours of the verdicts (ColorBrewer RdYlGn).
+VERDICT_COLOURS = {"suitable": "#1a9641", "conditional": "#fdae61", "unsuitable": "#d7191c"}
 _PASS, _COND, _FAIL = 2, 1, 0
 _STATUS = {_PASS: "pass", _COND: "conditional", _FAIL: "fail"}
 
@@ -87,6 +89,46 @@ class Evaluation:
     metrics: pd.DataFrame
     criteria: CriteriaSet
     params: dict = field(default_factory=dict)
+
+    def not_met(self) -> pd.Series:
+        """Per site (index ``id``): the hard conditions that do not hold now, comma-separated."""
+        hard = self.criteria.hard
+        return pd.Series(
+            [", ".join(c.id for c in hard if row[f"{c.id}_result"] != "pass") or "-" for _, row in self.table.iterrows()],
+            index=pd.Index(self.table["id"], name="id"),
+        )
+
+    def _repr_html_(self) -> str:
+        """A ranked HTML table for notebooks: verdict coloured, score, conditions not met."""
+        import html
+
+        p = self.params
+        rows = []
+        not_met = self.not_met()
+        for _, r in self.table.iterrows():
+            colour = VERDICT_COLOURS[r["verdict"]]
+            rows.append(
+                f"<tr><td>{r['rank']}</td><td>{html.escape(r['id'])}</td><td>{html.escape(r['name'])}</td>"
+                f"<td style='background:{colour};color:white;font-weight:bold'>{r['verdict']}</td>"
+                f"<td>{r['score']:.3f}</td><td>{html.escape(str(r['bus']))}</td>"
+                f"<td>{html.escape(not_met[r['id']])}</td></tr>"
+            )
+        head = (f"<p><b>AIGF {p['it_load_mw']:.0f} MW IT × PUE {p['pue']} = {p['grid_load_mw']:.0f} MW</b>, "
+                f"{p['year']}, scenarios {html.escape(', '.join(p['scenarios']))}, criteria {html.escape(p['criteria'])}</p>")
+        return (head + "<table><thead><tr><th>rank</th><th>id</th><th>name</th><th>verdict</th><th>score</th>"
+                "<th>bus</th><th>not met now</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+    def explore(self, **kwargs):
+        """Interactive map (folium, via GeoDataFrame.explore): sites coloured by verdict, a
+        popup per site with every condition's value, threshold and report section. Loads the
+        Leaflet library and tiles from the web when shown. Needs ``pip install siting[maps]``."""
+        cols = ["id", "name", "verdict", "score", "rank", "bus", "geometry"] + [f"{c.id}_why" for c in self.criteria.criterion]
+        gdf = self.table[cols].to_crs("EPSG:4326")
+        kwargs.setdefault("column", "verdict")
+        kwargs.setdefault("cmap", [VERDICT_COLOURS[v] for v in sorted(set(gdf["verdict"]))])
+        kwargs.setdefault("tooltip", ["rank", "name", "verdict", "score"])
+        kwargs.setdefault("popup", [c for c in cols if c != "geometry"])
+        return gdf.explore(**kwargs)
 
     def what_it_would_take(self) -> pd.DataFrame:
         """For every site that is not suitable, the smallest change per failed or conditional

@@ -176,3 +176,14 @@ def test_bad_parameters():
         evaluate(pue=0.5, layers=embedded_layers())
     with pytest.raises(ConfigError, match="no shipped scenario for 2041"):
         evaluate(year=2041, layers=embedded_layers())
+
+
+def test_notebook_html_and_map(national):
+    html = national._repr_html_()
+    assert html.count("<tr>") == len(national.table) + 1
+    assert "#d7191c" in html or "#fdae61" in html or "#1a9641" in html
+    assert "360 MW" in html
+    m = national.explore()
+    out = m.get_root().render()
+    assert "Leaflet" in out or "leaflet" in out
+    assert national.table["id"].iloc[0] in out
