@@ -161,14 +161,15 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: 
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the sensitivity analysis.")
 @click.option("--top-k", default=5, show_default=True, type=int, help="k of the 'probability of top k' column.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Folder for ranking.gpkg, ranking.csv, sensitivity.csv, what_it_would_take.csv.")
-@click.option("--overwrite", is_flag=True, help="Replace existing files in --out.")
+              help="Output folder: ranking.gpkg (QGIS-styled), .geojson, .csv, map.png, sites/ report cards, "
+                   "sensitivity.csv, what_it_would_take.csv, provenance.json.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
          sites: Path | None, layer_set: Path | None, policy: str | None, samples: int, seed: int, top_k: int,
-         out: Path | None, overwrite: bool) -> None:
+         out: Path | None, force: bool) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
     from .evaluate import evaluate
-    from .export import write_table
+    from .export import export
     from .layers import LayerSource, load_layers, read_layer
 
     try:
@@ -177,15 +178,9 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
         ev = evaluate(it_load_mw=it_load, pue=pue, pf=pf, year=year, scenario=list(scenarios) or None,
                       criteria=criteria, layers=layers, sites=user_sites, policy=policy)
         sens = ev.sensitivity(n=samples, seed=seed, top_k=top_k)
-        fixes = ev.what_it_would_take()
         table = ev.table.join(sens, on="id")
         if out is not None:
-            if not out.is_dir():
-                out.mkdir(parents=True)
-            write_table(table, out / "ranking.gpkg", overwrite=overwrite, layer="ranking")
-            write_table(table.set_index("id"), out / "ranking.csv", overwrite=overwrite)
-            write_table(sens, out / "sensitivity.csv", overwrite=overwrite)
-            write_table(fixes.set_index("id"), out / "what_it_would_take.csv", overwrite=overwrite)
+            export(ev, out, layers=layers, sensitivity=sens, force=force)
     except SitingError as exc:
         _fail(exc)
     p = ev.params
@@ -195,7 +190,8 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
     shown["not_met_now"] = shown["id"].map(ev.not_met()).to_numpy()
     click.echo(shown.to_string(index=False))
     if out is not None:
-        click.echo(f"wrote {out / 'ranking.gpkg'}, ranking.csv, sensitivity.csv, what_it_would_take.csv")
+        click.echo(f"wrote {out}/: ranking.gpkg, ranking.geojson, ranking.csv, map.png, sites/, sensitivity.csv, "
+                   "what_it_would_take.csv, provenance.json")
 
 
 if __name__ == "__main__":  # pragma: no cover

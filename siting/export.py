@@ -13,7 +13,7 @@ import pandas as pd
 
 from .errors import ConfigError
 
-__all__ = ["write_table", "TABLE_FORMATS"]
+__all__ = ["write_table", "export", "provenance", "TABLE_FORMATS", "EXPORT_FORMATS"]
 
 TABLE_FORMATS = {".csv": "CSV", ".gpkg": "GPKG", ".geojson": "GeoJSON"}
 
@@ -53,3 +53,155 @@ def write_table(table: pd.DataFrame, path: str | PathLike[str], *, overwrite: bo
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+# ---------------------------------------------------------------------- evaluation bundle
+
+EXPORT_FORMATS = ("gpkg", "geojson", "csv", "png", "cards", "provenance")
+
+_QML = """<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.28" styleCategories="Symbology">
+ <renderer-v2 type="categorizedSymbol" attr="verdict" symbollevels="0" enableorderby="0" forceraster="0">
+  <categories>
+{categories}
+  </categories>
+  <symbols>
+{symbols}
+  </symbols>
+ </renderer-v2>
+</qgis>"""
+
+
+def _qml(colours: dict[str, str]) -> str:
+    cats, syms = [], []
+    for i, (value, hexcol) in enumerate(colours.items()):
+        r, g, b = (int(hexcol[k:k + 2], 16) for k in (1, 3, 5))
+        cats.append(f'   <category symbol="{i}" value="{value}" label="{value}" render="true"/>')
+        syms.append(
+            f'   <symbol type="fill" name="{i}" alpha="1" clip_to_extent="1" force_rhr="0">\n'
+            f'    <layer class="SimpleFill" enabled="1" locked="0" pass="0">\n'
+            f'     <Option type="Map">\n'
+            f'      <Option type="QString" name="color" value="{r},{g},{b},255"/>\n'
+            f'      <Option type="QString" name="outline_color" value="35,35,35,255"/>\n'
+            f'      <Option type="QString" name="outline_width" value="0.4"/>\n'
+            f'      <Option type="QString" name="style" value="solid"/>\n'
+            f'     </Option>\n    </layer>\n   </symbol>'
+        )
+    return _QML.format(categories="\n".join(cats), symbols="\n".join(syms))
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def provenance(evaluation, layers) -> dict:
+    """Library version, data files with hashes and dates, criteria hash, scenarios, parameters."""
+    import datetime as dt
+
+    from . import __version__
+    from .criteria import criteria_dir
+    from .grid.scenario import scenario_dir
+
+    files = {}
+    for name, src in layers.sources.items():
+        p = Path(src.path)
+        files[name] = {"path": p.name, "sha256": _sha256(p) if p.is_file() else None, "date": src.date}
+    crit = criteria_dir() / f"{evaluation.criteria.name}.toml"
+    scen = {s: _sha256(scenario_dir() / f"{s}.toml") for s in evaluation.params["scenarios"]
+            if (scenario_dir() / f"{s}.toml").is_file()}
+    return {
+        "library": "siting",
+        "version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "parameters": evaluation.params,
+        "criteria": {"name": evaluation.criteria.name, "sha256": _sha256(crit) if crit.is_file() else None},
+        "scenarios": scen,
+        "layers": files,
+        "report": "Ecorys (2025), Meerwaarde van een AI-gigafabriek in Nederland",
+    }
+
+
+def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tuple[str, ...] = EXPORT_FORMATS,
+           sensitivity: pd.DataFrame | None = None, force: bool = False) -> Path:
+    """Write an evaluation for planners into `out_dir`, all at once and atomically.
+
+    Files: ``ranking.gpkg`` (layers ``sites`` with every metric, criterion and verdict — styled
+    by verdict for QGIS through a ``layer_styles`` table —, ``stations``, ``circuits``,
+    ``offshore``), ``ranking.geojson``, ``ranking.csv``, ``what_it_would_take.csv``,
+    ``map.png`` (300 dpi), ``sites/<id>.md`` and ``.html`` report cards and ``provenance.json``
+    (also in the GeoPackage as a ``provenance`` table). With `sensitivity` (from
+    :meth:`Evaluation.sensitivity`), its columns join the ranking and ``sensitivity.csv`` is
+    written.
+
+    The folder is built beside `out_dir` and renamed into place: a failure leaves nothing
+    half-written. An existing `out_dir` is refused unless ``force=True``. The same inputs give
+    the same bytes, except the timestamp in ``provenance.json``.
+    """
+    import json
+    import shutil
+
+    import pyogrio
+
+    from .evaluate import VERDICT_COLOURS
+    from .layers import load_layers
+
+    out = Path(out_dir)
+    unknown = sorted(set(formats) - set(EXPORT_FORMATS))
+    if unknown:
+        raise ConfigError(f"unknown export format(s) {unknown}; choose from {', '.join(EXPORT_FORMATS)}")
+    if out.exists() and not force:
+        raise ConfigError(f"output folder '{out}' exists; not overwriting. Fix: choose a new folder or pass force=True (--force)")
+    if not out.parent.is_dir():
+        raise ConfigError(f"cannot write '{out}': folder '{out.parent}' does not exist")
+    layers = layers if layers is not None else load_layers()
+    table = evaluation.table
+    if sensitivity is not None:
+        table = table.join(sensitivity, on="id")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        prov = provenance(evaluation, layers)
+        if "gpkg" in formats:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+            gpkg = tmp / "ranking.gpkg"
+            table.to_file(gpkg, layer="sites", driver="GPKG", engine="pyogrio")
+            subs = layers.substations[~layers.substations["id"].str.startswith("xb-")]
+            subs.to_file(gpkg, layer="stations", driver="GPKG", engine="pyogrio")
+            layers.circuits.to_file(gpkg, layer="circuits", driver="GPKG", engine="pyogrio")
+            layers.offshore.to_file(gpkg, layer="offshore", driver="GPKG", engine="pyogrio")
+            styles = pd.DataFrame([{
+                "f_table_catalog": "", "f_table_schema": "", "f_table_name": "sites", "f_geometry_column": "geom",
+                "styleName": "verdict", "styleQML": _qml(VERDICT_COLOURS), "styleSLD": "", "useAsDefault": 1,
+                "description": "sites coloured by verdict (siting)", "owner": "siting", "ui": "",
+                "update_time": "2000-01-01T00:00:00Z",
+            }])
+            pyogrio.write_dataframe(styles, gpkg, layer="layer_styles", driver="GPKG")
+            stable = {k: v for k, v in prov.items() if k != "created"}  # keeps the GeoPackage deterministic
+            pyogrio.write_dataframe(pd.DataFrame([{"key": "provenance", "json": json.dumps(stable, sort_keys=True)}]),
+                                    gpkg, layer="provenance", driver="GPKG")
+        if "geojson" in formats:
+            table.to_crs("EPSG:4326").to_file(tmp / "ranking.geojson", driver="GeoJSON", layer="ranking", engine="pyogrio")
+        if "csv" in formats:
+            table.drop(columns="geometry").to_csv(tmp / "ranking.csv", index=False, lineterminator="\n", float_format="%.6g")
+            evaluation.what_it_would_take().to_csv(tmp / "what_it_would_take.csv", index=False, lineterminator="\n",
+                                                   float_format="%.6g")
+        if sensitivity is not None:
+            sensitivity.to_csv(tmp / "sensitivity.csv", lineterminator="\n", float_format="%.6g")
+        if "png" in formats:
+            from .maps import static_map
+
+            static_map(evaluation, layers, tmp / "map.png")
+        if "cards" in formats:
+            from .cards import site_cards
+
+            site_cards(evaluation, tmp / "sites")
+        if "provenance" in formats:
+            (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out

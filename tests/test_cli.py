@@ -116,11 +116,12 @@ def test_rank_command_writes_ranking_files(tmp_path):
     ranking = pd.read_csv(out / "ranking.csv")
     assert {"id", "name", "verdict", "score", "rank", "p_top_k", "space_result", "space_why"} <= set(ranking.columns)
     assert sorted(ranking["rank"]) == [1, 2, 3]
-    gdf = gpd.read_file(out / "ranking.gpkg", layer="ranking")
+    gdf = gpd.read_file(out / "ranking.gpkg", layer="sites")
     assert gdf.crs.to_epsg() == 28992 and len(gdf) == 3
     assert (out / "what_it_would_take.csv").is_file() and (out / "sensitivity.csv").is_file()
     again = CliRunner().invoke(main, ["rank", "--sites", str(sites), "--samples", "20", "--out", str(out)])
     assert again.exit_code == 2 and "not overwriting" in again.output
+    assert (out / "map.png").is_file() and (out / "sites").is_dir() and (out / "provenance.json").is_file()
 
 
 def test_rank_command_bad_criteria_file(tmp_path):
