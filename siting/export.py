@@ -57,7 +57,7 @@ def write_table(table: pd.DataFrame, path: str | PathLike[str], *, overwrite: bo
 
 # ---------------------------------------------------------------------- evaluation bundle
 
-EXPORT_FORMATS = ("gpkg", "geojson", "csv", "png", "cards", "provenance")
+EXPORT_FORMATS = ("gpkg", "geojson", "csv", "png", "html", "cards", "provenance")
 
 _QML = """<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="3.28" styleCategories="Symbology">
@@ -130,7 +130,8 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
     Files: ``ranking.gpkg`` (layers ``sites`` with every metric, criterion and verdict — styled
     by verdict for QGIS through a ``layer_styles`` table —, ``stations``, ``circuits``,
     ``offshore``), ``ranking.geojson``, ``ranking.csv``, ``what_it_would_take.csv``,
-    ``map.png`` (300 dpi), ``sites/<id>.md`` and ``.html`` report cards and ``provenance.json``
+    ``map.png`` (300 dpi), ``map.html`` (interactive, self-contained: works offline),
+    ``sites/<id>.md`` and ``.html`` report cards and ``provenance.json``
     (also in the GeoPackage as a ``provenance`` table). With `sensitivity` (from
     :meth:`Evaluation.sensitivity`), its columns join the ranking and ``sensitivity.csv`` is
     written.
@@ -192,6 +193,10 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
             from .maps import static_map
 
             static_map(evaluation, layers, tmp / "map.png")
+        if "html" in formats:
+            from .webmap import html_map
+
+            html_map(evaluation, layers, tmp / "map.html")
         if "cards" in formats:
             from .cards import site_cards
 

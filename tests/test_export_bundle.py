@@ -26,7 +26,7 @@ def small_eval():
 def test_export_writes_every_file(tmp_path, small_eval):
     out = export(small_eval, tmp_path / "out", layers=embedded_layers(), sensitivity=small_eval.sensitivity(n=20))
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["map.png", "provenance.json", "ranking.csv", "ranking.geojson", "ranking.gpkg", "sensitivity.csv",
+    assert names == ["map.html", "map.png", "provenance.json", "ranking.csv", "ranking.geojson", "ranking.gpkg", "sensitivity.csv",
                      "sites", "what_it_would_take.csv"]
     layers = dict(pyogrio.list_layers(out / "ranking.gpkg"))
     assert {"sites", "stations", "circuits", "offshore", "layer_styles", "provenance"} <= set(layers)
@@ -71,3 +71,36 @@ def test_failed_export_leaves_nothing(tmp_path, small_eval, monkeypatch):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ConfigError, match=r"unknown export format\(s\) \['pdf'\]"):
         export(small_eval, tmp_path / "out", layers=embedded_layers(), formats=("pdf",))
+
+
+def _chromium() -> str | None:
+    import os
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.environ.get("CI"):
+        pytest.fail("chromium is missing: .ci/run must install it (apt-get install chromium)")
+    return found
+
+
+def test_html_map_renders_offline_in_headless_chromium(tmp_path, small_eval):
+    import subprocess
+
+    from siting.webmap import html_map
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium not installed")
+    page = html_map(small_eval, embedded_layers(), tmp_path / "map.html")
+    text = page.read_text()
+    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "").replace("http://mrcc.com", "")
+    assert "https://" not in text
+    proc = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+         f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND",
+         "--proxy-server=127.0.0.1:9", "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert 'data-sites-drawn="3"' in proc.stdout, proc.stderr[-2000:]
+    assert proc.stdout.count('class="site"') >= 3
