@@ -20,7 +20,8 @@ scenario entry):
 - **Neighbouring grids**: each boundary-equivalent node (``xb-*``) holds a generator at
   ``scenario.vm_boundary_pu`` whose output is its share of ``exchange.ac_import_mw`` (∝ tie
   rating); the ``slack.reference`` node is the angle reference (pandapower ext_grid).
-- **Demand**: ``demand.total_mw`` at ``demand.power_factor`` spread by the scenario's key.
+- **Demand**: ``demand.total_mw`` at ``demand.power_factor`` spread by the scenario's key (on the
+  embedded population centres, so replacing the housing layer of a study does not move demand).
 - **Balancing** (distributed slack): dispatchable plants that run (weight ∝ capacity) take
   ``1 − slack.import_share`` of any change in load and of the losses, the boundary equivalents
   (weight ∝ tie rating) take ``slack.import_share``.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import geopandas as gpd
 import numpy as np
@@ -221,6 +223,13 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
     return NetworkBuild(net=net, balance=pd.DataFrame(balance))
 
 
+@cache
+def _embedded_population() -> gpd.GeoDataFrame:
+    from ..layers import _embedded_layer_set, read_layer
+
+    return read_layer(_embedded_layer_set().layers["population"], "population")
+
+
 def _allocate_demand(layers: Layers, subs: gpd.GeoDataFrame, scenario: Scenario) -> dict[str, float]:
     """Demand per bus id [MW] by the scenario's key (population + industry weights)."""
     nl = subs[~subs["id"].str.startswith("xb-")]
@@ -228,7 +237,9 @@ def _allocate_demand(layers: Layers, subs: gpd.GeoDataFrame, scenario: Scenario)
     lowest = nl.sort_values("kv").drop_duplicates("station").set_index("station")
     d = scenario.demand
     out: dict[str, float] = {}
-    pop = layers.population[["population", "geometry"]]
+    # the key is part of the scenario: the embedded population centres, whatever housing layer
+    # the study uses for distances (a user's partial housing layer must not move the demand)
+    pop = _embedded_population()[["population", "geometry"]]
     stations = lowest.reset_index()[["station", "id", "geometry"]]
     near = gpd.sjoin_nearest(pop, stations, how="left")
     near = near[~near.index.duplicated(keep="first")]
