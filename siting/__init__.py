@@ -10,6 +10,7 @@ from __future__ import annotations
 from .criteria import CriteriaSet, load_criteria
 from .errors import SitingError
 from .evaluate import Evaluation, evaluate
+from .exports import export
 from .grid import GridModel, list_scenarios, load_scenario
 from .layers import (
     WORK_CRS,
@@ -37,6 +38,7 @@ __all__ = [
     "SitingError",
     "embedded_data_dir",
     "evaluate",
+    "export",
     "layer_specs",
     "load_criteria",
     "list_scenarios",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from .metrics import METRICS
@@ -27,11 +28,49 @@ def _value(v, unit: str) -> str:
         return "yes" if bool(v) else "no"
     if v is None or pd.isna(v):
         return "no data"
-    return f"{float(v):,.1f} {unit}".strip()
+    unit = "" if unit == "0-1" else unit
+    return f"{float(v):,.2f}".rstrip("0").rstrip(".") if not unit else f"{float(v):,.1f} {unit}"
 
 
-def site_cards(evaluation, folder: Path) -> list[Path]:
-    """Write ``<id>.md`` and ``<id>.html`` per site into `folder`; returns the Markdown paths."""
+def _site_map(row, layers, path: Path, half_km: float = 12.0) -> None:
+    """A small map around one site: stations (named), circuits, landings, the site."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .evaluate import VERDICT_COLOURS
+    from .maps import _KV_STYLE
+
+    c = row.geometry.centroid
+    half = half_km * 1000
+    fig, ax = plt.subplots(figsize=(3.2, 3.2))
+    layers.boundary.plot(ax=ax, color="#f2f2f2", edgecolor="#9e9e9e", linewidth=0.4)
+    for kv, (colour, width) in _KV_STYLE.items():
+        sel = layers.circuits[layers.circuits["kv"] == kv]
+        if len(sel):
+            sel.plot(ax=ax, color=colour, linewidth=width)
+    subs = layers.substations
+    near = subs[subs.distance(c) < half * 1.4]
+    if len(near):
+        near.plot(ax=ax, color="black", markersize=10, zorder=3)
+        for _, s in near.drop_duplicates("station").iterrows():
+            ax.annotate(s["name"][:22], (s.geometry.x, s.geometry.y), xytext=(3, 3), textcoords="offset points", fontsize=5)
+    gpd.GeoSeries([row.geometry], crs=layers.boundary.crs).plot(ax=ax, color=VERDICT_COLOURS[row["verdict"]],
+                                                                 edgecolor="black", linewidth=0.6, zorder=4)
+    ax.set_xlim(c.x - half, c.x + half)
+    ax.set_ylim(c.y - half, c.y + half)
+    ax.plot([c.x - half * 0.9, c.x - half * 0.9 + 5000], [c.y - half * 0.9] * 2, color="black", linewidth=1.5)
+    ax.text(c.x - half * 0.9 + 2500, c.y - half * 0.85, "5 km", ha="center", fontsize=5)
+    ax.set_axis_off()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+
+
+def site_cards(evaluation, folder: Path, layers=None) -> list[Path]:
+    """Write ``<id>.md`` and ``<id>.html`` per site into `folder`, with a small map ``<id>.png``
+    when `layers` are given; returns the Markdown paths."""
     folder.mkdir(parents=True, exist_ok=True)
     fixes = evaluation.what_it_would_take()
     p = evaluation.params
@@ -45,6 +84,10 @@ def site_cards(evaluation, folder: Path) -> list[Path]:
             rows.append((c.title, c.kind, _value(row[c.id], unit), _rule(c), str(result), c.section))
         grid = [(s, row.get(f"hosting_mw@{s}"), row.get(f"grid_limit@{s}")) for s in p["scenarios"]]
         todo = fixes[fixes["id"] == row["id"]]
+        picture = []
+        if layers is not None:
+            _site_map(row, layers, folder / f"{row['id']}.png")
+            picture = [f"![map of {row['id']}]({row['id']}.png)", ""]
         md = [
             f"# {row['name']} (`{row['id']}`)",
             "",
@@ -55,6 +98,7 @@ def site_cards(evaluation, folder: Path) -> list[Path]:
             "",
             f"Reasons: {row['reasons']}",
             "",
+            *picture,
             "| condition | kind | value | rule | result | report section |",
             "|---|---|---|---|---|---|",
             *[f"| {a} | {b} | {c} | {d} | {e} | {f} |" for a, b, c, d, e, f in rows],
@@ -82,6 +126,8 @@ def site_cards(evaluation, folder: Path) -> list[Path]:
             "padding:.2em .5em}table{border-collapse:collapse}</style></head><body>"
             f"<h1>{html.escape(row['name'])}</h1><p><b>Verdict: {row['verdict']}</b> — rank {row['rank']}, "
             f"score {row['score']:.3f}; bus {html.escape(str(row['bus']))}</p><p>{html.escape(row['reasons'])}</p>"
+            + (f"<img src='{html.escape(row['id'])}.png' alt='map' width='320'>" if layers is not None else "")
+            + 
             "<table><tr><th>condition</th><th>kind</th><th>value</th><th>rule</th><th>result</th><th>section</th></tr>"
             f"{cells}</table><h2>What it would take</h2><ul>"
             + "".join(f"<li>{html.escape(w)}</li>" for w in todo["what"])

@@ -19,8 +19,16 @@ def _fail(exc: BaseException) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="siting")
-def main() -> None:
-    """siting: where in the Netherlands an AI gigafactory can connect and be built."""
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars (for scripts and logs).")
+def main(quiet: bool) -> None:
+    """siting: where in the Netherlands an AI gigafactory can connect and be built.
+
+    Exit codes: 0 done; 2 bad input or a failed step, with the reason on stderr (no traceback).
+    """
+    from ._progress import set_quiet
+
+    if quiet:
+        set_quiet(True)
 
 
 @main.command()
@@ -121,7 +129,7 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: 
     """Hosting capacity of every EHV bus [MW] in a scenario (AC power flow, N-1)."""
     import geopandas as gpd
 
-    from .export import write_table
+    from .exports import write_table
     from .grid import GridModel
     from .layers import load_layers
 
@@ -169,7 +177,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
          out: Path | None, force: bool) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
     from .evaluate import evaluate
-    from .export import export
+    from .exports import export
     from .layers import LayerSource, load_layers, read_layer
 
     try:

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._progress import progress
 from .candidates import candidates
 from .criteria import CriteriaSet, Criterion, load_criteria
 from .errors import ConfigError
@@ -89,6 +90,7 @@ class Evaluation:
     metrics: pd.DataFrame
     criteria: CriteriaSet
     params: dict = field(default_factory=dict)
+    layers: Layers | None = field(default=None, repr=False)
 
     def not_met(self) -> pd.Series:
         """Per site (index ``id``): the hard conditions that do not hold now, comma-separated."""
@@ -119,16 +121,38 @@ class Evaluation:
                 "<th>bus</th><th>not met now</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
     def explore(self, **kwargs):
-        """Interactive map (folium, via GeoDataFrame.explore): sites coloured by verdict, a
-        popup per site with every condition's value, threshold and report section. Loads the
-        Leaflet library and tiles from the web when shown. Needs ``pip install siting[maps]``."""
+        """Interactive map (folium): EHV circuits by voltage, stations, offshore landings and
+        AMS-IX points (with the study's layers), then the sites coloured by verdict with a popup
+        listing every condition's value, rule and report section. Loads the Leaflet library and
+        tiles from the web when shown; for an offline map use :func:`siting.export` (map.html).
+        Needs ``pip install siting[maps]``."""
+        import folium
+
+        m = None
+        if self.layers is not None:
+            L = self.layers
+            circ = L.circuits[~L.circuits["to_id"].str.startswith("xb-")].to_crs("EPSG:4326")
+            for kv, colour in ((380, "#3f007d"), (220, "#6baed6")):
+                sel = circ[circ["kv"] == kv][["id", "circuits", "rating_mva", "status", "geometry"]]
+                if len(sel):
+                    m = sel.explore(m=m, color=colour, name=f"{kv} kV circuits", tooltip=["id", "circuits", "status"])
+            subs = L.substations[~L.substations["id"].str.startswith("xb-")].to_crs("EPSG:4326")
+            m = subs[["id", "name", "kv", "status", "geometry"]].explore(
+                m=m, color="black", name="380/220 kV stations", marker_kwds={"radius": 3})
+            m = L.offshore.to_crs("EPSG:4326")[["name", "capacity_mw", "year", "status", "geometry"]].explore(
+                m=m, color="#01665e", name="offshore-wind landings", marker_kwds={"radius": 5})
+            ix = L.ix[L.ix["kind"] == "amsix_pop"].to_crs("EPSG:4326")
+            m = ix[["name", "amsix", "geometry"]].explore(m=m, color="#6a3d9a", name="AMS-IX", marker_kwds={"radius": 4})
         cols = ["id", "name", "verdict", "score", "rank", "bus", "geometry"] + [f"{c.id}_why" for c in self.criteria.criterion]
         gdf = self.table[cols].to_crs("EPSG:4326")
         kwargs.setdefault("column", "verdict")
         kwargs.setdefault("cmap", [VERDICT_COLOURS[v] for v in sorted(set(gdf["verdict"]))])
         kwargs.setdefault("tooltip", ["rank", "name", "verdict", "score"])
         kwargs.setdefault("popup", [c for c in cols if c != "geometry"])
-        return gdf.explore(**kwargs)
+        kwargs.setdefault("name", "sites")
+        m = gdf.explore(m=m, **kwargs)
+        folium.LayerControl().add_to(m)
+        return m
 
     def what_it_would_take(self) -> pd.DataFrame:
         """For every site that is not suitable, the smallest change per failed or conditional
@@ -175,7 +199,7 @@ class Evaluation:
         ids = self.table["id"].to_numpy()
         ranks = np.empty((n, len(ids)), dtype=int)
         suitable = np.zeros(len(ids))
-        for k in range(n):
+        for k in progress(range(n), "sensitivity (draws)", min_items=200):
             weights = {}
             if len(soft) and base_w.sum() > 0:
                 alpha = np.maximum(base_w * concentration, 1e-3)
@@ -261,7 +285,7 @@ def evaluate(
     else:
         names = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
     models, planned = {}, {}
-    for s in names:
+    for s in progress(names, "grid models (scenarios)", min_items=1):
         model = GridModel.from_layers(layers, scenario=s, grid_year=year)
         models[model.scenario.name] = model
         # the same dispatch on the grid with every dated planned reinforcement
@@ -320,4 +344,4 @@ def evaluate(
     metrics = metrics.assign(id=ids).set_index("id").loc[table["id"]]
     params = {"it_load_mw": float(it_load_mw), "pue": float(pue), "grid_load_mw": grid_load, "pf": float(pf),
               "year": year, "scenarios": list(models), "criteria": crits.name, "policy": policy}
-    return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params)
+    return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params, layers=layers)

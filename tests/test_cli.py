@@ -69,7 +69,7 @@ def test_check_missing_file_in_a_real_process(tmp_path):
 
 
 def test_scenarios_command_lists_totals():
-    result = CliRunner().invoke(main, ["scenarios"])
+    result = CliRunner().invoke(main, ["--quiet", "scenarios"])
     assert result.exit_code == 0, result.output
     for name in ("winter-peak-2026", "high-wind-2030", "low-wind-peak-2030"):
         assert name in result.output

@@ -187,3 +187,22 @@ def test_notebook_html_and_map(national):
     out = m.get_root().render()
     assert "Leaflet" in out or "leaflet" in out
     assert national.table["id"].iloc[0] in out
+
+
+def test_explore_draws_grid_layers_and_sites(national):
+    html = national.explore().get_root().render()
+    for name in ("380 kV circuits", "380/220 kV stations", "offshore-wind landings", "AMS-IX", "sites"):
+        assert name in html, name
+
+
+def test_progress_bars_follow_quiet(capsys):
+    from siting._progress import progress, set_quiet
+
+    set_quiet(False)
+    assert list(progress(range(10), "demo", min_items=1)) == list(range(10))
+    shown = capsys.readouterr().err
+    set_quiet(True)
+    assert list(progress(range(10), "demo", min_items=1)) == list(range(10))
+    assert capsys.readouterr().err == ""
+    set_quiet(False)
+    assert "demo" in shown

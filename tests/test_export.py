@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from siting.errors import ConfigError
-from siting.export import write_table
+from siting.exports import write_table
 
 from .conftest import make_sites
 

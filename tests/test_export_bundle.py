@@ -12,7 +12,7 @@ import pytest
 import siting
 from siting.errors import ConfigError
 from siting.evaluate import evaluate
-from siting.export import export
+from siting.exports import export
 
 from .conftest import make_sites
 from .grid_fixtures import embedded_layers
@@ -37,9 +37,10 @@ def test_export_writes_every_file(tmp_path, small_eval):
     assert {"verdict", "score", "rank", "p_top_k", "space_why"} <= set(sites.columns)
     assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     cards = sorted(p.name for p in (out / "sites").iterdir())
-    assert cards == sorted([f"site-{i}.{ext}" for i in range(3) for ext in ("md", "html")])
+    assert cards == sorted([f"site-{i}.{ext}" for i in range(3) for ext in ("md", "html", "png")])
     card = (out / "sites" / "site-0.md").read_text()
     assert "**Verdict:" in card and "§5.1" in card and "## What it would take" in card
+    assert "![map of site-0](site-0.png)" in card
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["version"] == siting.__version__
     assert len(prov["layers"]["substations"]["sha256"]) == 64

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from pandapower.pypower.idx_brch import BR_X, TAP
 from scipy.sparse.linalg import splu
 
+from .._progress import progress
 from .acpf import ACGrid, ACResult
 
 __all__ = ["Limits", "CaseSet", "HostingSearch", "case_label", "element_label"]
@@ -89,7 +90,7 @@ class CaseSet:
         self.split = split
         self.cases: list[Case] = []
         self.failed_pre: list[int] = []  # outages that do not converge even without the load
-        for outage in [None, *ok]:
+        for outage in progress([None, *ok], "N-1 cases", min_items=200):
             pre = grid.solve(outage=outage, keep_jacobian=True)
             if not pre.converged:
                 if outage is None:
@@ -352,7 +353,7 @@ class HostingSearch:
         cs = self.cs
         screen = cs.screen(buses, self.tan)  # cases × B
         rows = []
-        for j, (bus, name) in enumerate(zip(buses, names)):
+        for j, (bus, name) in progress(list(enumerate(zip(buses, names))), "hosting capacity (buses)"):
             p_lin = float(np.min(screen[:, j]))
             rows.append(self._one(int(bus), j, screen[:, j], p_lin) | {"bus": name, "screened_mw": min(p_lin, self.max_mw)})
         return pd.DataFrame(rows).set_index("bus")

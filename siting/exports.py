@@ -156,7 +156,7 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
         raise ConfigError(f"output folder '{out}' exists; not overwriting. Fix: choose a new folder or pass force=True (--force)")
     if not out.parent.is_dir():
         raise ConfigError(f"cannot write '{out}': folder '{out.parent}' does not exist")
-    layers = layers if layers is not None else load_layers()
+    layers = layers if layers is not None else (evaluation.layers or load_layers())
     table = evaluation.table
     if sensitivity is not None:
         table = table.join(sensitivity, on="id")
@@ -200,7 +200,7 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
         if "cards" in formats:
             from .cards import site_cards
 
-            site_cards(evaluation, tmp / "sites")
+            site_cards(evaluation, tmp / "sites", layers=layers)
         if "provenance" in formats:
             (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         if out.exists():
