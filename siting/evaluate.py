@@ -337,7 +337,7 @@ def evaluate(
             table[f"{c.id}_why"] = [f"{c.title}: {_fmt(v, unit)} → score {sc:.2f} × weight {c.weight:.2f} [{c.section}]"
                                     for v, sc in zip(values, soft[c.id])]
     for name in models:
-        for col in (f"hosting_mw@{name}", f"grid_limit@{name}"):
+        for col in (f"hosting_mw@{name}", f"grid_limit@{name}", f"grid_check@{name}"):
             table[col] = metrics[col].to_numpy()
     table.insert(5, "reasons", ["; ".join(r) if r else "all hard conditions hold now" for r in reasons])
     table = table.sort_values("rank").reset_index(drop=True)

@@ -166,7 +166,9 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
         if "gpkg" in formats:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
             gpkg = tmp / "ranking.gpkg"
-            table.to_file(gpkg, layer="sites", driver="GPKG", engine="pyogrio")
+            stable = {k: v for k, v in prov.items() if k != "created"}  # keeps the GeoPackage deterministic
+            table.to_file(gpkg, layer="sites", driver="GPKG", engine="pyogrio",
+                          dataset_metadata={"siting_provenance": json.dumps(stable, sort_keys=True)})
             subs = layers.substations[~layers.substations["id"].str.startswith("xb-")]
             subs.to_file(gpkg, layer="stations", driver="GPKG", engine="pyogrio")
             layers.circuits.to_file(gpkg, layer="circuits", driver="GPKG", engine="pyogrio")
@@ -178,7 +180,6 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
                 "update_time": "2000-01-01T00:00:00Z",
             }])
             pyogrio.write_dataframe(styles, gpkg, layer="layer_styles", driver="GPKG")
-            stable = {k: v for k, v in prov.items() if k != "created"}  # keeps the GeoPackage deterministic
             pyogrio.write_dataframe(pd.DataFrame([{"key": "provenance", "json": json.dumps(stable, sort_keys=True)}]),
                                     gpkg, layer="provenance", driver="GPKG")
         if "geojson" in formats:

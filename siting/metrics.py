@@ -155,6 +155,11 @@ def grid_metrics(cands: gpd.GeoDataFrame, models: dict, grid_load_mw: float, pf:
         out[f"hosting_mw@{name}"] = h.to_numpy()
         out[f"grid_pass@{name}"] = ok.to_numpy()
         out[f"grid_limit@{name}"] = cands["bus"].map(hosting["limiting_element"] + " (" + hosting["limiting_case"] + ")").to_numpy()
+        out[f"grid_check@{name}"] = cands["bus"].map({
+            b: (f"{'passes' if c.passed else 'fails'}: base case max loading {c.base_max_loading_pct:.0f} %, "
+                f"worst {c.worst_case} {c.worst_loading_pct:.0f} %, {len(c.violations)} violation(s)")
+            if c.converged else "fails: does not converge (voltage collapse)"
+            for b, c in checks.items()}).to_numpy()
         heads.append(h - grid_load_mw)
         passes.append(ok)
     out["grid_headroom_mw"] = pd.concat(heads, axis=1).min(axis=1, skipna=False).to_numpy()

@@ -41,6 +41,9 @@ def test_export_writes_every_file(tmp_path, small_eval):
     card = (out / "sites" / "site-0.md").read_text()
     assert "**Verdict:" in card and "§5.1" in card and "## What it would take" in card
     assert "![map of site-0](site-0.png)" in card
+    meta = pyogrio.read_info(out / "ranking.gpkg", layer="sites")["dataset_metadata"]
+    assert json.loads(meta["siting_provenance"])["version"] == siting.__version__
+    assert "N-1 check of 360 MW" in card and "base case max loading" in card
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["version"] == siting.__version__
     assert len(prov["layers"]["substations"]["sha256"]) == 64
