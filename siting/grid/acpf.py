@@ -123,26 +123,14 @@ class ACGrid:
         self.parallel = np.ones(self.m)
         self.i_rated_f_ka = np.full(self.m, np.inf)
         self.i_rated_t_ka = np.full(self.m, np.inf)
-        if "line" in lookup["branch"]:
-            s, e = lookup["branch"]["line"]
-            idx = net.line.index.to_numpy()
-            for k, li in zip(range(s, e), idx):
-                self.element[k] = ("line", int(li))
-            par = net.line["parallel"].to_numpy(float)
-            rated = net.line["max_i_ka"].to_numpy(float) * net.line["df"].to_numpy(float) * par
-            self.parallel[s:e] = par
-            self.i_rated_f_ka[s:e] = rated
-            self.i_rated_t_ka[s:e] = rated
-        if "trafo" in lookup["branch"]:
-            s, e = lookup["branch"]["trafo"]
-            idx = net.trafo.index.to_numpy()
-            for k, ti in zip(range(s, e), idx):
-                self.element[k] = ("trafo", int(ti))
-            par = net.trafo["parallel"].to_numpy(float)
-            sn = net.trafo["sn_mva"].to_numpy(float) * par
-            self.parallel[s:e] = par
-            self.i_rated_f_ka[s:e] = sn / (_SQRT3 * net.trafo["vn_hv_kv"].to_numpy(float))
-            self.i_rated_t_ka[s:e] = sn / (_SQRT3 * net.trafo["vn_lv_kv"].to_numpy(float))
+        for kind in ("line", "trafo"):
+            if kind not in lookup["branch"]:
+                continue
+            s, e = lookup["branch"][kind]
+            table = net[kind]
+            self.element[s:e] = [(kind, int(i)) for i in table.index]
+            self.parallel[s:e] = table["parallel"].to_numpy(float)
+            self.i_rated_f_ka[s:e], self.i_rated_t_ka[s:e] = _rated_currents(kind, table)
         # each branch's own admittance contribution, to take circuits out cheaply
         self._dy = []
         no_shunt = bus.copy()
@@ -168,11 +156,12 @@ class ACGrid:
     # ------------------------------------------------------------------ contingencies
 
     def contingencies(self) -> tuple[list[int], list[int]]:
-        """Branch rows whose one-circuit outage keeps the network connected, and those that
-        would split it (skipped)."""
+        """Line and transformer rows whose one-circuit outage keeps the network connected, and
+        those that would split it (skipped). Other branch types (impedances, three-winding
+        transformers) stay in service."""
         ok, split = [], []
         for k in range(self.m):
-            if not self.branch_on[k]:
+            if not self.branch_on[k] or self.element[k][0] not in ("line", "trafo"):
                 continue
             if self.parallel[k] > 1:
                 ok.append(k)
@@ -297,3 +286,15 @@ class ACGrid:
              [ds_dva.imag[pq][:, nonref], ds_dvm.imag[pq][:, pq], None]],
             format="csc",
         )
+
+
+def _rated_currents(kind: str, table) -> tuple[np.ndarray, np.ndarray]:
+    """Rated current [kA] at the from and to ends of every line or transformer (all parallel
+    circuits), as pandapower computes loading: lines ``max_i_ka × df × parallel``,
+    transformers ``sn_mva × parallel / (√3 × vn_kv)`` at each side."""
+    par = table["parallel"].to_numpy(float)
+    if kind == "line":
+        rated = table["max_i_ka"].to_numpy(float) * table["df"].to_numpy(float) * par
+        return rated, rated
+    sn = table["sn_mva"].to_numpy(float) * par
+    return sn / (_SQRT3 * table["vn_hv_kv"].to_numpy(float)), sn / (_SQRT3 * table["vn_lv_kv"].to_numpy(float))
