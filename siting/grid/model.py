@@ -111,6 +111,8 @@ class GridModel:
         self.scenario = scenario
         self.bus_points = bus_points
         self.description = description
+        #: the scenario's balance by component [MW] (from_layers only)
+        self.balance: pd.DataFrame | None = None
         self._cases: dict[tuple, CaseSet] = {}
 
     # ------------------------------------------------------------------- builders
