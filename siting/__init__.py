@@ -23,6 +23,7 @@ from .layers import (
     validate_layer,
 )
 from .schema import LAYER_NAMES, layer_specs
+from .surface import locate, read_raster, surface, write_raster
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,10 @@ __all__ = [
     "list_scenarios",
     "load_layers",
     "load_scenario",
+    "locate",
+    "read_raster",
+    "surface",
+    "write_raster",
     "read_layer",
     "validate_layer",
     "__version__",

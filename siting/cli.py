@@ -202,5 +202,61 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
                    "what_it_would_take.csv, provenance.json")
 
 
+def _surface_options(f):
+    f = click.option("--resolution", default=250.0, show_default=True, type=float, help="Cell size [m].")(f)
+    f = click.option("--year", default=2030, show_default=True, type=int, help="Study year.")(f)
+    f = click.option("--it-load", "it_load", default=300.0, show_default=True, type=float, help="IT load [MW].")(f)
+    f = click.option("--pue", default=1.2, show_default=True, type=float, help="Power usage effectiveness.")(f)
+    f = click.option("--scenario", "scenarios", multiple=True, help="Scenario(s); default: all of the study year.")(f)
+    f = click.option("--criteria", default="ecorys-2025", show_default=True, help="Criteria set name or TOML file.")(f)
+    return f
+
+
+@main.command()
+@_surface_options
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="surface.tif (COG) or surface.nc.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+def surface(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
+            out: Path, overwrite: bool) -> None:
+    """Score every cell of Dutch land (score, hard mask, metrics) and write it as a raster."""
+    from .surface import surface as make_surface
+    from .surface import write_raster
+
+    try:
+        ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
+                          scenario=list(scenarios) or None)
+        write_raster(ds, out, overwrite=overwrite)
+    except SitingError as exc:
+        _fail(exc)
+    click.echo(f"wrote {out}: {ds.sizes['x']} x {ds.sizes['y']} cells of {resolution:g} m; "
+               f"{int(ds['hard_ok'].sum())} cells meet every hard condition now, "
+               f"{int(ds['hard_conditional'].sum())} with planned elements")
+
+
+@main.command()
+@_surface_options
+@click.option("--n", "n", default=10, show_default=True, type=int, help="Number of regions.")
+@click.option("--min-ha", default=30.0, show_default=True, type=float, help="Smallest region [ha].")
+@click.option("--max-ha", default=60.0, show_default=True, type=float, help="Largest region [ha].")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="regions.gpkg (or .geojson).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+def locate(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
+           n: int, min_ha: float, max_ha: float, out: Path, overwrite: bool) -> None:
+    """Find the best contiguous 30–60 ha regions of the surface that meet the hard mask."""
+    from .exports import write_table
+    from .surface import locate as find_regions
+    from .surface import surface as make_surface
+
+    try:
+        ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
+                          scenario=list(scenarios) or None)
+        regions = find_regions(ds, n=n, min_ha=min_ha, max_ha=max_ha)
+        write_table(regions, out, overwrite=overwrite, layer="regions")
+    except SitingError as exc:
+        _fail(exc)
+    click.echo(regions.drop(columns="geometry").to_string(index=False) if len(regions) else "no region meets the hard mask")
+    click.echo(f"wrote {out}; rank them with: siting rank --sites {out}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

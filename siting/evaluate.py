@@ -228,6 +228,23 @@ class Evaluation:
         )
 
 
+def _grid_models(layers: Layers, year: int, scenario) -> tuple[dict, dict]:
+    """Grid models per scenario on the study year's grid, and on the grid with every dated
+    planned reinforcement (same dispatch). Default scenarios: the shipped ones of `year`."""
+    if scenario is None:
+        names = [n for n in list_scenarios() if load_scenario(n).year == year]
+        if not names:
+            raise ConfigError(f"no shipped scenario for {year}; pass scenario=... (shipped: {', '.join(list_scenarios())})")
+    else:
+        names = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
+    models, planned = {}, {}
+    for s in progress(names, "grid models (scenarios)", min_items=1):
+        model = GridModel.from_layers(layers, scenario=s, grid_year=year)
+        models[model.scenario.name] = model
+        planned[model.scenario.name] = GridModel.from_layers(layers, scenario=s, grid_year=PLANNED_GRID_YEAR)
+    return models, planned
+
+
 def evaluate(
     it_load_mw: float = 300.0,
     pue: float = 1.2,
@@ -278,18 +295,7 @@ def evaluate(
     grid_load = float(it_load_mw) * float(pue)
     layers = layers if layers is not None else load_layers()
     crits = load_criteria(criteria).with_policy(policy)
-    if scenario is None:
-        names = [n for n in list_scenarios() if load_scenario(n).year == year]
-        if not names:
-            raise ConfigError(f"no shipped scenario for {year}; pass scenario=... (shipped: {', '.join(list_scenarios())})")
-    else:
-        names = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
-    models, planned = {}, {}
-    for s in progress(names, "grid models (scenarios)", min_items=1):
-        model = GridModel.from_layers(layers, scenario=s, grid_year=year)
-        models[model.scenario.name] = model
-        # the same dispatch on the grid with every dated planned reinforcement
-        planned[model.scenario.name] = GridModel.from_layers(layers, scenario=s, grid_year=PLANNED_GRID_YEAR)
+    models, planned = _grid_models(layers, year, scenario)
     cands = candidates(layers, year=year, sites=sites)
     grid = grid_metrics(cands, models, grid_load, pf, planned=planned)
     metrics = spatial_metrics(cands, layers, year, grid_load).join(grid)

@@ -131,3 +131,19 @@ def test_rank_command_bad_criteria_file(tmp_path):
     assert result.exit_code == 2
     assert "criteria file" in result.output and "criterion: Field required" in result.output
     assert "Traceback" not in result.output
+
+
+def test_surface_and_locate_commands(tmp_path):
+    tif = tmp_path / "surface.tif"
+    result = CliRunner().invoke(main, ["--quiet", "surface", "--resolution", "1000", "--scenario", "high-wind-2030",
+                                       "--out", str(tif)])
+    assert result.exit_code == 0, result.output
+    assert tif.is_file() and "cells meet every hard condition now" in result.output
+    gpkg = tmp_path / "regions.gpkg"
+    result = CliRunner().invoke(main, ["--quiet", "locate", "--resolution", "1000", "--scenario", "high-wind-2030",
+                                       "--n", "3", "--max-ha", "200", "--out", str(gpkg)])
+    assert result.exit_code == 0, result.output
+    import geopandas as gpd
+
+    regions = gpd.read_file(gpkg, layer="regions")
+    assert 1 <= len(regions) <= 3 and (regions["area_ha"] >= 30).all()

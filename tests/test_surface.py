@@ -1,0 +1,105 @@
+"""Suitability surfaces: the grid, the hard mask, rasters out and back, located regions."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+import xarray as xr
+
+from siting.errors import ConfigError
+from siting.surface import locate, read_raster, surface, write_raster
+
+from .grid_fixtures import embedded_layers
+
+
+@pytest.fixture(scope="module")
+def coarse() -> xr.Dataset:
+    return surface(layers=embedded_layers(), resolution_m=1000, scenario="high-wind-2030")
+
+
+def test_surface_grid_and_variables(coarse):
+    ds = coarse
+    assert ds.attrs["crs"] == "EPSG:28992" and ds.attrs["resolution_m"] == 1000
+    assert np.allclose(np.diff(ds.x), 1000) and np.allclose(np.diff(ds.y), -1000)
+    land = ds["land"].values
+    assert 30_000 < land.sum() < 40_000  # Dutch land is ~34,000 km2 at 1:10m
+    for v in ("ehv_dist_km", "offshore_cover_dist_km", "amsix_rtt_ms", "grid_headroom_mw", "score", "hard_ok"):
+        assert v in ds
+    assert np.isnan(ds["score"].values[~land]).all()
+    s = ds["score"].values[land]
+    assert (s >= 0).all() and (s <= 1 + 1e-6).all()
+    assert not (ds["hard_ok"].values & ~land).any()
+
+
+def test_surface_distances_are_exact_at_stations(coarse):
+    subs = embedded_layers().substations.set_index("id")
+    p = subs.loc["maasvlakte-380", "geometry"]
+    cell = coarse.sel(x=p.x, y=p.y, method="nearest")
+    assert float(cell["ehv_dist_km"]) <= 0.71  # at most half a 1 km cell diagonal
+    # KD-tree distance equals the straight-line distance to the station
+    far = coarse.isel(x=10, y=10)
+    d = np.hypot(float(far.x) - np.array([g.x for g in subs.geometry]), float(far.y) - np.array([g.y for g in subs.geometry]))
+    assert float(far["ehv_dist_any_km"]) == pytest.approx(d.min() / 1000, rel=1e-6)
+
+
+def test_hard_mask_follows_the_criteria(coarse):
+    ds = coarse
+    ok = ds["hard_ok"].values
+    assert ok.sum() > 0  # in high wind 2030 the grid holds near Eemshaven/Maasvlakte
+    assert (ds["ehv_dist_km"].values[ok] <= 10).all()
+    assert (ds["offshore_cover_dist_km"].values[ok] <= 20).all()
+    assert (ds["grid_headroom_mw"].values[ok] >= 0).all()
+    assert not ds["excluded"].values[ok].any()
+
+
+def test_user_exclusions(coarse):
+    everything = gpd.GeoDataFrame(geometry=[shapely.box(0, 300_000, 300_000, 650_000)], crs="EPSG:28992")
+    ds = surface(layers=embedded_layers(), resolution_m=1000, scenario="high-wind-2030", exclusions=everything)
+    assert ds["hard_ok"].sum() == 0
+    with pytest.raises(ConfigError, match="exclusions has no CRS"):
+        surface(layers=embedded_layers(), resolution_m=1000, scenario="high-wind-2030",
+                exclusions=gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)]))
+    with pytest.raises(ConfigError, match="resolution_m must be between"):
+        surface(layers=embedded_layers(), resolution_m=10)
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".nc"])
+def test_rasters_round_trip_bit_exact(tmp_path, coarse, suffix):
+    names = ["score", "ehv_dist_km", "grid_headroom_mw"]
+    path = write_raster(coarse, tmp_path / f"surface{suffix}", variables=names)
+    back = read_raster(path)
+    for v in names:
+        a, b = coarse[v].values.astype("float32"), back[v].values.astype("float32")
+        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(a[~np.isnan(a)], b[~np.isnan(b)]), v
+    np.testing.assert_allclose(back.x, coarse.x)
+    np.testing.assert_allclose(back.y, coarse.y)
+    with pytest.raises(ConfigError, match="exists; not overwriting"):
+        write_raster(coarse, path, variables=names)
+
+
+def test_cog_has_crs_band_names_and_overviews(tmp_path):
+    import rasterio
+
+    ds = surface(layers=embedded_layers(), resolution_m=250, scenario="high-wind-2030")
+    path = write_raster(ds, tmp_path / "s.tif", variables=["score", "hard_ok"])
+    with rasterio.open(path) as src:
+        assert src.crs.to_epsg() == 28992
+        assert src.descriptions == ("score", "hard_ok")
+        assert src.overviews(1)  # cloud-optimised: internal overviews
+        assert np.isnan(src.nodata)
+
+
+def test_locate_regions_feed_evaluate(coarse):
+    from siting.evaluate import evaluate
+
+    regions = locate(coarse, n=3, min_ha=30, max_ha=200)
+    assert 1 <= len(regions) <= 3
+    assert (regions["area_ha"] >= 30).all() and (regions["area_ha"] <= 200).all()
+    assert regions["score"].is_monotonic_decreasing
+    ev = evaluate(layers=embedded_layers(), sites=regions, scenario="high-wind-2030")
+    assert len(ev.table) == len(regions)
+    assert set(ev.table["space_result"]) == {"pass"}
+    with pytest.raises(ConfigError, match="need 0 < min_ha <= max_ha"):
+        locate(coarse, min_ha=60, max_ha=30)
