@@ -78,7 +78,7 @@ def site_cards(evaluation, folder: Path, layers=None) -> list[Path]:
     for _, row in evaluation.table.iterrows():
         rows = []
         for c in evaluation.criteria.criterion:
-            unit = METRICS[c.metric][0]
+            unit = METRICS.get(c.metric, ("", ""))[0]
             result = row[f"{c.id}_result"]
             result = f"score {result:.2f}" if c.kind == "soft" else result
             rows.append((c.title, c.kind, _value(row[c.id], unit), _rule(c), str(result), c.section))

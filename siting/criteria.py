@@ -53,8 +53,9 @@ class Criterion(BaseModel):
     @field_validator("metric", "conditional_metric")
     @classmethod
     def _known_metric(cls, value: str | None) -> str | None:
-        if value is not None and value not in METRICS:
-            raise ValueError(f"unknown metric {value!r}; known metrics: {', '.join(METRICS)}")
+        if value is not None and value not in METRICS and not value.startswith("raster_"):
+            raise ValueError(f"unknown metric {value!r}; known metrics: {', '.join(METRICS)}, "
+                             "or raster_<name> for a user raster passed as rasters={...}")
         return value
 
     @model_validator(mode="after")

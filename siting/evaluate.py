@@ -24,6 +24,7 @@ from .errors import ConfigError
 from .grid import GridModel, list_scenarios, load_scenario
 from .layers import Layers, load_layers
 from .metrics import METRICS, grid_metrics, spatial_metrics
+from .rasters import zonal_mean
 
 __all__ = ["evaluate", "Evaluation", "VERDICTS"]
 
@@ -161,7 +162,7 @@ class Evaluation:
         rows = []
         for crit in self.criteria.hard:
             status = self.table[f"{crit.id}_result"]
-            unit = METRICS[crit.metric][0]
+            unit = METRICS.get(crit.metric, ("", ""))[0]
             for i in np.flatnonzero((status != "pass").to_numpy()):
                 site = self.table.iloc[i]
                 value = self.metrics.iloc[i][crit.metric]
@@ -228,6 +229,21 @@ class Evaluation:
         )
 
 
+def _with_rasters(metrics, rasters: dict | None, crits: CriteriaSet, sample):
+    """Add user-raster metrics (``raster_<name>``) via `sample(path)`; criteria naming a raster
+    metric that was not given are an error."""
+    rasters = rasters or {}
+    bad = sorted(k for k in rasters if not str(k).startswith("raster_"))
+    if bad:
+        raise ConfigError(f"raster metric names must start with 'raster_', got {bad}")
+    for name, path in rasters.items():
+        metrics[name] = sample(path)
+    missing = sorted({c.metric for c in crits.criterion if c.metric.startswith("raster_")} - set(rasters))
+    if missing:
+        raise ConfigError(f"the criteria use raster metric(s) {missing}; pass rasters={{name: path}} for them")
+    return metrics
+
+
 def _grid_models(layers: Layers, year: int, scenario) -> tuple[dict, dict]:
     """Grid models per scenario on the study year's grid, and on the grid with every dated
     planned reinforcement (same dispatch). Default scenarios: the shipped ones of `year`."""
@@ -255,6 +271,7 @@ def evaluate(
     layers: Layers | None = None,
     sites: gpd.GeoDataFrame | None = None,
     policy: str | None = None,
+    rasters: dict | None = None,
 ) -> Evaluation:
     """Judge every candidate site against the report's conditions.
 
@@ -280,6 +297,9 @@ def evaluate(
         Sites to judge instead of ``layers.sites``.
     policy : {"hard", "soft", "off"}, optional
         Treatment of the national hyperscale policy criterion; default as in the criteria file.
+    rasters : dict, optional
+        ``{"raster_<name>": path}``: user rasters (GeoTIFF or NetCDF) as metrics, the zonal mean
+        over each site; criteria may name them.
 
     Returns
     -------
@@ -299,6 +319,7 @@ def evaluate(
     cands = candidates(layers, year=year, sites=sites)
     grid = grid_metrics(cands, models, grid_load, pf, planned=planned)
     metrics = spatial_metrics(cands, layers, year, grid_load).join(grid)
+    metrics = _with_rasters(metrics, rasters, crits, lambda path: zonal_mean(path, cands))
     verdict, score, hard, soft = _judge(crits, metrics)
     ids = cands["id"].astype(str).to_numpy()
     rank = _rank(verdict, score, ids)
@@ -321,7 +342,7 @@ def evaluate(
     )
     reasons = [[] for _ in range(len(table))]
     for c in crits.criterion:
-        unit = METRICS[c.metric][0]
+        unit = METRICS.get(c.metric, ("", ""))[0]
         values = metrics[c.metric]
         table[c.id] = values.to_numpy()
         if c.kind == "hard":

@@ -77,7 +77,7 @@ def _kd_km(points: gpd.GeoSeries, xx: np.ndarray, yy: np.ndarray) -> tuple[np.nd
 def surface(layers: Layers | None = None, criteria: str | PathLike[str] | CriteriaSet = "ecorys-2025",
             resolution_m: float = 250.0, year: int = 2030, it_load_mw: float = 300.0, pue: float = 1.2,
             pf: float = 0.98, scenario: str | list | None = None, exclusions: gpd.GeoDataFrame | None = None,
-            policy: str | None = None) -> xr.Dataset:
+            policy: str | None = None, rasters: dict | None = None) -> xr.Dataset:
     """Score every cell of Dutch land against the report's conditions.
 
     Parameters
@@ -179,6 +179,17 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
             raise ConfigError("exclusions has no CRS; set it with .set_crs(...)")
         excluded |= _burn(exclusions.to_crs(WORK_CRS).geometry, shape, transform)
 
+    if rasters:
+        from .evaluate import _with_rasters
+        from .rasters import resample_to
+
+        proto = xr.Dataset(coords={"x": x, "y": y}, attrs={"transform": list(transform.to_gdal()), "crs": WORK_CRS})
+        extra = _with_rasters({}, rasters, crits, lambda path: resample_to(path, proto))
+        m.update(extra)
+    else:
+        from .evaluate import _with_rasters
+
+        _with_rasters({}, None, crits, None)
     flat = pd.DataFrame({k: v.ravel() for k, v in m.items()})
     data = {k: (("y", "x"), v.astype("float32") if v.dtype != bool else v) for k, v in m.items()}
     hard_ok = land & ~excluded
