@@ -172,9 +172,11 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: 
               help="Output folder: ranking.gpkg (QGIS-styled), .geojson, .csv, map.png, sites/ report cards, "
                    "sensitivity.csv, what_it_would_take.csv, provenance.json.")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
+@click.option("--surface", "surface_res", type=float, default=None,
+              help="Also compute a suitability surface at this resolution [m]: maps show it, surface.tif is written.")
 def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
          sites: Path | None, layer_set: Path | None, policy: str | None, samples: int, seed: int, top_k: int,
-         out: Path | None, force: bool) -> None:
+         out: Path | None, force: bool, surface_res: float | None) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
     from .evaluate import evaluate
     from .exports import export
@@ -188,7 +190,13 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
         sens = ev.sensitivity(n=samples, seed=seed, top_k=top_k)
         table = ev.table.join(sens, on="id")
         if out is not None:
-            export(ev, out, layers=layers, sensitivity=sens, force=force)
+            ds = None
+            if surface_res is not None:
+                from .surface import surface as make_surface
+
+                ds = make_surface(layers=layers, criteria=criteria, resolution_m=surface_res, year=year,
+                                  it_load_mw=it_load, pue=pue, pf=pf, scenario=list(scenarios) or None, policy=policy)
+            export(ev, out, layers=layers, sensitivity=sens, surface=ds, force=force)
     except SitingError as exc:
         _fail(exc)
     p = ev.params

@@ -124,7 +124,7 @@ def provenance(evaluation, layers) -> dict:
 
 
 def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tuple[str, ...] = EXPORT_FORMATS,
-           sensitivity: pd.DataFrame | None = None, force: bool = False) -> Path:
+           sensitivity: pd.DataFrame | None = None, surface=None, force: bool = False) -> Path:
     """Write an evaluation for planners into `out_dir`, all at once and atomically.
 
     Files: ``ranking.gpkg`` (layers ``sites`` with every metric, criterion and verdict — styled
@@ -134,7 +134,8 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
     ``sites/<id>.md`` and ``.html`` report cards and ``provenance.json``
     (also in the GeoPackage as a ``provenance`` table). With `sensitivity` (from
     :meth:`Evaluation.sensitivity`), its columns join the ranking and ``sensitivity.csv`` is
-    written.
+    written. With `surface` (from :func:`siting.surface`), both maps show its score beneath the
+    sites and ``surface.tif`` is written.
 
     The folder is built beside `out_dir` and renamed into place: a failure leaves nothing
     half-written. An existing `out_dir` is refused unless ``force=True``. The same inputs give
@@ -193,15 +194,19 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
         if "png" in formats:
             from .maps import static_map
 
-            static_map(evaluation, layers, tmp / "map.png")
+            static_map(evaluation, layers, tmp / "map.png", surface=surface)
         if "html" in formats:
             from .webmap import html_map
 
-            html_map(evaluation, layers, tmp / "map.html")
+            html_map(evaluation, layers, tmp / "map.html", surface=surface)
         if "cards" in formats:
             from .cards import site_cards
 
             site_cards(evaluation, tmp / "sites", layers=layers)
+        if surface is not None:
+            from .surface import write_raster
+
+            write_raster(surface, tmp / "surface.tif")
         if "provenance" in formats:
             (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         if out.exists():

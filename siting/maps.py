@@ -12,8 +12,9 @@ __all__ = ["static_map"]
 _KV_STYLE = {380: ("#3f007d", 1.4), 220: ("#6baed6", 1.0)}
 
 
-def static_map(evaluation, layers, path: str | PathLike[str], top: int = 5, dpi: int = 300) -> Path:
-    """Write a national map of `evaluation` to `path` (PNG). Needs matplotlib (``siting[maps]``)."""
+def static_map(evaluation, layers, path: str | PathLike[str], top: int = 5, dpi: int = 300, surface=None) -> Path:
+    """Write a national map of `evaluation` to `path` (PNG), over the suitability `surface`
+    score when given. Needs matplotlib (``siting[maps]``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,6 +27,16 @@ def static_map(evaluation, layers, path: str | PathLike[str], top: int = 5, dpi:
     p = evaluation.params
     fig, ax = plt.subplots(figsize=(7.5, 8.5))
     layers.boundary.plot(ax=ax, color="#f2f2f2", edgecolor="#9e9e9e", linewidth=0.5)
+    if surface is not None:
+        res = float(surface.attrs["resolution_m"])
+        x, y = surface.x.values, surface.y.values
+        extent = (x[0] - res / 2, x[-1] + res / 2, y[-1] - res / 2, y[0] + res / 2)
+        im = ax.imshow(surface["score"].values, extent=extent, cmap="YlGn", vmin=0, vmax=1, zorder=1,
+                       interpolation="nearest")
+        fig.colorbar(im, ax=ax, shrink=0.4, pad=0.01, label="suitability score (soft criteria)")
+        cond = surface["hard_conditional"].values.astype(float)
+        if cond.any():
+            ax.contour(x, y, cond, levels=[0.5], colors="#fdae61", linewidths=0.6, zorder=1.5)
     circ = layers.circuits
     for kv, (colour, width) in _KV_STYLE.items():
         sel = circ[(circ["kv"] == kv) & (circ["status"] == "in_service") & ~circ["to_id"].str.startswith("xb-")]

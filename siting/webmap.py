@@ -44,7 +44,9 @@ function el(tag, attrs, parent){{ const e = document.createElementNS(NS, tag);
 function d(rings){{ return rings.map(r => 'M' + r.map(p => p[0] + ',' + (-p[1])).join('L') + 'Z').join(''); }}
 function line(pts){{ return 'M' + pts.map(p => p[0] + ',' + (-p[1])).join('L'); }}
 const g = el('g', {{}});
-D.boundary.forEach(rings => el('path', {{d: d(rings), fill: '#f4f4f0', stroke: '#888', 'vector-effect': 'non-scaling-stroke'}}, g));
+if (D.surface) {{ el('image', {{href: D.surface.png, x: D.surface.x, y: D.surface.y, width: D.surface.w,
+  height: D.surface.h, preserveAspectRatio: 'none', opacity: 0.85, id: 'surface'}}, g); }}
+D.boundary.forEach(rings => el('path', {{d: d(rings), fill: D.surface ? 'none' : '#f4f4f0', stroke: '#888', 'vector-effect': 'non-scaling-stroke'}}, g));
 D.circuits.forEach(c => el('path', {{d: line(c.pts), class: 'c' + c.kv + (c.planned ? ' planned' : '')}}, g));
 const r = (vb[2] + vb[3]) / 600;
 D.stations.forEach(s => {{ const e = el('circle', {{cx: s.x, cy: -s.y, r: r, fill: '#111'}}, g);
@@ -91,8 +93,29 @@ def _site_html(row, criteria) -> str:
             f"bus {html.escape(str(row['bus']))}</p><p>{html.escape(row['reasons'])}</p><table>{rows}</table>")
 
 
-def html_map(evaluation, layers, path: str | PathLike[str]) -> Path:
-    """Write the self-contained interactive map of `evaluation` to `path` (HTML)."""
+def _surface_png(surface) -> dict:
+    """The surface score as an inline PNG (data URI) placed in the SVG's coordinates."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    res = float(surface.attrs["resolution_m"])
+    x, y = surface.x.values, surface.y.values
+    buf = io.BytesIO()
+    score = np.ma.masked_invalid(surface["score"].values)
+    plt.imsave(buf, score, cmap="YlGn", vmin=0, vmax=1, format="png", metadata={"Software": None})
+    return {"png": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+            "x": float(x[0] - res / 2), "y": float(-(y[0] + res / 2)),
+            "w": float(len(x) * res), "h": float(len(y) * res)}
+
+
+def html_map(evaluation, layers, path: str | PathLike[str], surface=None) -> Path:
+    """Write the self-contained interactive map of `evaluation` to `path` (HTML), over the
+    suitability `surface` score when given."""
     from .evaluate import VERDICT_COLOURS
 
     b = layers.boundary.union_all().simplify(200)
@@ -110,6 +133,7 @@ def html_map(evaluation, layers, path: str | PathLike[str]) -> Path:
         "offshore": [{"name": f"{r.name} ({r.capacity_mw:.0f} MW, {r.status})", "x": round(r.geometry.x),
                       "y": round(r.geometry.y)} for r in off.itertuples()],
         "sites": [],
+        "surface": _surface_png(surface) if surface is not None else None,
     }
     for _, row in evaluation.table.iterrows():
         pt = shapely.get_coordinates(row.geometry.representative_point())[0]

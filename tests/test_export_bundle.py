@@ -108,3 +108,13 @@ def test_html_map_renders_offline_in_headless_chromium(tmp_path, small_eval):
     )
     assert 'data-sites-drawn="3"' in proc.stdout, proc.stderr[-2000:]
     assert proc.stdout.count('class="site"') >= 3
+
+
+def test_export_with_a_surface(tmp_path, small_eval):
+    from siting.surface import read_raster, surface
+
+    ds = surface(layers=embedded_layers(), resolution_m=1000, scenario="high-wind-2030")
+    out = export(small_eval, tmp_path / "out", layers=embedded_layers(), surface=ds, formats=("png", "html"))
+    assert sorted(p.name for p in out.iterdir()) == ["map.html", "map.png", "surface.tif"]
+    assert "data:image/png;base64," in (out / "map.html").read_text()
+    assert set(read_raster(out / "surface.tif").data_vars) >= {"score", "hard_ok"}
