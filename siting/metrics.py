@@ -127,14 +127,22 @@ def spatial_metrics(cands: gpd.GeoDataFrame, layers: Layers, year: int, grid_loa
         col = cands[flag] if flag in cands.columns else pd.Series(False, index=cands.index)
         m[flag] = col.fillna(False).astype(bool).to_numpy()
 
+    station_of = layers.substations.set_index("id")["station"]
+    m["congestion_status"] = cands["bus"].map(station_of).map(station_congestion(layers)).fillna("unknown").to_numpy()
+    m["congestion_score"] = m["congestion_status"].map(CONGESTION_SCORE)
+    return m
+
+
+#: Score of an administrative offtake status (the congestion layer's codes).
+CONGESTION_SCORE = {"available": 1.0, "limited": 0.5, "unknown": 0.5, "congested": 0.0}
+
+
+def station_congestion(layers: Layers) -> pd.Series:
+    """Latest administrative offtake status per station slug (from the congestion layer)."""
     cong = layers.congestion
     station_of = layers.substations.set_index("id")["station"]
     status = cong.assign(station=cong["substation_id"].map(station_of)).dropna(subset=["station"])
-    status = status.sort_values("date").drop_duplicates("station", keep="last").set_index("station")["status"]
-    bus_station = cands["bus"].map(station_of)
-    m["congestion_status"] = bus_station.map(status).fillna("unknown").to_numpy()
-    m["congestion_score"] = m["congestion_status"].map({"available": 1.0, "limited": 0.5, "unknown": 0.5, "congested": 0.0})
-    return m
+    return status.sort_values("date").drop_duplicates("station", keep="last").set_index("station")["status"]
 
 
 def grid_metrics(cands: gpd.GeoDataFrame, models: dict, grid_load_mw: float, pf: float,

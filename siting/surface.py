@@ -31,7 +31,7 @@ from .candidates import ehv_stations
 from .criteria import CriteriaSet, load_criteria
 from .errors import ConfigError
 from .layers import WORK_CRS, Layers, load_layers
-from .metrics import FIBRE_KM_PER_MS, FIBRE_ROUTE_FACTOR, METRICS
+from .metrics import CONGESTION_SCORE, FIBRE_KM_PER_MS, FIBRE_ROUTE_FACTOR, METRICS, station_congestion
 
 __all__ = ["surface", "locate", "write_raster", "read_raster"]
 
@@ -146,12 +146,7 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     for flag in ("reuse_plant_site", "existing_hub", "hyperscale_zone"):
         sel = sites[sites[flag].fillna(False).astype(bool)] if flag in sites.columns else sites.iloc[0:0]
         m[flag] = _burn(sel.geometry, shape, transform)
-    cong = layers.congestion
-    station_of = layers.substations.set_index("id")["station"]
-    status = cong.assign(station=cong["substation_id"].map(station_of)).dropna(subset=["station"])
-    status = status.sort_values("date").drop_duplicates("station", keep="last").set_index("station")["status"]
-    score_of = now["station"].map(status).fillna("unknown").map({"available": 1.0, "limited": 0.5, "unknown": 0.5,
-                                                                   "congested": 0.0}).to_numpy(float)
+    score_of = now["station"].map(station_congestion(layers)).fillna("unknown").map(CONGESTION_SCORE).to_numpy(float)
     m["congestion_score"] = score_of[nearest_bus]
 
     # grid: hosting capacity of the nearest in-service station's bus, per scenario
