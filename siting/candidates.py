@@ -14,6 +14,7 @@ import pandas as pd
 
 from .errors import ConfigError
 from .layers import Layers
+from .metrics import _in_year
 
 __all__ = ["candidates", "ehv_stations"]
 
@@ -23,8 +24,7 @@ def ehv_stations(layers: Layers, year: int, *, in_service_only: bool = True) -> 
     380 kV bus where it has one — with ``in_service_year`` (bool: in service in `year`)."""
     subs = layers.substations
     subs = subs[~subs["id"].str.startswith("xb-")].copy()
-    subs["in_service_year"] = subs["status"].eq("in_service") | (subs["year"].notna() & (subs["year"].fillna(9999) <= year))
-    subs["in_service_year"] = subs["in_service_year"].astype(bool)
+    subs["in_service_year"] = _in_year(subs, year)
     if in_service_only:
         subs = subs[subs["in_service_year"]]
     # one bus per station: the highest level

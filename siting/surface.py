@@ -31,7 +31,7 @@ from .candidates import ehv_stations
 from .criteria import CriteriaSet, load_criteria
 from .errors import ConfigError
 from .layers import WORK_CRS, Layers, load_layers
-from .metrics import CONGESTION_SCORE, FIBRE_KM_PER_MS, FIBRE_ROUTE_FACTOR, METRICS, station_congestion
+from .metrics import CONGESTION_SCORE, FIBRE_KM_PER_MS, FIBRE_ROUTE_FACTOR, METRICS, _in_year, station_congestion
 
 __all__ = ["surface", "locate", "write_raster", "read_raster"]
 
@@ -97,7 +97,8 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
         elements), ``score`` (weighted soft score, NaN off land). Attributes: ``crs``,
         ``resolution_m``, ``transform`` (GDAL order), parameters.
     """
-    from .evaluate import _hard_status, _grid_models
+    from .evaluate import _grid_models, _hard_status, _with_rasters
+    from .rasters import resample_to
 
     if not 100.0 <= float(resolution_m) <= 5000.0:
         raise ConfigError(f"resolution_m must be between 100 and 5000 m, got {resolution_m!r}")
@@ -117,11 +118,11 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     m["ehv_dist_any_km"], _ = _kd_km(every.geometry, xx, yy)
     subs = layers.substations
     subs = subs[~subs["id"].str.startswith("xb-")]
-    live = subs["status"].eq("in_service") | (subs["year"].notna() & (subs["year"].fillna(9999) <= year))
+    live = _in_year(subs, year)
     for kv in (380, 220):
-        m[f"dist_{kv}_km"], _ = _kd_km(subs[live.astype(bool) & (subs["kv"] == kv)].geometry, xx, yy)
+        m[f"dist_{kv}_km"], _ = _kd_km(subs[live & (subs["kv"] == kv)].geometry, xx, yy)
     off = layers.offshore
-    off_live = (off["status"].isin(["in_service", "grid_ready"]) | (off["year"].notna() & (off["year"].fillna(9999) <= year))).astype(bool)
+    off_live = _in_year(off, year, live=("in_service", "grid_ready"))
     covers = off["capacity_mw"] >= grid_load
     m["offshore_dist_km"], _ = _kd_km(off[off_live].geometry, xx, yy)
     m["offshore_cover_dist_km"], _ = _kd_km(off[off_live & covers].geometry, xx, yy)
@@ -174,17 +175,9 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
             raise ConfigError("exclusions has no CRS; set it with .set_crs(...)")
         excluded |= _burn(exclusions.to_crs(WORK_CRS).geometry, shape, transform)
 
-    if rasters:
-        from .evaluate import _with_rasters
-        from .rasters import resample_to
-
-        proto = xr.Dataset(coords={"x": x, "y": y}, attrs={"transform": list(transform.to_gdal()), "crs": WORK_CRS})
-        extra = _with_rasters({}, rasters, crits, lambda path: resample_to(path, proto))
-        m.update(extra)
-    else:
-        from .evaluate import _with_rasters
-
-        _with_rasters({}, None, crits, None)
+    # user rasters resampled onto the grid; criteria naming a raster that was not given fail here
+    proto = xr.Dataset(coords={"x": x, "y": y}, attrs={"transform": list(transform.to_gdal()), "crs": WORK_CRS})
+    m.update(_with_rasters({}, rasters, crits, lambda path: resample_to(path, proto)))
     flat = pd.DataFrame({k: v.ravel() for k, v in m.items()})
     data = {k: (("y", "x"), v.astype("float32") if v.dtype != bool else v) for k, v in m.items()}
     hard_ok = land & ~excluded
