@@ -7,6 +7,7 @@ Conditions are those of Ecorys (2025), *Meerwaarde van een AI-gigafabriek in Ned
 
 from __future__ import annotations
 
+from .climate import free_cooling_netcdf
 from .criteria import CriteriaSet, load_criteria
 from .errors import SitingError
 from .evaluate import Evaluation, evaluate
@@ -40,6 +41,7 @@ __all__ = [
     "embedded_data_dir",
     "evaluate",
     "export",
+    "free_cooling_netcdf",
     "layer_specs",
     "load_criteria",
     "list_scenarios",

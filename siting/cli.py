@@ -154,6 +154,15 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: 
         click.echo(f"wrote {out}")
 
 
+def _climate_options(f):
+    f = click.option("--climate", "climate", type=click.Path(path_type=Path), default=None,
+                     help="NetCDF of hourly air temperature (ERA5 t2m or KNMI ta) for free-cooling hours; "
+                          "default: the embedded KNMI normals.")(f)
+    f = click.option("--free-cooling-c", "free_cooling_c", default=20.0, show_default=True, type=float,
+                     help="Dry-bulb threshold of free cooling [°C].")(f)
+    return f
+
+
 @main.command()
 @click.option("--it-load", "it_load", default=300.0, show_default=True, type=float, help="IT load of the AIGF [MW].")
 @click.option("--pue", default=1.2, show_default=True, type=float, help="Power usage effectiveness (grid load = IT × PUE).")
@@ -174,9 +183,10 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: 
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 @click.option("--surface", "surface_res", type=float, default=None,
               help="Also compute a suitability surface at this resolution [m]: maps show it, surface.tif is written.")
+@_climate_options
 def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
          sites: Path | None, layer_set: Path | None, policy: str | None, samples: int, seed: int, top_k: int,
-         out: Path | None, force: bool, surface_res: float | None) -> None:
+         out: Path | None, force: bool, surface_res: float | None, climate: Path | None, free_cooling_c: float) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
     from .evaluate import evaluate
     from .exports import export
@@ -186,7 +196,8 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
         layers = load_layers(layer_set)
         user_sites = read_layer(LayerSource(path=sites), "sites") if sites is not None else None
         ev = evaluate(it_load_mw=it_load, pue=pue, pf=pf, year=year, scenario=list(scenarios) or None,
-                      criteria=criteria, layers=layers, sites=user_sites, policy=policy)
+                      criteria=criteria, layers=layers, sites=user_sites, policy=policy, climate=climate,
+                      free_cooling_c=free_cooling_c)
         sens = ev.sensitivity(n=samples, seed=seed, top_k=top_k)
         table = ev.table.join(sens, on="id")
         if out is not None:
@@ -195,7 +206,8 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
                 from .surface import surface as make_surface
 
                 ds = make_surface(layers=layers, criteria=criteria, resolution_m=surface_res, year=year,
-                                  it_load_mw=it_load, pue=pue, pf=pf, scenario=list(scenarios) or None, policy=policy)
+                                  it_load_mw=it_load, pue=pue, pf=pf, scenario=list(scenarios) or None, policy=policy,
+                                  climate=climate, free_cooling_c=free_cooling_c)
             export(ev, out, layers=layers, sensitivity=sens, surface=ds, force=force)
     except SitingError as exc:
         _fail(exc)
@@ -211,6 +223,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
 
 
 def _surface_options(f):
+    f = _climate_options(f)
     f = click.option("--resolution", default=250.0, show_default=True, type=float, help="Cell size [m].")(f)
     f = click.option("--year", default=2030, show_default=True, type=int, help="Study year.")(f)
     f = click.option("--it-load", "it_load", default=300.0, show_default=True, type=float, help="IT load [MW].")(f)
@@ -225,14 +238,14 @@ def _surface_options(f):
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="surface.tif (COG) or surface.nc.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 def surface(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
-            out: Path, overwrite: bool) -> None:
+            climate: Path | None, free_cooling_c: float, out: Path, overwrite: bool) -> None:
     """Score every cell of Dutch land (score, hard mask, metrics) and write it as a raster."""
     from .surface import surface as make_surface
     from .surface import write_raster
 
     try:
         ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
-                          scenario=list(scenarios) or None)
+                          scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c)
         write_raster(ds, out, overwrite=overwrite)
     except SitingError as exc:
         _fail(exc)
@@ -249,7 +262,7 @@ def surface(resolution: float, year: int, it_load: float, pue: float, scenarios:
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="regions.gpkg (or .geojson).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 def locate(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
-           n: int, min_ha: float, max_ha: float, out: Path, overwrite: bool) -> None:
+           climate: Path | None, free_cooling_c: float, n: int, min_ha: float, max_ha: float, out: Path, overwrite: bool) -> None:
     """Find the best contiguous 30–60 ha regions of the surface that meet the hard mask."""
     from .exports import write_table
     from .surface import locate as find_regions
@@ -257,7 +270,7 @@ def locate(resolution: float, year: int, it_load: float, pue: float, scenarios: 
 
     try:
         ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
-                          scenario=list(scenarios) or None)
+                          scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c)
         regions = find_regions(ds, n=n, min_ha=min_ha, max_ha=max_ha)
         write_table(regions, out, overwrite=overwrite, layer="regions")
     except SitingError as exc:

@@ -96,3 +96,8 @@ class SitingWarning(UserWarning):
 
 class GeometryRepairedWarning(SitingWarning):
     """Invalid geometries were repaired with :func:`shapely.make_valid`."""
+
+
+class ClimateCoverageWarning(SitingWarning):
+    """The user's climate file does not cover some sites or cells; the embedded normals were
+    used there."""

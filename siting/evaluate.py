@@ -19,6 +19,7 @@ import pandas as pd
 
 from ._progress import progress
 from .candidates import candidates
+from .climate import FREE_COOLING_C, climate_field
 from .criteria import CriteriaSet, Criterion, load_criteria
 from .errors import ConfigError
 from .grid import GridModel, list_scenarios, load_scenario
@@ -272,6 +273,8 @@ def evaluate(
     sites: gpd.GeoDataFrame | None = None,
     policy: str | None = None,
     rasters: dict | None = None,
+    climate: str | PathLike[str] | None = None,
+    free_cooling_c: float = FREE_COOLING_C,
 ) -> Evaluation:
     """Judge every candidate site against the report's conditions.
 
@@ -300,6 +303,12 @@ def evaluate(
     rasters : dict, optional
         ``{"raster_<name>": path}``: user rasters (GeoTIFF or NetCDF) as metrics, the zonal mean
         over each site; criteria may name them.
+    climate : path, optional
+        NetCDF of hourly air temperature (ERA5 ``t2m`` or KNMI-style station ``ta``) for the
+        free-cooling hours; default the embedded KNMI normals (``layers.climate``).
+    free_cooling_c : float
+        Dry-bulb threshold of free cooling [°C] (default 20, indicative; see
+        :mod:`siting.climate`).
 
     Returns
     -------
@@ -318,7 +327,8 @@ def evaluate(
     models, planned = _grid_models(layers, year, scenario)
     cands = candidates(layers, year=year, sites=sites)
     grid = grid_metrics(cands, models, grid_load, pf, planned=planned)
-    metrics = spatial_metrics(cands, layers, year, grid_load).join(grid)
+    field_ = climate_field(layers, free_cooling_c, climate)
+    metrics = spatial_metrics(cands, layers, year, grid_load, climate=field_).join(grid)
     metrics = _with_rasters(metrics, rasters, crits, lambda path: zonal_mean(path, cands))
     verdict, score, hard, soft = _judge(crits, metrics)
     ids = cands["id"].astype(str).to_numpy()
@@ -370,5 +380,6 @@ def evaluate(
     table = table.sort_values("rank").reset_index(drop=True)
     metrics = metrics.assign(id=ids).set_index("id").loc[table["id"]]
     params = {"it_load_mw": float(it_load_mw), "pue": float(pue), "grid_load_mw": grid_load, "pf": float(pf),
-              "year": year, "scenarios": list(models), "criteria": crits.name, "policy": policy}
+              "year": year, "scenarios": list(models), "criteria": crits.name, "policy": policy,
+              "free_cooling_c": field_.threshold_c, "climate": field_.source}
     return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params, layers=layers)

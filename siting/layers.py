@@ -180,7 +180,7 @@ class Layers:
 
     Attributes are GeoDataFrames: ``substations``, ``circuits``, ``transformers``, ``plants``,
     ``offshore``, ``interconnectors``, ``ix``, ``sites``, ``population``, ``water``,
-    ``heat_sinks``, ``boundary``, ``congestion``. ``sources`` maps each name to the
+    ``heat_sinks``, ``climate``, ``boundary``, ``congestion``. ``sources`` maps each name to the
     :class:`LayerSource` it was read from.
     """
 
@@ -195,6 +195,7 @@ class Layers:
     population: gpd.GeoDataFrame
     water: gpd.GeoDataFrame
     heat_sinks: gpd.GeoDataFrame
+    climate: gpd.GeoDataFrame
     boundary: gpd.GeoDataFrame
     congestion: gpd.GeoDataFrame
     sources: Mapping[str, LayerSource]

@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .climate import ClimateField, climate_field
 from .layers import Layers
 
 __all__ = ["METRICS", "spatial_metrics", "grid_metrics", "FIBRE_ROUTE_FACTOR", "FIBRE_KM_PER_MS"]
@@ -39,6 +40,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "coast_dist_km": ("km", "to the coastline"),
     "water_dist_km": ("km", "to the nearest large surface water (sea, lake, estuary, river, canal)"),
     "heat_dist_km": ("km", "to the nearest heat sink (district heating or greenhouse area)"),
+    "free_cooling_hours": ("h/yr", "hours per year below the free-cooling dry-bulb threshold (default 20 °C; KNMI normals or the user's hourly NetCDF)"),
     "renewable_mw_20km": ("MW", "offshore-wind landings in service and onshore wind parks within 20 km"),
     "reuse_plant_site": ("bool", "closed or closing power-plant site (reuse of its connection)"),
     "existing_hub": ("bool", "at an existing digital/energy hub"),
@@ -72,8 +74,10 @@ def _in_year(gdf: pd.DataFrame, year: int, live=("in_service",)) -> pd.Series:
     return ok.fillna(False).astype(bool)
 
 
-def spatial_metrics(cands: gpd.GeoDataFrame, layers: Layers, year: int, grid_load_mw: float) -> pd.DataFrame:
-    """The spatial metrics of :data:`METRICS` for every candidate (index as `cands`)."""
+def spatial_metrics(cands: gpd.GeoDataFrame, layers: Layers, year: int, grid_load_mw: float,
+                    climate: ClimateField | None = None) -> pd.DataFrame:
+    """The spatial metrics of :data:`METRICS` for every candidate (index as `cands`);
+    free-cooling hours from `climate` (default: the climate layer at 20 °C)."""
     m = pd.DataFrame(index=cands.index)
     sites = cands[["geometry"]]
     m["area_ha"] = cands["area_ha"].astype(float).to_numpy()
@@ -116,6 +120,7 @@ def spatial_metrics(cands: gpd.GeoDataFrame, layers: Layers, year: int, grid_loa
     m["coast_dist_km"] = _nearest_km(sites, water[water["kind"] == "coastline"])["dist_km"].to_numpy()
     m["water_dist_km"] = _nearest_km(sites, water[water["kind"] != "coastline"])["dist_km"].to_numpy()
     m["heat_dist_km"] = _nearest_km(sites, layers.heat_sinks)["dist_km"].to_numpy()
+    m["free_cooling_hours"] = (climate or climate_field(layers)).at_sites(cands)
 
     wind = layers.plants[(layers.plants["fuel"] == "wind_onshore") & (layers.plants["status"] == "operating")]
     ren = pd.concat([off.loc[live, ["capacity_mw", "geometry"]], wind[["capacity_mw", "geometry"]]])

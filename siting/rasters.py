@@ -19,42 +19,34 @@ from .errors import LayerCRSError, LayerFileError
 __all__ = ["open_raster", "zonal_mean", "resample_to"]
 
 
-def open_raster(path: str | PathLike[str], crs: str | None = None) -> tuple[np.ndarray, object, str]:
+_XY = (("x", "y"), ("longitude", "latitude"), ("lon", "lat"))
+
+
+def open_raster(source: str | PathLike[str] | xr.DataArray, crs: str | None = None) -> tuple[np.ndarray, object, str]:
     """(values as float64 with nodata → NaN, affine transform, CRS) of the first band/variable.
 
-    NetCDF files need x/y coordinates and a CRS (a ``crs`` attribute, a CF ``grid_mapping``
-    with ``crs_wkt``, or the `crs` argument)."""
+    `source` is a GeoTIFF (or other GDAL raster), a NetCDF file or an ``xarray.DataArray``.
+    NetCDF variables and DataArrays need ``x``/``y`` coordinates and a CRS (a ``crs``
+    attribute, a CF ``grid_mapping`` with ``crs_wkt``, or the `crs` argument), or
+    ``longitude``/``latitude`` (``lon``/``lat``) coordinates, read as WGS84 (EPSG:4326)."""
     import rasterio
-    from affine import Affine
 
-    path = Path(path)
+    if isinstance(source, xr.DataArray):
+        return _from_dataarray(source, crs, None, {})
+    path = Path(source)
     if not path.is_file():
         raise LayerFileError("raster file does not exist", path=path, fix="check the path")
     if path.suffix.lower() in (".nc", ".nc4", ".cdf"):
         try:
-            ds = xr.open_dataset(path, engine="scipy") if path.suffix.lower() == ".nc" else xr.open_dataset(path)
+            ds = xr.open_dataset(path)
         except Exception as exc:  # noqa: BLE001
             raise LayerFileError(f"cannot be read as NetCDF: {exc}", path=path) from exc
-        names = [v for v in ds.data_vars if {"x", "y"} <= set(ds[v].dims)]
-        if not names:
-            raise LayerFileError("no variable on x/y coordinates", path=path,
-                                 fix="give the raster x and y coordinates (projected, metres)")
-        da = ds[names[0]]
-        found = crs or ds.attrs.get("crs") or da.attrs.get("crs")
-        gm = da.attrs.get("grid_mapping")
-        if found is None and gm in ds:
-            found = ds[gm].attrs.get("crs_wkt") or ds[gm].attrs.get("spatial_ref")
-        if found is None:
-            raise LayerCRSError("the NetCDF raster has no CRS", path=path,
-                                fix="add a 'crs' attribute or a CF grid_mapping, or pass crs='EPSG:28992'")
-        x, y = da["x"].values.astype(float), da["y"].values.astype(float)
-        dx, dy = float(x[1] - x[0]), float(y[1] - y[0])
-        transform = Affine(dx, 0, x[0] - dx / 2, 0, dy, y[0] - dy / 2)
-        values = da.transpose("y", "x").values.astype(float)
-        fill = da.attrs.get("_FillValue", da.encoding.get("_FillValue"))
-        if fill is not None:
-            values[values == fill] = np.nan
-        return values, transform, str(found)
+        with ds:
+            names = [v for v in ds.data_vars if any(set(xy) <= set(ds[v].dims) for xy in _XY)]
+            if not names:
+                raise LayerFileError("no variable on x/y (or longitude/latitude) coordinates", path=path,
+                                     fix="give the raster x and y coordinates (projected, metres) and a CRS")
+            return _from_dataarray(ds[names[0]].load(), crs, path, ds)
     try:
         src = rasterio.open(path)
     except Exception as exc:  # noqa: BLE001
@@ -69,7 +61,43 @@ def open_raster(path: str | PathLike[str], crs: str | None = None) -> tuple[np.n
         return values, src.transform, crs or src.crs.to_string()
 
 
-def zonal_mean(path: str | PathLike[str], sites: gpd.GeoDataFrame, crs: str | None = None) -> np.ndarray:
+def _from_dataarray(da: xr.DataArray, crs: str | None, path: Path | None, ds) -> tuple[np.ndarray, object, str]:
+    from affine import Affine
+
+    xname, yname = next((xy for xy in _XY if set(xy) <= set(da.dims)), (None, None))
+    if xname is None:
+        raise LayerFileError(f"no x/y or longitude/latitude dimensions (dims {da.dims})", path=path,
+                             fix="give the raster x and y coordinates (projected, metres) and a CRS")
+    extra = [d for d in da.dims if d not in (xname, yname)]
+    if extra:
+        raise LayerFileError(f"unexpected dimension(s) {extra}; a raster metric is one 2-D field", path=path,
+                             fix=f"select or reduce them first, e.g. da.isel({extra[0]}=0)")
+    attrs = getattr(ds, "attrs", {})
+    found = crs or attrs.get("crs") or da.attrs.get("crs")
+    gm = da.attrs.get("grid_mapping")
+    if found is None and gm is not None and gm in ds:
+        found = ds[gm].attrs.get("crs_wkt") or ds[gm].attrs.get("spatial_ref")
+    if found is None and xname != "x":
+        found = "EPSG:4326"  # CF longitude/latitude coordinates
+    if found is None:
+        raise LayerCRSError("the NetCDF raster has no CRS", path=path,
+                            fix="add a 'crs' attribute or a CF grid_mapping, or pass crs='EPSG:28992'")
+    da = da.transpose(yname, xname)
+    x, y = da[xname].values.astype(float), da[yname].values.astype(float)
+    if len(x) < 2 or len(y) < 2:
+        raise LayerFileError(f"the raster needs at least 2 x 2 cells, got {len(y)} x {len(x)}", path=path)
+    values = da.values.astype(float)
+    if y[1] > y[0]:  # south-up: flip to north-up as GDAL expects
+        y, values = y[::-1], values[::-1]
+    dx, dy = float(x[1] - x[0]), float(y[1] - y[0])
+    transform = Affine(dx, 0, x[0] - dx / 2, 0, dy, y[0] - dy / 2)
+    fill = da.attrs.get("_FillValue", da.encoding.get("_FillValue"))
+    if fill is not None:
+        values[values == fill] = np.nan
+    return values, transform, str(found)
+
+
+def zonal_mean(path: str | PathLike[str] | xr.DataArray, sites: gpd.GeoDataFrame, crs: str | None = None) -> np.ndarray:
     """Mean of the raster's valid cells inside each site polygon (cells whose centre lies
     inside; the cell under the site's centre for sites smaller than a cell). NaN where none."""
     from rasterio import features
@@ -94,7 +122,7 @@ def zonal_mean(path: str | PathLike[str], sites: gpd.GeoDataFrame, crs: str | No
     return out
 
 
-def resample_to(path: str | PathLike[str], ds: xr.Dataset, crs: str | None = None) -> np.ndarray:
+def resample_to(path: str | PathLike[str] | xr.DataArray, ds: xr.Dataset, crs: str | None = None) -> np.ndarray:
     """The raster resampled (bilinear) onto the grid of surface `ds` (EPSG:28992)."""
     import rasterio
     from rasterio.warp import Resampling, reproject

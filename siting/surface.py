@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from ._progress import progress
 from .candidates import ehv_stations
+from .climate import FREE_COOLING_C, climate_field
 from .criteria import CriteriaSet, load_criteria
 from .errors import ConfigError
 from .layers import WORK_CRS, Layers, load_layers
@@ -77,7 +78,8 @@ def _kd_km(points: gpd.GeoSeries, xx: np.ndarray, yy: np.ndarray) -> tuple[np.nd
 def surface(layers: Layers | None = None, criteria: str | PathLike[str] | CriteriaSet = "ecorys-2025",
             resolution_m: float = 250.0, year: int = 2030, it_load_mw: float = 300.0, pue: float = 1.2,
             pf: float = 0.98, scenario: str | list | None = None, exclusions: gpd.GeoDataFrame | None = None,
-            policy: str | None = None, rasters: dict | None = None) -> xr.Dataset:
+            policy: str | None = None, rasters: dict | None = None, climate: str | PathLike[str] | None = None,
+            free_cooling_c: float = FREE_COOLING_C) -> xr.Dataset:
     """Score every cell of Dutch land against the report's conditions.
 
     Parameters
@@ -137,6 +139,9 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     m["coast_dist_km"] = _edt_km(_burn(water[water["kind"] == "coastline"].geometry, shape, transform), res)
     m["water_dist_km"] = _edt_km(_burn(water[water["kind"] != "coastline"].geometry, shape, transform), res)
     m["heat_dist_km"] = _edt_km(_burn(layers.heat_sinks.geometry, shape, transform), res)
+    proto = xr.Dataset(coords={"x": x, "y": y}, attrs={"transform": list(transform.to_gdal()), "crs": WORK_CRS})
+    field_ = climate_field(layers, free_cooling_c, climate)
+    m["free_cooling_hours"] = field_.on_grid(proto)
     wind = layers.plants[(layers.plants["fuel"] == "wind_onshore") & (layers.plants["status"] == "operating")]
     ren = pd.concat([off.loc[off_live, ["capacity_mw", "geometry"]], wind[["capacity_mw", "geometry"]]])
     total = np.zeros(shape)
@@ -176,7 +181,6 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
         excluded |= _burn(exclusions.to_crs(WORK_CRS).geometry, shape, transform)
 
     # user rasters resampled onto the grid; criteria naming a raster that was not given fail here
-    proto = xr.Dataset(coords={"x": x, "y": y}, attrs={"transform": list(transform.to_gdal()), "crs": WORK_CRS})
     m.update(_with_rasters({}, rasters, crits, lambda path: resample_to(path, proto)))
     flat = pd.DataFrame({k: v.ravel() for k, v in m.items()})
     data = {k: (("y", "x"), v.astype("float32") if v.dtype != bool else v) for k, v in m.items()}
@@ -206,7 +210,8 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
             ds[k].attrs.update(units=METRICS[k][0], long_name=METRICS[k][1])
     ds.attrs.update(crs=WORK_CRS, resolution_m=res, transform=list(transform.to_gdal()), year=year,
                     it_load_mw=float(it_load_mw), pue=float(pue), grid_load_mw=grid_load,
-                    scenarios=",".join(models), criteria=crits.name, Conventions="CF-1.8",
+                    scenarios=",".join(models), criteria=crits.name, free_cooling_c=field_.threshold_c,
+                    climate=field_.source, Conventions="CF-1.8",
                     title="siting suitability surface (Ecorys 2025 conditions)")
     return ds
 

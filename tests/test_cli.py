@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from siting import LAYER_NAMES
@@ -14,14 +16,14 @@ from siting.cli import main
 from .conftest import make_sites
 
 
-def test_layers_inventory_lists_all_thirteen():
+def test_layers_inventory_lists_all_fourteen():
     result = CliRunner().invoke(main, ["layers"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["layer", "rows", "geometry", "crs", "source", "date"]
     listed = [line.split()[0] for line in lines[1:]]
     assert listed == list(LAYER_NAMES)
-    assert len(listed) == 13
+    assert len(listed) == 14
     assert all("EPSG:28992" in line and "embedded:nl/" in line for line in lines[1:])
 
 
@@ -147,3 +149,24 @@ def test_surface_and_locate_commands(tmp_path):
 
     regions = gpd.read_file(gpkg, layer="regions")
     assert 1 <= len(regions) <= 3 and (regions["area_ha"] >= 30).all()
+
+
+def test_surface_command_with_hourly_climate(tmp_path):
+    from siting.surface import read_raster
+
+    from .test_climate import _era5
+
+    from siting.errors import ClimateCoverageWarning
+
+    nc, _, _ = _era5(tmp_path / "era5.nc")
+    tif = tmp_path / "s.tif"
+    with pytest.warns(ClimateCoverageWarning, match="does not cover"):  # a small grid: normals elsewhere
+        result = CliRunner().invoke(main, ["--quiet", "surface", "--resolution", "2000", "--scenario", "high-wind-2030",
+                                           "--climate", str(nc), "--free-cooling-c", "15", "--out", str(tif)])
+    assert result.exit_code == 0, result.output
+    ds = read_raster(tif)
+    fc = ds["free_cooling_hours"].values[ds["land"].values == 1]
+    assert np.isfinite(fc).all() and fc.max() <= 8766
+    bad = CliRunner().invoke(main, ["--quiet", "surface", "--resolution", "2000", "--climate", str(tmp_path / "nope.nc"),
+                                    "--out", str(tmp_path / "t.tif")])
+    assert bad.exit_code == 2 and "climate file does not exist" in bad.output and "Traceback" not in bad.output

@@ -87,9 +87,10 @@ def test_far_site_unsuitable_and_small_site_fails_space(test_sites):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.floats(0.01, 1.0), min_size=11, max_size=11))
+@given(st.lists(st.floats(0.01, 1.0), min_size=12, max_size=12))
 def test_soft_weights_never_change_a_verdict(national, raw):
     crits = national.criteria
+    assert len(raw) == len(crits.soft), "update min_size/max_size to the number of soft criteria"
     weights = dict(zip([c.id for c in crits.soft], np.array(raw) / sum(raw)))
     base_verdict, _, _, _ = _judge(crits, national.metrics)
     verdict, score, _, _ = _judge(crits, national.metrics, weights=weights)
@@ -206,3 +207,12 @@ def test_progress_bars_follow_quiet(capsys):
     assert capsys.readouterr().err == ""
     set_quiet(False)
     assert "demo" in shown
+
+
+def test_free_cooling_is_a_metric_and_the_s6_criterion_scores_it(national):
+    m = national.metrics
+    assert m["free_cooling_hours"].between(7500, 8300).all()
+    crit = next(c for c in national.criteria.soft if c.id == "free_cooling")
+    assert crit.section == "§4.1" and crit.metric == "free_cooling_hours"
+    assert "free_cooling_why" in national.table.columns
+    assert national.table["free_cooling_result"].between(0.3, 0.9).all()

@@ -33,6 +33,19 @@ def test_surface_grid_and_variables(coarse):
     assert not (ds["hard_ok"].values & ~land).any()
 
 
+def test_surface_free_cooling_matches_the_sites_and_the_stations(coarse):
+    from siting.climate import climate_field
+
+    fc = coarse["free_cooling_hours"].values[coarse["land"].values]
+    assert 7600 < fc.min() and fc.max() < 8200 and coarse.attrs["free_cooling_c"] == 20.0
+    assert "free_cooling_score" in coarse and coarse["free_cooling_hours"].attrs["units"] == "h/yr"
+    # a cell samples the same field as a site at the cell centre
+    field = climate_field(embedded_layers())
+    cell = coarse.isel(x=120, y=150)
+    assert float(cell["free_cooling_hours"]) == pytest.approx(
+        field.at_points(np.array([float(cell.x)]), np.array([float(cell.y)]))[0], rel=1e-5)
+
+
 def test_surface_distances_are_exact_at_stations(coarse):
     subs = embedded_layers().substations.set_index("id")
     p = subs.loc["maasvlakte-380", "geometry"]
