@@ -31,6 +31,8 @@ set_quiet(True)
 res = float(sys.argv[1])
 layers = siting.load_layers()
 t = time.perf_counter(); ds = surface(layers=layers, resolution_m=res); total = time.perf_counter() - t
+peak_surface = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the baseline below
+t = time.perf_counter(); regions = siting.locate(ds, n=10); t_locate = time.perf_counter() - t
 transform, x, y = _grid(layers.boundary, res)
 xx, yy = np.meshgrid(x, y)
 subs = layers.substations
@@ -39,7 +41,8 @@ pts = shapely.points(xx.ravel(), yy.ravel()); target = shapely.union_all(subs.ge
 t = time.perf_counter(); base = shapely.distance(pts, target); t_geos = time.perf_counter() - t
 err = float(np.max(np.abs(base / 1000 - kd.ravel())))
 print(json.dumps({"resolution_m": res, "cells": int(ds.sizes["x"] * ds.sizes["y"]), "land_cells": int(ds["land"].sum()),
-                  "surface_s": total, "kdtree_s": t_kd, "geos_s": t_geos, "max_diff_km": err,
+                  "surface_s": total, "peak_surface_mb": peak_surface, "locate_s": t_locate, "regions": len(regions),
+                  "kdtree_s": t_kd, "geos_s": t_geos, "max_diff_km": err,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -56,12 +59,12 @@ def main() -> None:
     lines = [f"# Surface benchmark, {dt.datetime.now().isoformat(timespec='seconds')}", "",
              f"Machine: {platform.platform()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
              f"numpy {numpy.__version__}, scipy {scipy.__version__}, pandas {pandas.__version__}, xarray {xarray.__version__}", "",
-             "| resolution | cells | land cells | surface [s] | peak RSS [MB] | station distance: KD-tree [s] | GEOS distance [s] | × | max diff [km] |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| resolution | cells | land cells | surface [s] | peak RSS, surface [MB] | locate 10 [s] | station distance: KD-tree [s] | GEOS distance [s] | × | max diff [km] | peak RSS incl. GEOS baseline [MB] |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['resolution_m']:.0f} m | {r['cells']:,} | {r['land_cells']:,} | {r['surface_s']:.1f} | "
-                     f"{r['peak_rss_mb']:.0f} | {r['kdtree_s']:.2f} | {r['geos_s']:.2f} | {r['geos_s'] / r['kdtree_s']:.0f} | "
-                     f"{r['max_diff_km']:.1e} |")
+                     f"{r['peak_surface_mb']:.0f} | {r['locate_s']:.2f} ({r['regions']}) | {r['kdtree_s']:.2f} | {r['geos_s']:.2f} | "
+                     f"{r['geos_s'] / r['kdtree_s']:.0f} | {r['max_diff_km']:.1e} | {r['peak_rss_mb']:.0f} |")
     out = Path(__file__).parent / "results" / f"surface-{dt.date.today().isoformat()}.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -259,10 +259,13 @@ def surface(resolution: float, year: int, it_load: float, pue: float, scenarios:
 @click.option("--n", "n", default=10, show_default=True, type=int, help="Number of regions.")
 @click.option("--min-ha", default=30.0, show_default=True, type=float, help="Smallest region [ha].")
 @click.option("--max-ha", default=60.0, show_default=True, type=float, help="Largest region [ha].")
+@click.option("--separation", default=1000.0, show_default=True, type=float,
+              help="Least distance between two regions, edge to edge [m].")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="regions.gpkg (or .geojson).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 def locate(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
-           climate: Path | None, free_cooling_c: float, n: int, min_ha: float, max_ha: float, out: Path, overwrite: bool) -> None:
+           climate: Path | None, free_cooling_c: float, n: int, min_ha: float, max_ha: float, separation: float,
+           out: Path, overwrite: bool) -> None:
     """Find the best contiguous 30–60 ha regions of the surface that meet the hard mask."""
     from .exports import write_table
     from .surface import locate as find_regions
@@ -271,7 +274,7 @@ def locate(resolution: float, year: int, it_load: float, pue: float, scenarios: 
     try:
         ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
                           scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c)
-        regions = find_regions(ds, n=n, min_ha=min_ha, max_ha=max_ha)
+        regions = find_regions(ds, n=n, min_ha=min_ha, max_ha=max_ha, min_separation_m=separation)
         write_table(regions, out, overwrite=overwrite, layer="regions")
     except SitingError as exc:
         _fail(exc)

@@ -62,17 +62,34 @@ def _burn(geoms, shape, transform, all_touched=True) -> np.ndarray:
 def _edt_km(mask: np.ndarray, res: float) -> np.ndarray:
     """Distance [km] from every cell centre to the nearest burnt cell."""
     if not mask.any():
-        return np.full(mask.shape, np.inf)
-    return ndimage.distance_transform_edt(~mask) * res / 1000.0
+        return np.full(mask.shape, np.inf, dtype=np.float32)
+    d = ndimage.distance_transform_edt(~mask, return_indices=False)
+    d *= res / 1000.0
+    return d.astype(np.float32)
 
 
 def _kd_km(points: gpd.GeoSeries, xx: np.ndarray, yy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distance [km] to, and index of, the nearest point, for every cell."""
     if len(points) == 0:
-        return np.full(xx.shape, np.inf), np.full(xx.shape, -1)
+        return np.full(xx.shape, np.inf, dtype=np.float32), np.full(xx.shape, -1)
     tree = cKDTree(np.column_stack([points.x, points.y]))
     d, i = tree.query(np.column_stack([xx.ravel(), yy.ravel()]))
-    return (d / 1000.0).reshape(xx.shape), i.reshape(xx.shape)
+    return (d / 1000.0).astype(np.float32).reshape(xx.shape), i.reshape(xx.shape)
+
+
+def _within_sum(px: np.ndarray, py: np.ndarray, values: np.ndarray, x: np.ndarray, y: np.ndarray,
+                radius_m: float) -> np.ndarray:
+    """Sum of `values` of the points within `radius_m` of every cell centre (each point touches
+    only the window of cells around it)."""
+    out = np.zeros((len(y), len(x)), dtype=np.float32)
+    for qx, qy, v in zip(px, py, values):
+        c0, c1 = np.searchsorted(x, qx - radius_m, "left"), np.searchsorted(x, qx + radius_m, "right")
+        r0, r1 = np.searchsorted(-y, -(qy + radius_m), "left"), np.searchsorted(-y, -(qy - radius_m), "right")  # y descends
+        if c0 >= c1 or r0 >= r1:
+            continue
+        inside = (x[None, c0:c1] - qx) ** 2 + (y[r0:r1, None] - qy) ** 2 <= radius_m**2
+        out[r0:r1, c0:c1] += np.where(inside, np.float32(v), np.float32(0.0))
+    return out
 
 
 def surface(layers: Layers | None = None, criteria: str | PathLike[str] | CriteriaSet = "ecorys-2025",
@@ -141,19 +158,17 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     m["heat_dist_km"] = _edt_km(_burn(layers.heat_sinks.geometry, shape, transform), res)
     proto = xr.Dataset(coords={"x": x, "y": y}, attrs={"transform": list(transform.to_gdal()), "crs": WORK_CRS})
     field_ = climate_field(layers, free_cooling_c, climate)
-    m["free_cooling_hours"] = field_.on_grid(proto)
+    m["free_cooling_hours"] = field_.on_grid(proto).astype(np.float32)
     wind = layers.plants[(layers.plants["fuel"] == "wind_onshore") & (layers.plants["status"] == "operating")]
     ren = pd.concat([off.loc[off_live, ["capacity_mw", "geometry"]], wind[["capacity_mw", "geometry"]]])
-    total = np.zeros(shape)
-    for px, py, mw in zip(ren.geometry.x, ren.geometry.y, ren["capacity_mw"].astype(float)):
-        total += np.where((xx - px) ** 2 + (yy - py) ** 2 <= 20_000.0**2, mw, 0.0)
-    m["renewable_mw_20km"] = total
+    m["renewable_mw_20km"] = _within_sum(ren.geometry.x.to_numpy(), ren.geometry.y.to_numpy(),
+                                         ren["capacity_mw"].to_numpy(float), x, y, 20_000.0)
     sites = layers.sites
     for flag in ("reuse_plant_site", "existing_hub", "hyperscale_zone"):
         sel = sites[sites[flag].fillna(False).astype(bool)] if flag in sites.columns else sites.iloc[0:0]
         m[flag] = _burn(sel.geometry, shape, transform)
     score_of = now["station"].map(station_congestion(layers)).fillna("unknown").map(CONGESTION_SCORE).to_numpy(float)
-    m["congestion_score"] = score_of[nearest_bus]
+    m["congestion_score"] = score_of.astype(np.float32)[nearest_bus]
 
     # grid: hosting capacity of the nearest in-service station's bus, per scenario
     models, planned = _grid_models(layers, year, scenario)
@@ -163,14 +178,14 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
         hv = now["id"].map(h).to_numpy(float)[nearest_bus]
         heads.append(hv - grid_load)
         passes.append(hv >= grid_load)
-    m["grid_headroom_mw"] = np.min(heads, axis=0)
-    m["grid_pass_share"] = np.mean(passes, axis=0)
+    m["grid_headroom_mw"] = np.min(heads, axis=0).astype(np.float32)
+    m["grid_pass_share"] = np.mean(passes, axis=0).astype(np.float32)
     heads = []
     for model in planned.values():
         h = model.hosting_capacity(pf=pf)["hosting_mw"]
         heads.append(now["id"].map(h).to_numpy(float)[nearest_bus] - grid_load)
-    m["grid_headroom_planned_mw"] = np.min(heads, axis=0)
-    m["area_ha"] = np.full(shape, np.nan)  # space is judged on regions (locate), not cells
+    m["grid_headroom_planned_mw"] = np.min(heads, axis=0).astype(np.float32)
+    m["area_ha"] = np.full(shape, np.nan, dtype=np.float32)  # space is judged on regions (locate), not cells
 
     # exclusions: open water and sea (off the land mask), housing buffers, the user's areas
     excluded = m["population_dist_km"] * 1000.0 < HOUSING_BUFFER_M
@@ -183,7 +198,7 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     # user rasters resampled onto the grid; criteria naming a raster that was not given fail here
     m.update(_with_rasters({}, rasters, crits, lambda path: resample_to(path, proto)))
     flat = pd.DataFrame({k: v.ravel() for k, v in m.items()})
-    data = {k: (("y", "x"), v.astype("float32") if v.dtype != bool else v) for k, v in m.items()}
+    data = {k: (("y", "x"), v.astype("float32", copy=False) if v.dtype != bool else v) for k, v in m.items()}
     hard_ok = land & ~excluded
     hard_cond = hard_ok.copy()
     for c in crits.hard:
@@ -217,55 +232,65 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
 
 
 def locate(ds: xr.Dataset, n: int = 10, min_ha: float = 30.0, max_ha: float = 60.0,
-           use_conditional: bool = True) -> gpd.GeoDataFrame:
+           use_conditional: bool = True, min_separation_m: float = 1000.0) -> gpd.GeoDataFrame:
     """The best contiguous regions of `ds` that meet the hard mask, as polygons for
     :func:`siting.evaluate` (``sites=``).
 
-    Each connected part of the mask (``hard_conditional`` when `use_conditional`, else
-    ``hard_ok``) large enough for `min_ha` yields one region: grown from its best cell by
-    adding the best-scoring neighbour until the region reaches `min_ha` (never beyond
-    `max_ha`). Regions are ranked by mean score; the best `n` are returned with ``id``,
-    ``name``, ``area_ha``, ``score``, ``source``.
+    Regions are grown from seeds taken best cell first over the mask (``hard_conditional``
+    when `use_conditional`, else ``hard_ok``): from the seed, the best-scoring neighbour is
+    added until the region reaches `min_ha` (never beyond `max_ha`). Each region then claims
+    the cells within `min_separation_m` of it, so that one large part of the mask can yield
+    several distinct regions, and parts too small for `min_ha` yield none. Of the first ``2n``
+    regions grown, the `n` with the best mean score are returned with ``id``, ``name``,
+    ``area_ha``, ``score``, ``source``.
     """
     if not 0 < min_ha <= max_ha:
         raise ConfigError(f"need 0 < min_ha <= max_ha, got {min_ha}, {max_ha}")
+    if n < 1 or min_separation_m < 0:
+        raise ConfigError(f"need n >= 1 and min_separation_m >= 0, got {n}, {min_separation_m}")
     res = float(ds.attrs["resolution_m"])
     cell_ha = res * res / 10_000.0
-    need = max(1, math.ceil(min_ha / cell_ha))
-    cap = max(need, math.floor(max_ha / cell_ha))
+    need = max(1, math.ceil(min_ha / cell_ha))  # regions stop at min_ha, so never exceed max_ha
+    if need * cell_ha > max_ha:
+        raise ConfigError(f"at {res:g} m a region of {min_ha} ha takes {need} cells = {need * cell_ha:g} ha, more than "
+                          f"max_ha {max_ha}; use a finer resolution or a larger max_ha")
     mask = ds["hard_conditional" if use_conditional else "hard_ok"].values.astype(bool)
     score = np.nan_to_num(ds["score"].values.astype(float), nan=-1.0)
-    labels, count = ndimage.label(mask)
+    labels, _ = ndimage.label(mask)
     sizes = np.bincount(labels.ravel())
+    avail = mask & (sizes[labels] >= need)
+    h, w = mask.shape
+    # cells whose edge lies closer than min_separation_m to a cell of the region (edge to edge)
+    sep = int(math.ceil(min_separation_m / res)) + 1 if min_separation_m > 0 else 0
+    off = np.maximum(np.abs(np.mgrid[-sep:sep + 1, -sep:sep + 1]) - 1, 0) * res
+    disk = np.hypot(off[0], off[1]) < min_separation_m
     transform = from_origin(float(ds.x[0]) - res / 2, float(ds.y[0]) + res / 2, res, res)
+    flat = np.flatnonzero(avail)
+    seeds = flat[np.argsort(-score.ravel()[flat], kind="stable")]
     regions = []
-    for lab in range(1, count + 1):
-        if sizes[lab] < need:
+    for seed in seeds:
+        if len(regions) >= 2 * n:
+            break
+        r0, c0 = divmod(int(seed), w)
+        if not avail[r0, c0]:
             continue
-        cells = np.argwhere(labels == lab)
-        best = cells[np.argmax(score[cells[:, 0], cells[:, 1]])]
-        chosen = {tuple(best)}
-        frontier = {}
-        def add_neighbours(r, c):
-            for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-                rr, cc = r + dr, c + dc
-                if 0 <= rr < mask.shape[0] and 0 <= cc < mask.shape[1] and labels[rr, cc] == lab and (rr, cc) not in chosen:
-                    frontier[(rr, cc)] = score[rr, cc]
-        add_neighbours(*best)
-        while len(chosen) < need and frontier:
-            nxt = max(sorted(frontier), key=lambda k: frontier[k])
-            del frontier[nxt]
-            chosen.add(nxt)
-            add_neighbours(*nxt)
-        if len(chosen) < need or len(chosen) > cap:
+        chosen = _grow(r0, c0, avail, score, need)
+        rows, cols = np.array([rc[0] for rc in chosen]), np.array([rc[1] for rc in chosen])
+        if len(chosen) < need:  # the seed's remaining part is too small: all of it was reached
+            avail[rows, cols] = False
             continue
+        # claim the region and the cells within min_separation_m of it
+        ra, rb, ca, cb = max(rows.min() - sep, 0), min(rows.max() + sep + 1, h), max(cols.min() - sep, 0), min(cols.max() + sep + 1, w)
+        block = np.zeros((rb - ra, cb - ca), dtype=bool)
+        block[rows - ra, cols - ca] = True
+        if sep > 0:
+            block = ndimage.binary_dilation(block, structure=disk)
+        avail[ra:rb, ca:cb] &= ~block
         grid = np.zeros(mask.shape, dtype="uint8")
-        rows, cols = zip(*chosen)
-        grid[list(rows), list(cols)] = 1
+        grid[rows, cols] = 1
         polys = [shapely.geometry.shape(g) for g, v in features.shapes(grid, mask=grid == 1, transform=transform) if v == 1]
-        geom = shapely.union_all(polys)
-        regions.append({"geometry": geom, "area_ha": len(chosen) * cell_ha,
-                        "score": float(np.mean([score[r, c] for r, c in chosen]))})
+        regions.append({"geometry": shapely.union_all(polys), "area_ha": len(chosen) * cell_ha,
+                        "score": float(score[rows, cols].mean())})
     if not regions:
         return gpd.GeoDataFrame({"id": [], "name": [], "area_ha": [], "score": [], "source": []},
                                 geometry=[], crs=ds.attrs["crs"])
@@ -276,6 +301,30 @@ def locate(ds: xr.Dataset, n: int = 10, min_ha: float = 30.0, max_ha: float = 60
     out["source"] = f"siting.locate on a {res:g} m surface"
     out["footprint_indicative"] = True
     return out
+
+
+def _grow(r0: int, c0: int, avail: np.ndarray, score: np.ndarray, need: int) -> list[tuple[int, int]]:
+    """Cells of a region grown from (r0, c0) over `avail`, best-scoring neighbour first (ties:
+    lowest row, then column), until `need` cells or no neighbour is left."""
+    import heapq
+
+    h, w = avail.shape
+    chosen = [(r0, c0)]
+    seen = {(r0, c0)}
+    heap: list[tuple[float, int, int]] = []
+
+    def push(r, c):
+        for rr, cc in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+            if 0 <= rr < h and 0 <= cc < w and avail[rr, cc] and (rr, cc) not in seen:
+                seen.add((rr, cc))
+                heapq.heappush(heap, (-score[rr, cc], rr, cc))
+
+    push(r0, c0)
+    while len(chosen) < need and heap:
+        _, r, c = heapq.heappop(heap)
+        chosen.append((r, c))
+        push(r, c)
+    return chosen
 
 
 def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str] | None = None,

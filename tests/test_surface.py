@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import shapely
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siting.errors import ConfigError
 from siting.surface import locate, read_raster, surface, write_raster
@@ -116,3 +118,51 @@ def test_locate_regions_feed_evaluate(coarse):
     assert set(ev.table["space_result"]) == {"pass"}
     with pytest.raises(ConfigError, match="need 0 < min_ha <= max_ha"):
         locate(coarse, min_ha=60, max_ha=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(-5_000, 25_000), st.floats(-5_000, 25_000), st.floats(0, 900)), min_size=0, max_size=6),
+       st.floats(500, 8_000))
+def test_window_sum_equals_the_brute_force_sum(points, radius):
+    from siting.surface import _within_sum
+
+    x = 250.0 * (np.arange(80) + 0.5)
+    y = 20_000.0 - 250.0 * (np.arange(80) + 0.5)
+    px, py, v = (np.array(c, dtype=float) for c in zip(*points)) if points else (np.array([]),) * 3
+    xx, yy = np.meshgrid(x, y)
+    brute = np.zeros(xx.shape)
+    for qx, qy, val in zip(px, py, v):
+        brute += np.where((xx - qx) ** 2 + (yy - qy) ** 2 <= radius**2, val, 0.0)
+    np.testing.assert_allclose(_within_sum(px, py, v, x, y, radius), brute, rtol=1e-5, atol=1e-3)
+
+
+def _toy_surface(mask, score, res=100.0):
+    h, w = mask.shape
+    x = res * (np.arange(w) + 0.5)
+    y = res * h - res * (np.arange(h) + 0.5)
+    return xr.Dataset({"hard_conditional": (("y", "x"), mask), "hard_ok": (("y", "x"), mask),
+                       "score": (("y", "x"), score.astype("float32"))}, coords={"x": x, "y": y},
+                      attrs={"resolution_m": res, "crs": "EPSG:28992"})
+
+
+def test_locate_finds_several_separated_regions_in_one_large_area():
+    """One 6 km x 3 km suitable block with two score peaks, and a 20 ha patch (too small)."""
+    h, w = 40, 80
+    mask = np.zeros((h, w), dtype=bool)
+    mask[5:35, 5:65] = True
+    mask[2:4, 70:80] = True  # 20 cells = 20 ha: never a region
+    yy, xx = np.mgrid[0:h, 0:w]
+    score = 0.5 + 0.4 * np.exp(-((xx - 15) ** 2 + (yy - 20) ** 2) / 50) + 0.3 * np.exp(-((xx - 55) ** 2 + (yy - 20) ** 2) / 50)
+    regions = locate(_toy_surface(mask, score), n=4, min_ha=30, max_ha=60, min_separation_m=1000)
+    assert len(regions) == 4
+    assert (regions["area_ha"] == 30).all() and regions["score"].is_monotonic_decreasing
+    # the best region sits on the higher peak; all regions are inside the block and 1 km apart
+    best = regions.geometry.iloc[0].centroid
+    assert abs(best.x - 1550) < 600 and abs(best.y - (4000 - 2050)) < 600
+    block = shapely.box(500, 4000 - 3500, 6500, 4000 - 500)
+    assert all(block.buffer(1e-6).contains(g) for g in regions.geometry)
+    gaps = [regions.geometry.iloc[i].distance(regions.geometry.iloc[j]) for i in range(4) for j in range(i + 1, 4)]
+    assert min(gaps) >= 1000 - 1e-6
+    assert locate(_toy_surface(mask, score), n=1, min_separation_m=0).geometry.iloc[0].area == pytest.approx(300_000)
+    with pytest.raises(ConfigError, match="more than max_ha"):
+        locate(_toy_surface(mask, score, res=500.0), min_ha=30, max_ha=40)
