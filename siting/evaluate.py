@@ -381,5 +381,6 @@ def evaluate(
     metrics = metrics.assign(id=ids).set_index("id").loc[table["id"]]
     params = {"it_load_mw": float(it_load_mw), "pue": float(pue), "grid_load_mw": grid_load, "pf": float(pf),
               "year": year, "scenarios": list(models), "criteria": crits.name, "policy": policy,
-              "free_cooling_c": field_.threshold_c, "climate": field_.source}
+              "free_cooling_c": field_.threshold_c, "climate": field_.source,
+              "rasters": {k: str(v) for k, v in (rasters or {}).items()}}
     return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params, layers=layers)

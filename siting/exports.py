@@ -93,7 +93,20 @@ def _qml(colours: dict[str, str]) -> str:
 def _sha256(path: Path) -> str:
     import hashlib
 
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:  # in chunks: user climate files can be gigabytes
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _inputs(params: dict) -> dict:
+    """The user's climate file and rasters, with hashes."""
+    named = dict(params.get("rasters") or {})
+    climate = params.get("climate")
+    if climate and Path(climate).is_file():
+        named["climate"] = climate
+    return {k: {"path": Path(v).name, "sha256": _sha256(Path(v)) if Path(v).is_file() else None} for k, v in named.items()}
 
 
 def provenance(evaluation, layers) -> dict:
@@ -119,6 +132,7 @@ def provenance(evaluation, layers) -> dict:
         "criteria": {"name": evaluation.criteria.name, "sha256": _sha256(crit) if crit.is_file() else None},
         "scenarios": scen,
         "layers": files,
+        "inputs": _inputs(evaluation.params),
         "report": "Ecorys (2025), Meerwaarde van een AI-gigafabriek in Nederland",
     }
 

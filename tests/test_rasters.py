@@ -65,6 +65,12 @@ def test_raster_criterion_in_evaluate_and_surface(tmp_path):
     t = ev.table.set_index("id")
     assert t.at["site-0", "flood_proxy_result"] == "pass"
     assert t.at["site-2", "flood_proxy_result"] == "fail" and t.at["site-2", "verdict"] == "unsuitable"
+    import hashlib
+
+    from siting.exports import provenance
+
+    prov = provenance(ev, embedded_layers())["inputs"]  # the user's raster is traced by its hash
+    assert prov == {"raster_east_km": {"path": "g.tif", "sha256": hashlib.sha256(tif.read_bytes()).hexdigest()}}
     with pytest.raises(ConfigError, match=r"the criteria use raster metric\(s\) \['raster_east_km'\]"):
         evaluate(layers=embedded_layers(), sites=sites, criteria=crits, scenario="high-wind-2030")
     with pytest.raises(ConfigError, match="must start with 'raster_'"):
