@@ -143,6 +143,9 @@ class ACGrid:
             self._dy.append(sp.coo_matrix(yb))
         self.dense = self.n <= DENSE_MAX_BUSES
         self._ybus_dense = self.ybus.toarray() if self.dense else None
+        # Jacobian block indices, built once (the dense Jacobian is assembled per iteration)
+        self._jac_ix = (np.ix_(self.active, self.nonref), np.ix_(self.active, self.pq),
+                        np.ix_(self.pq, self.nonref), np.ix_(self.pq, self.pq))
         self.names: dict[tuple[str, int], str] = {}
         for kind in ("line", "trafo"):
             for idx, name in net[kind]["name"].items():
@@ -271,13 +274,20 @@ class ACGrid:
         if self.dense:
             ibus = ybus @ v
             vnorm = v / np.abs(v)
-            ds_dvm = v[:, None] * np.conj(ybus * vnorm[None, :])
-            ds_dvm[np.diag_indices_from(ds_dvm)] += np.conj(ibus) * vnorm
-            ds_dva = -1j * v[:, None] * np.conj(ybus * v[None, :])
-            ds_dva[np.diag_indices_from(ds_dva)] += 1j * v * np.conj(ibus)
-            top = np.hstack([ds_dva.real[np.ix_(act, nonref)], ds_dvm.real[np.ix_(act, pq)], -w[:, None]])
-            bottom = np.hstack([ds_dva.imag[np.ix_(pq, nonref)], ds_dvm.imag[np.ix_(pq, pq)], np.zeros((len(pq), 1))])
-            return np.vstack([top, bottom])
+            ycv = np.conj(ybus) * np.conj(v)[None, :]  # conj(Y_ij V_j)
+            ds_dva = -1j * v[:, None] * ycv
+            ds_dva.flat[:: self.n + 1] += 1j * v * np.conj(ibus)
+            ds_dvm = v[:, None] * ycv / np.abs(v)[None, :]
+            ds_dvm.flat[:: self.n + 1] += np.conj(ibus) * vnorm
+            a_nr, a_pq, q_nr, q_pq = self._jac_ix
+            n_a, n_nr, n_pq = len(act), len(nonref), len(pq)
+            jac = np.zeros((n_a + n_pq, n_nr + n_pq + 1))
+            jac[:n_a, :n_nr] = ds_dva.real[a_nr]
+            jac[:n_a, n_nr:n_nr + n_pq] = ds_dvm.real[a_pq]
+            jac[:n_a, -1] = -w
+            jac[n_a:, :n_nr] = ds_dva.imag[q_nr]
+            jac[n_a:, n_nr:n_nr + n_pq] = ds_dvm.imag[q_pq]
+            return jac
         ds_dvm, ds_dva = dSbus_dV(ybus, v)
         ds_dva = sp.csc_matrix(ds_dva)
         ds_dvm = sp.csc_matrix(ds_dvm)
