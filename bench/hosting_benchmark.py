@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime as dt
-import os
-import platform
 import statistics
 import sys
 import time
@@ -32,6 +29,9 @@ import pandapower as pp
 import pandapower.networks as pn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _report  # noqa: E402
 
 import siting  # noqa: E402
 from siting.grid import GridModel  # noqa: E402
@@ -133,13 +133,7 @@ def main() -> None:
               f"({row['brute_own_s'] / row['fast_s']:.0f}x); brute pandapower {row['brute_pp_all_s']:.0f} s "
               f"({row['brute_pp_all_s'] / row['fast_s']:.0f}x); max err {max(row['max_err_own_mw'], row['max_err_pp_mw']):.2f} MW",
               flush=True)
-    versions = {m: __import__(m).__version__ for m in ("numpy", "scipy", "pandas", "pandapower")}
-    lines = [
-        f"# Hosting-capacity benchmark, {dt.datetime.now().isoformat(timespec='seconds')}",
-        "",
-        f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"Python {platform.python_version()}; " + ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "",
+    lines = _report.header("Hosting-capacity benchmark", ("numpy", "scipy", "pandas", "pandapower")) + [
         "| network | buses | N-1 cases | fast [s] | AC solves | brute own AC [s] | × | brute pandapower [s] (scaled) | × | max |Δ| [MW] |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -150,10 +144,7 @@ def main() -> None:
             f"{r['brute_pp_all_s']:.0f} ({r['pp_sampled']} sampled, {r['brute_pp_per_bus_s']:.1f} s/bus) | "
             f"{r['brute_pp_all_s'] / r['fast_s']:.0f} | {max(r['max_err_own_mw'], r['max_err_pp_mw']):.2f} |"
         )
-    out = Path(__file__).parent / "results" / f"hosting-{dt.date.today().isoformat()}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    _report.write("hosting", lines)
 
 
 if __name__ == "__main__":

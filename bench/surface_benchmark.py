@@ -10,14 +10,14 @@ Results: bench/results/surface-<date>.md.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,21 +54,14 @@ def main() -> None:
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
         print(row, flush=True)
-    import numpy, pandas, scipy, xarray
-
-    lines = [f"# Surface benchmark, {dt.datetime.now().isoformat(timespec='seconds')}", "",
-             f"Machine: {platform.platform()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
-             f"numpy {numpy.__version__}, scipy {scipy.__version__}, pandas {pandas.__version__}, xarray {xarray.__version__}", "",
-             "| resolution | cells | land cells | surface [s] | peak RSS, surface [MB] | locate 10 [s] | station distance: KD-tree [s] | GEOS distance [s] | × | max diff [km] | peak RSS incl. GEOS baseline [MB] |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = _report.header("Surface benchmark", ("numpy", "scipy", "pandas", "xarray")) + [
+        "| resolution | cells | land cells | surface [s] | peak RSS, surface [MB] | locate 10 [s] | station distance: KD-tree [s] | GEOS distance [s] | × | max diff [km] | peak RSS incl. GEOS baseline [MB] |",
+        "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['resolution_m']:.0f} m | {r['cells']:,} | {r['land_cells']:,} | {r['surface_s']:.1f} | "
                      f"{r['peak_surface_mb']:.0f} | {r['locate_s']:.2f} ({r['regions']}) | {r['kdtree_s']:.2f} | {r['geos_s']:.2f} | "
                      f"{r['geos_s'] / r['kdtree_s']:.0f} | {r['max_diff_km']:.1e} | {r['peak_rss_mb']:.0f} |")
-    out = Path(__file__).parent / "results" / f"surface-{dt.date.today().isoformat()}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    _report.write("surface", lines)
 
 
 if __name__ == "__main__":

@@ -279,12 +279,18 @@ class ClimateField:
 
     def on_grid(self, proto: xr.Dataset) -> np.ndarray:
         """Hours per year on the cells of surface grid `proto` (x, y in EPSG:28992)."""
-        xx, yy = np.meshgrid(proto["x"].values, proto["y"].values)
+        x, y = proto["x"].values, proto["y"].values
         if self.grid is not None:
             from .rasters import resample_to
 
             got = resample_to(self.grid, proto)
-            return self._fill(got, "surface cells", lambda gap: self.fallback.at_points(xx[gap], yy[gap]))
+
+            def normals_at(gap):  # row-major, the order values[gap] takes
+                rows, cols = np.nonzero(gap)
+                return self.fallback.at_points(x[cols], y[rows])
+
+            return self._fill(got, "surface cells", normals_at)
+        xx, yy = np.meshgrid(x, y)
         return self.at_points(xx, yy)
 
 
