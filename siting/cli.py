@@ -218,7 +218,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
     shown["not_met_now"] = shown["id"].map(ev.not_met()).to_numpy()
     click.echo(shown.to_string(index=False))
     if out is not None:
-        click.echo(f"wrote {out}/: ranking.gpkg, ranking.geojson, ranking.csv, map.png, sites/, sensitivity.csv, "
+        click.echo(f"wrote {out}/: ranking.gpkg, ranking.geojson, ranking.csv, map.png, map.html, sites/, sensitivity.csv, "
                    "what_it_would_take.csv, provenance.json")
 
 

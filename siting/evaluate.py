@@ -21,7 +21,7 @@ from ._progress import progress
 from .candidates import candidates
 from .climate import FREE_COOLING_C, climate_field
 from .criteria import CriteriaSet, Criterion, load_criteria
-from .errors import ConfigError
+from .errors import ConfigError, SitingError
 from .grid import GridModel, list_scenarios, load_scenario
 from .layers import Layers, load_layers
 from .metrics import METRICS, grid_metrics, spatial_metrics
@@ -127,8 +127,16 @@ class Evaluation:
         AMS-IX points (with the study's layers), then the sites coloured by verdict with a popup
         listing every condition's value, rule and report section. Loads the Leaflet library and
         tiles from the web when shown; for an offline map use :func:`siting.export` (map.html).
-        Needs ``pip install siting[maps]``."""
-        import folium
+        Needs the maps extra: ``python -m pip install ".[maps]"`` from a clone."""
+        try:
+            import folium
+            import mapclassify  # noqa: F401 - geopandas' explore() needs it for the colours
+        except ModuleNotFoundError as exc:
+            raise SitingError(
+                f"explore() needs the optional package {exc.name!r}: install the maps extra with "
+                "`python -m pip install \".[maps]\"` (from a clone) or `python -m pip install folium mapclassify`; "
+                "siting.export(ev, folder) writes an offline map.html without it"
+            ) from None
 
         m = None
         if self.layers is not None:

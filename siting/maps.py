@@ -14,7 +14,7 @@ _KV_STYLE = {380: ("#3f007d", 1.4), 220: ("#6baed6", 1.0)}
 
 def static_map(evaluation, layers, path: str | PathLike[str], top: int = 5, dpi: int = 300, surface=None) -> Path:
     """Write a national map of `evaluation` to `path` (PNG), over the suitability `surface`
-    score when given. Needs matplotlib (``siting[maps]``)."""
+    score when given. Uses matplotlib (a core dependency)."""
     import matplotlib
 
     matplotlib.use("Agg")

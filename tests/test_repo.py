@@ -13,7 +13,8 @@ def test_readme_test_command_is_what_ci_runs():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert TEST_COMMAND in readme
     assert ci.rstrip().splitlines()[-1] == TEST_COMMAND
-    assert "python -m pip install . && siting layers && siting hosting" in readme
+    assert "python -m pip install . && siting rank --out ranking/" in readme
+    assert "siting rank --out ranking/" in ci
 
 
 def test_layer_reference_doc_is_generated_from_the_schema():
