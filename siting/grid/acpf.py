@@ -192,11 +192,14 @@ class ACGrid:
         tol: float = 1e-9,
         max_iter: int = 30,
         keep_jacobian: bool = False,
+        dp_mw: np.ndarray | None = None,
     ) -> ACResult:
         """Solve with an added load (`p_mw`, `q_mvar`) at internal bus `bus`, one circuit of
-        branch row `outage` out.
+        branch row `outage` out, and the scheduled injections changed by `dp_mw` (MW per internal
+        bus, + = more generation; e.g. a redispatch).
 
-        The added load is balanced by the distributed slack, like the losses.
+        The added load, any imbalance of `dp_mw` and the losses are balanced by the distributed
+        slack.
         """
         yf, yt, alive = self.yf, self.yt, np.ones(self.m)
         if self.dense:
@@ -214,6 +217,8 @@ class ACGrid:
             alive[outage] = 1.0 - self._fraction_removed(outage)
         p = self.p_sched.copy()
         q = self.q_sched.copy()
+        if dp_mw is not None:
+            p += np.asarray(dp_mw, dtype=float) / self.base_mva
         if bus is not None:
             p[bus] -= p_mw / self.base_mva
             q[bus] -= q_mvar / self.base_mva

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pandapower.pypower.idx_brch import BR_X, TAP
 from scipy.sparse.linalg import splu
 
 from .._progress import progress
 from .acpf import ACGrid, ACResult
+from .linear import DCSensitivity
 
 __all__ = ["Limits", "CaseSet", "HostingSearch", "case_label", "element_label"]
 
@@ -101,7 +101,6 @@ class CaseSet:
             vm_low = np.minimum(limits.vm_min_pu, pre.vm_pu - limits.worsen_pu)
             vm_high = np.maximum(limits.vm_max_pu, pre.vm_pu + limits.worsen_pu)
             self.cases.append(Case(outage, pre, max_loading, vm_low, vm_high))
-        self._ptdf_cache: dict[tuple[int, float], np.ndarray] = {}
         self._prepare_dc()
 
     # ------------------------------------------------------------------- evaluation
@@ -148,35 +147,7 @@ class CaseSet:
     # ----------------------------------------------------------------- linear screen
 
     def _prepare_dc(self) -> None:
-        g = self.grid
-        x = g._branch[:, BR_X].real.astype(float)
-        tap = g._branch[:, TAP].real.astype(float)
-        tap[tap == 0] = 1.0
-        on = g.branch_on.astype(float)
-        b = np.where(x != 0, on / (x * tap), 0.0)
-        m, n = g.m, g.n
-        a = sp.csr_matrix(
-            (np.r_[np.ones(m), -np.ones(m)], (np.r_[np.arange(m), np.arange(m)], np.r_[g.f, g.t])), shape=(m, n)
-        )
-        bf = sp.diags(b) @ a
-        bbus = (a.T @ bf).tocsc()
-        keep = np.setdiff1d(g.active, [g.ref])  # isolated buses take no part
-        self._keep = keep
-        self._bf = bf.tocsc()
-        self._lu = splu(bbus[keep][:, keep].tocsc())
-        self._a = a
-
-    def _ptdf_columns(self, cols: np.ndarray) -> np.ndarray:
-        """PTDF (reference-bus slack) for injections at buses `cols`: m × len(cols)."""
-        g = self.grid
-        rhs = np.zeros((len(self._keep), len(cols)))
-        pos = {b: i for i, b in enumerate(self._keep)}
-        for j, c in enumerate(cols):
-            if c in pos:  # the reference and isolated buses inject nothing here
-                rhs[pos[c], j] = 1.0
-        theta = np.zeros((g.n, len(cols)))
-        theta[self._keep] = self._lu.solve(rhs)
-        return self._bf @ theta
+        self.dc = DCSensitivity(self.grid)
 
     def screen(self, buses: np.ndarray, pf_tan: float) -> np.ndarray:
         """Screened limit [MW] per case × bus: the smaller of two linear estimates of the added
@@ -184,35 +155,21 @@ class CaseSet:
         outage) for branch flows, and first-order AC (the case's Jacobian) for branch currents
         and voltages. Also keeps the AC sensitivities for :meth:`near_limit`."""
         g = self.grid
-        ptdf_b = self._ptdf_columns(buses)  # m × B, reference-bus slack
-        ptdf_b = ptdf_b - (self._bf @ self._theta_for(g.slack_w))[:, None]  # distributed slack
-        h = self._ptdf_columns(g.f) - self._ptdf_columns(g.t)  # column k: transfer f_k -> t_k
+        dc = self.dc
+        ptdf_b = dc.ptdf(buses)  # m × B, reference-bus slack
+        ptdf_b = ptdf_b - dc.flows(g.slack_w)[:, None]  # distributed slack
         out = np.full((len(self.cases), len(buses)), np.inf)
         self._dl: list[np.ndarray] = []
         self._dv: list[np.ndarray] = []
         self._da: list[np.ndarray] = []
         for ci, case in enumerate(self.cases):
-            sens = ptdf_b
-            if case.outage is not None:
-                k = case.outage
-                d = 1.0 / g.parallel[k]
-                denom = 1.0 - d * h[k, k]
-                if abs(denom) > 1e-9:
-                    lodf = d * h[:, k] / denom
-                    sens = ptdf_b + np.outer(lodf, ptdf_b[k])
-                    sens[k] = (1.0 - d) * ptdf_b[k] / denom
+            sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
             dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
             self._dl.append(dl)
             self._dv.append(dv)
             self._da.append(da)
             out[ci] = np.minimum(self._dc_thermal(case, -sens), self._first_order(case, dl, dv))
         return out
-
-    def _theta_for(self, inj: np.ndarray) -> np.ndarray:
-        g = self.grid
-        theta = np.zeros(g.n)
-        theta[self._keep] = self._lu.solve(inj[self._keep])  # the reference bus balances
-        return theta
 
     def _alive(self, case: Case) -> np.ndarray:
         g = self.grid
