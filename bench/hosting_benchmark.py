@@ -101,11 +101,11 @@ def measure(name: str, make, n_pp: int, own_step: int) -> dict:
     model = make()
     sample_own = buses[::own_step]
     t = time.perf_counter()
-    err_own = max(abs(brute_own(model, b if name.startswith("nl") else int(b)) - table.at[b, "hosting_mw"]) for b in sample_own)
+    err_own = max(abs(brute_own(model, b if name.startswith("nl") else int(b)) - table.at[b, "firm_mw"]) for b in sample_own)
     own = (time.perf_counter() - t) / len(sample_own) * len(buses)
     sample_pp = buses[:: max(1, len(buses) // n_pp)][:n_pp]
     t = time.perf_counter()
-    err_pp = max(abs(brute_pandapower(model, b if name.startswith("nl") else int(b)) - table.at[b, "hosting_mw"]) for b in sample_pp)
+    err_pp = max(abs(brute_pandapower(model, b if name.startswith("nl") else int(b)) - table.at[b, "firm_mw"]) for b in sample_pp)
     per_bus_pp = (time.perf_counter() - t) / len(sample_pp)
     return {
         "network": name, "buses": len(buses), "cases": len(model._caseset(Limits(), True).cases),

@@ -82,8 +82,8 @@ def site_cards(evaluation, folder: Path, layers=None) -> list[Path]:
             result = row[f"{c.id}_result"]
             result = f"score {result:.2f}" if c.kind == "soft" else result
             rows.append((c.title, c.kind, _value(row[c.id], unit), _rule(c), str(result), c.section))
-        grid = [(s, row.get(f"hosting_mw@{s}"), row.get(f"grid_limit@{s}"), row.get(f"grid_check@{s}"))
-                for s in p["scenarios"]]
+        grid = [(s, row.get(f"firm_mw@{s}"), row.get(f"with_redispatch_mw@{s}"), row.get(f"grid_limit@{s}"),
+                 row.get(f"grid_check@{s}")) for s in p["scenarios"]]
         todo = fixes[fixes["id"] == row["id"]]
         picture = []
         if layers is not None:
@@ -106,9 +106,10 @@ def site_cards(evaluation, folder: Path, layers=None) -> list[Path]:
             "",
             "## Grid (AC power flow, N-1)",
             "",
-            f"| scenario | N-1 check of {p['grid_load_mw']:.0f} MW | hosting capacity at the bus [MW] | limited by |",
-            "|---|---|---|---|",
-            *[f"| {s} | {chk} | {h:,.0f} | {lim} |" for s, h, lim, chk in grid],
+            f"| scenario | N-1 check of {p['grid_load_mw']:.0f} MW | firm hosting capacity at the bus [MW] | "
+            "with redispatch [MW] | firm limited by |",
+            "|---|---|---|---|---|",
+            *[f"| {s} | {chk} | {h:,.0f} | {r:,.0f} | {lim} |" for s, h, r, lim, chk in grid],
             "",
             "## What it would take",
             "",

@@ -74,59 +74,75 @@ def layers(check_path: Path | None, layer_name: str | None, crs: str | None,
     click.echo(inv.to_string(index=False))
 
 
-def _scenario_totals(name: str) -> dict:
-    import numpy as np
-
+def _scenario_totals(name: str) -> tuple[dict, object]:
     from .grid import GridModel
 
     model = GridModel.from_layers(scenario=name)
     sc = model.scenario
     bal = model.balance.groupby("component")["p_mw"].sum()
-    base = model._grid.solve()  # the scenario's base case, AC
-    return {
+    sec = model.security
+    row = {
         "scenario": sc.name,
         "year": sc.year,
-        "title": sc.title,
         "demand_mw": round(sc.demand.total_mw),
         "offshore_mw": round(float(bal.get("offshore wind", 0.0))),
         "dispatch_mw": round(float(bal[[c for c in bal.index if c.startswith(("dispatch", "must-run"))]].sum())),
         "import_mw": round(float(bal.get("HVDC import", 0.0) + bal.get("AC import", 0.0))),
         "buses": len(model.net.bus),
-        "lines": len(model.net.line),
-        "max_loading_pct": round(float(np.nanmax(base.loading_pct)), 1),
-        "vm_min_pu": round(float(base.vm_pu.min()), 3),
-        "vm_max_pu": round(float(base.vm_pu.max()), 3),
+        "n1_before_pct": round(sec.worst_before_pct, 1),
+        "redispatch_mw": round(sec.volume_up_mw),
+        "curtailed_mw": round(sec.curtailed_mw),
+        "n1_after_pct": round(sec.worst_after_pct, 1),
+        "secure": "yes" if sec.secured else f"NO ({len(sec.remaining)} overloads)",
     }
+    return row, model
 
 
 @main.command()
-def scenarios() -> None:
-    """List the shipped dispatch scenarios: totals [MW] and the base case (AC): largest branch
-    loading and the voltage band."""
+@click.option("--detail", is_flag=True, help="Also list each scenario's redispatch and any overload left.")
+def scenarios(detail: bool) -> None:
+    """List the shipped dispatch scenarios: totals [MW] and the N-1 secure operating point (AC):
+    the worst N-1 loading of the market dispatch, the preventive redispatch that secures it
+    (MW up, of which wind curtailed), and the worst N-1 loading after it."""
     import pandas as pd
 
     from .grid import list_scenarios
 
     try:
-        rows = [_scenario_totals(n) for n in list_scenarios()]
+        done = [_scenario_totals(n) for n in list_scenarios()]
     except SitingError as exc:
         _fail(exc)
-    click.echo(pd.DataFrame(rows).to_string(index=False))
+    click.echo(pd.DataFrame([r for r, _ in done]).to_string(index=False))
+    for row, model in done:
+        sec = model.security
+        if not (detail or not sec.secured):
+            continue
+        click.echo(f"\n{row['scenario']}: {sec}")
+        if detail and len(sec.redispatch):
+            shown = sec.redispatch.round({"p_before_mw": 0, "delta_mw": 0, "p_after_mw": 0})
+            click.echo(shown.to_string(index=False))
+        if not sec.secured:
+            click.echo("overloads no remedial action clears (AC, N-1):")
+            click.echo(sec.remaining.round({"loading_pct": 1, "limit_pct": 1}).to_string(index=False))
 
 
 @main.command()
 @click.option("--scenario", "scenario_name", default="winter-peak-2026", show_default=True,
               help="Shipped scenario name (see `siting scenarios`) or a scenario TOML path.")
 @click.option("--n-1/--no-n-1", "n_minus_1", default=True, show_default=True, help="Check every single-circuit outage.")
-@click.option("--pf", default=1.0, show_default=True, type=float, help="Power factor of the added load.")
-@click.option("--max-mw", default=3000.0, show_default=True, type=float, help="Search cap [MW]; hosting_mw = cap means 'at least'.")
+@click.option("--pf", default=0.98, show_default=True, type=float, help="Power factor of the added load.")
+@click.option("--max-mw", default=3000.0, show_default=True, type=float,
+              help="Search cap [MW]; a value equal to the cap means 'at least'.")
+@click.option("--redispatch/--firm-only", "redispatch", default=True, show_default=True,
+              help="Also compute the hosting capacity with a preventive redispatch for the load.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Write the table: .csv, or .gpkg/.geojson with bus points.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
 @click.option("--layer-set", type=click.Path(path_type=Path), default=None, help="TOML layer set replacing embedded layers.")
-def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: Path | None,
+def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redispatch: bool, out: Path | None,
             overwrite: bool, layer_set: Path | None) -> None:
-    """Hosting capacity of every EHV bus [MW] in a scenario (AC power flow, N-1)."""
+    """Hosting capacity of every EHV bus [MW] in a scenario (AC power flow, N-1, on the N-1
+    secure base case): firm (no remedial action for the load) and with redispatch."""
     import geopandas as gpd
 
     from .exports import write_table
@@ -135,8 +151,8 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: 
 
     try:
         model = GridModel.from_layers(load_layers(layer_set), scenario=scenario_name)
-        table = model.hosting_capacity(pf=pf, n_minus_1=n_minus_1, max_mw=max_mw)
-        table = table.round({"hosting_mw": 1, "screened_mw": 1})
+        table = model.hosting_capacity(pf=pf, n_minus_1=n_minus_1, max_mw=max_mw, redispatch=redispatch)
+        table = table.round({"firm_mw": 1, "screened_mw": 1, "with_redispatch_mw": 1, "redispatch_mw": 1})
         if out is not None:
             if out.suffix.lower() in (".gpkg", ".geojson"):
                 pts = model.bus_points.loc[table.index]
@@ -144,9 +160,13 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, out: 
             write_table(table, out, overwrite=overwrite, layer="hosting")
     except SitingError as exc:
         _fail(exc)
-    shown = table.drop(columns="geometry") if "geometry" in table.columns else table
-    click.echo(f"scenario {model.scenario.name}: hosting capacity [MW], {'N-1' if n_minus_1 else 'base case'}, pf {pf}")
-    click.echo(shown.sort_values("hosting_mw").to_string())
+    shown = table.drop(columns=[c for c in ("geometry", "screened_mw") if c in table.columns])
+    sec = model.security
+    click.echo(f"scenario {model.scenario.name}: hosting capacity [MW], {'N-1' if n_minus_1 else 'base case'}, "
+               f"pf {pf}; base case {sec}")
+    click.echo("firm = no remedial action for the load; with_redispatch = a preventive redispatch makes room "
+               "(redispatch_mw = the volume it needs); a value equal to --max-mw means 'at least'")
+    click.echo(shown.sort_values("firm_mw").to_string())
     skipped = table.attrs.get("skipped_outages", [])
     if skipped:
         click.echo(f"skipped outages (split the grid or fail without the load): {', '.join(skipped)}")

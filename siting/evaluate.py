@@ -372,7 +372,7 @@ def evaluate(
             for i, (v, s) in enumerate(zip(values, status)):
                 why = f"{c.title}: {_fmt(v, unit)} (needs {op} {target}) → {_STATUS[s]} [{c.section}]"
                 if s == _COND:
-                    why += f"; holds with planned elements ({_fmt(metrics[c.conditional_metric].iloc[i], unit)})"
+                    why += "; " + _conditional_why(c, metrics, i, unit)
                 whys.append(why)
                 if s != _PASS:
                     reasons[i].append(why)
@@ -382,7 +382,8 @@ def evaluate(
             table[f"{c.id}_why"] = [f"{c.title}: {_fmt(v, unit)} → score {sc:.2f} × weight {c.weight:.2f} [{c.section}]"
                                     for v, sc in zip(values, soft[c.id])]
     for name in models:
-        for col in (f"hosting_mw@{name}", f"grid_limit@{name}", f"grid_check@{name}"):
+        for col in (f"firm_mw@{name}", f"with_redispatch_mw@{name}", f"redispatch_mw@{name}", f"grid_limit@{name}",
+                    f"grid_check@{name}"):
             table[col] = metrics[col].to_numpy()
     table.insert(5, "reasons", ["; ".join(r) if r else "all hard conditions hold now" for r in reasons])
     table = table.sort_values("rank").reset_index(drop=True)
@@ -392,3 +393,18 @@ def evaluate(
               "free_cooling_c": field_.threshold_c, "climate": field_.source,
               "rasters": {k: str(v) for k, v in (rasters or {}).items()}}
     return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params, layers=layers)
+
+
+def _conditional_why(c: Criterion, metrics: pd.DataFrame, i: int, unit: str) -> str:
+    """What makes a hard criterion conditional for row `i`, in words."""
+    if c.conditional_metric == "grid_headroom_conditional_mw":
+        parts = []
+        rd = metrics["grid_headroom_redispatch_mw"].iloc[i]
+        pl = metrics["grid_headroom_planned_mw"].iloc[i]
+        if rd >= 0:
+            parts.append(f"holds with a preventive redispatch for the load (headroom {_fmt(rd, unit)}; a non-firm "
+                         "arrangement with TenneT)")
+        if pl >= 0:
+            parts.append(f"holds once the planned reinforcements are in service (headroom {_fmt(pl, unit)})")
+        return "; ".join(parts)
+    return f"holds with planned elements ({_fmt(metrics[c.conditional_metric].iloc[i], unit)})"

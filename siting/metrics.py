@@ -46,8 +46,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "existing_hub": ("bool", "at an existing digital/energy hub"),
     "hyperscale_zone": ("bool", "inside a national hyperscale area (policy)"),
     "congestion_score": ("0-1", "administrative offtake status at the connection station: 1 available, 0.5 limited or unknown, 0 congested"),
-    "grid_headroom_mw": ("MW", "N-1 hosting capacity at the connection bus minus the grid load, worst scenario"),
-    "grid_headroom_planned_mw": ("MW", "the same with every dated planned reinforcement (stations, circuits) in service"),
+    "grid_headroom_mw": ("MW", "firm N-1 hosting capacity at the connection bus (no remedial action for the load) minus the grid load, worst scenario"),
+    "grid_headroom_redispatch_mw": ("MW", "N-1 hosting capacity with a preventive redispatch for the load, minus the grid load, worst scenario"),
+    "grid_headroom_planned_mw": ("MW", "firm N-1 hosting capacity with every dated planned reinforcement (stations, circuits) in service, minus the grid load, worst scenario"),
+    "grid_headroom_conditional_mw": ("MW", "the larger of the redispatch and planned-reinforcement headrooms: the load fits once an arrangement is made"),
     "grid_pass_share": ("0-1", "share of the scenarios in which the grid load passes the N-1 check"),
 }
 
@@ -156,16 +158,22 @@ def grid_metrics(cands: gpd.GeoDataFrame, models: dict, grid_load_mw: float, pf:
 
     `models` maps scenario name -> GridModel of the study year's grid; `planned` the same
     scenarios on the grid with every dated planned reinforcement (for ``grid_headroom_planned_mw``).
-    Hosting capacity is computed once per scenario and bus (at the load's power factor); the N-1
-    check of the grid load once per distinct bus and scenario.
+    Hosting capacity (firm and with redispatch) is computed once per scenario and bus at the
+    load's power factor; the N-1 check of the grid load once per distinct bus and scenario.
+    Per scenario: ``firm_mw@<s>``, ``with_redispatch_mw@<s>``, ``redispatch_mw@<s>`` (the volume
+    the load needs), ``grid_pass@<s>``, ``grid_limit@<s>``, ``grid_check@<s>``.
     """
     out = pd.DataFrame(index=cands.index)
-    heads, passes = [], []
+    heads, heads_rd, passes = [], [], []
     for name, model in models.items():
         hosting, checks = _grid_at_buses(model, cands, grid_load_mw, pf, with_checks=True)
-        h = cands["bus"].map(hosting["hosting_mw"]).astype(float)
+        h = cands["bus"].map(hosting["firm_mw"]).astype(float)
+        hr = cands["bus"].map(hosting["with_redispatch_mw"]).astype(float)
         ok = cands["bus"].map({b: c.passed for b, c in checks.items()}).fillna(False).astype(bool)
-        out[f"hosting_mw@{name}"] = h.to_numpy()
+        out[f"firm_mw@{name}"] = h.to_numpy()
+        out[f"with_redispatch_mw@{name}"] = hr.to_numpy()
+        needed = cands["bus"].map(hosting["redispatch_mw"]).astype(float)
+        out[f"redispatch_mw@{name}"] = np.where(h.to_numpy() >= grid_load_mw, 0.0, needed.to_numpy())
         out[f"grid_pass@{name}"] = ok.to_numpy()
         out[f"grid_limit@{name}"] = cands["bus"].map(hosting["limiting_element"] + " (" + hosting["limiting_case"] + ")").to_numpy()
         out[f"grid_check@{name}"] = cands["bus"].map({
@@ -174,25 +182,29 @@ def grid_metrics(cands: gpd.GeoDataFrame, models: dict, grid_load_mw: float, pf:
             if c.converged else "fails: does not converge (voltage collapse)"
             for b, c in checks.items()}).to_numpy()
         heads.append(h - grid_load_mw)
+        heads_rd.append(hr - grid_load_mw)
         passes.append(ok)
     out["grid_headroom_mw"] = pd.concat(heads, axis=1).min(axis=1, skipna=False).to_numpy()
+    out["grid_headroom_redispatch_mw"] = pd.concat(heads_rd, axis=1).min(axis=1, skipna=False).to_numpy()
     out["grid_pass_share"] = pd.concat(passes, axis=1).astype(float).mean(axis=1).to_numpy()
     if planned:
         heads = []
         for name, model in planned.items():
-            hosting, _ = _grid_at_buses(model, cands, grid_load_mw, pf, with_checks=False)
-            h = cands["bus"].map(hosting["hosting_mw"]).astype(float)
-            out[f"hosting_planned_mw@{name}"] = h.to_numpy()
+            hosting, _ = _grid_at_buses(model, cands, grid_load_mw, pf, with_checks=False, redispatch=False)
+            h = cands["bus"].map(hosting["firm_mw"]).astype(float)
+            out[f"firm_planned_mw@{name}"] = h.to_numpy()
             heads.append(h - grid_load_mw)
         out["grid_headroom_planned_mw"] = pd.concat(heads, axis=1).min(axis=1, skipna=False).to_numpy()
     else:
         out["grid_headroom_planned_mw"] = out["grid_headroom_mw"]
+    out["grid_headroom_conditional_mw"] = np.fmax(out["grid_headroom_redispatch_mw"], out["grid_headroom_planned_mw"])
     return out
 
 
-def _grid_at_buses(model, cands: gpd.GeoDataFrame, grid_load_mw: float, pf: float, with_checks: bool):
+def _grid_at_buses(model, cands: gpd.GeoDataFrame, grid_load_mw: float, pf: float, with_checks: bool,
+                   redispatch: bool = True):
     names = set(model.net.bus["name"])
     known = [b for b in sorted(set(cands["bus"].dropna())) if b in names]
-    hosting = model.hosting_capacity(buses=known, pf=pf)
+    hosting = model.hosting_capacity(buses=known, pf=pf, redispatch=redispatch)
     checks = {b: model.check_load(b, grid_load_mw, pf=pf) for b in known} if with_checks else {}
     return hosting, checks

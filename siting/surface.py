@@ -172,19 +172,22 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
 
     # grid: hosting capacity of the nearest in-service station's bus, per scenario
     models, planned = _grid_models(layers, year, scenario)
-    heads, passes = [], []
+    heads, heads_rd, passes = [], [], []
     for name, model in progress(models.items(), "hosting capacity (scenarios)", min_items=1):
-        h = model.hosting_capacity(pf=pf)["hosting_mw"]
-        hv = now["id"].map(h).to_numpy(float)[nearest_bus]
+        table = model.hosting_capacity(pf=pf)
+        hv = now["id"].map(table["firm_mw"]).to_numpy(float)[nearest_bus]
         heads.append(hv - grid_load)
+        heads_rd.append(now["id"].map(table["with_redispatch_mw"]).to_numpy(float)[nearest_bus] - grid_load)
         passes.append(hv >= grid_load)
     m["grid_headroom_mw"] = np.min(heads, axis=0).astype(np.float32)
+    m["grid_headroom_redispatch_mw"] = np.min(heads_rd, axis=0).astype(np.float32)
     m["grid_pass_share"] = np.mean(passes, axis=0).astype(np.float32)
     heads = []
     for model in planned.values():
-        h = model.hosting_capacity(pf=pf)["hosting_mw"]
+        h = model.hosting_capacity(pf=pf, redispatch=False)["firm_mw"]
         heads.append(now["id"].map(h).to_numpy(float)[nearest_bus] - grid_load)
     m["grid_headroom_planned_mw"] = np.min(heads, axis=0).astype(np.float32)
+    m["grid_headroom_conditional_mw"] = np.fmax(m["grid_headroom_redispatch_mw"], m["grid_headroom_planned_mw"])
     m["area_ha"] = np.full(shape, np.nan, dtype=np.float32)  # space is judged on regions (locate), not cells
 
     # exclusions: open water and sea (off the land mask), housing buffers, the user's areas

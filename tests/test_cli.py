@@ -85,7 +85,7 @@ def test_hosting_command_writes_csv_and_gpkg(tmp_path):
     result = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(csv)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(csv, index_col="bus")
-    assert {"hosting_mw", "limiting_element", "limiting_case", "constraint"} <= set(table.columns)
+    assert {"firm_mw", "limiting_element", "limiting_case", "constraint"} <= set(table.columns)
     assert "maasvlakte-380" in table.index and not any(i.startswith("xb-") for i in table.index)
     # never silently overwrite
     again = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(csv)])

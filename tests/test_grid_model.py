@@ -30,19 +30,20 @@ def case39() -> GridModel:
     return GridModel.from_pandapower(pn.case39())
 
 
-def brute_force_hosting(model: GridModel, bus, max_mw=3000.0, tol=0.5, **limits) -> float:
+def brute_force_hosting(model: GridModel, bus, max_mw=3000.0, tol=0.5, pf=0.98, **limits) -> float:
     """Plain AC bisection: every case solved at every step, no screening."""
     from siting.grid.hosting import Limits
 
     cs = model._caseset(Limits(**limits), True)
     ib = int(cs.grid.bus_lookup[model._resolve_bus(bus)])
+    tan = math.tan(math.acos(pf))
 
     order = list(cs.cases)
 
     def ok(p):
         # every case at every step; the last violated case is tried first (same answer, sooner "no")
         for i, c in enumerate(order):
-            if not cs.judge(c, cs.grid.solve(outage=c.outage, bus=ib, p_mw=p)).feasible:
+            if not cs.judge(c, cs.grid.solve(outage=c.outage, bus=ib, p_mw=p, q_mvar=p * tan)).feasible:
                 order.insert(0, order.pop(i))
                 return False
         return True
@@ -96,41 +97,41 @@ def test_scenario_year_selects_planned_elements(models):
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_hosting_capacity_every_bus_and_matches_brute_force(models, name):
     model = models[name]
-    table = model.hosting_capacity()
+    table = model.hosting_capacity(redispatch=False)
     nl_buses = [b for b in model.buses()["bus"] if not b.startswith("xb-")]
     assert list(table.index) == nl_buses
-    assert (table["hosting_mw"] >= 0).all() and (table["hosting_mw"] <= 3000).all()
+    assert (table["firm_mw"] >= 0).all() and (table["firm_mw"] <= 3000).all()
     assert set(table["constraint"]) <= {"thermal", "voltage", "convergence", "cap"}
     assert (table.loc[table["constraint"] != "cap", "limiting_element"] != "").all()
     # brute force on a spread of buses: lowest, highest below cap, and a middle one
-    ranked = table.sort_values("hosting_mw")
+    ranked = table.sort_values("firm_mw")
     sample = list(dict.fromkeys([ranked.index[0], ranked.index[len(ranked) // 2], ranked.index[-1],
                                  ranked[ranked["constraint"] != "cap"].index[-1]]))
     for bus in sample:
-        assert abs(brute_force_hosting(model, bus) - table.at[bus, "hosting_mw"]) <= 5.0, bus
+        assert abs(brute_force_hosting(model, bus) - table.at[bus, "firm_mw"]) <= 5.0, bus
 
 
 def test_hosting_matches_brute_force_ieee39(case39):
-    table = case39.hosting_capacity()
+    table = case39.hosting_capacity(redispatch=False)
     assert len(table) == 39
     for bus in table.index[::5]:
-        assert abs(brute_force_hosting(case39, int(bus)) - table.at[bus, "hosting_mw"]) <= 5.0, bus
+        assert abs(brute_force_hosting(case39, int(bus)) - table.at[bus, "firm_mw"]) <= 5.0, bus
     assert len(table.attrs["skipped_outages"]) >= 9  # radial generator transformers
 
 
 def test_hosting_matches_brute_force_ieee118():
     model = GridModel.from_pandapower(pn.case118())
     buses = [0, 58, 116]
-    table = model.hosting_capacity(buses=buses)
+    table = model.hosting_capacity(buses=buses, redispatch=False)
     for bus in buses:
-        assert abs(brute_force_hosting(model, bus) - table.at[str(bus), "hosting_mw"]) <= 5.0, bus
+        assert abs(brute_force_hosting(model, bus) - table.at[str(bus), "firm_mw"]) <= 5.0, bus
 
 
 def test_check_load_agrees_with_hosting(models):
     model = models["high-wind-2030"]
     table = model.hosting_capacity(pf=0.98)
     bus = table[table["constraint"] == "thermal"].index[0]
-    h = table.at[bus, "hosting_mw"]
+    h = table.at[bus, "firm_mw"]
     below = model.check_load(bus, h - 2.0, pf=0.98)
     above = model.check_load(bus, h + 2.0, pf=0.98)
     assert below.passed and below.converged and below.violations.empty
@@ -157,9 +158,10 @@ def test_failure_is_a_result_not_a_crash(case39):
     assert "convergence" in set(collapse.violations["kind"])
     assert "did not converge" in str(collapse)
     # with thermal and voltage limits lifted, only voltage collapse limits the load
-    table = case39.hosting_capacity(buses=[3], max_loading_pct=1e6, vm_min_pu=0.0, vm_max_pu=5.0, max_mw=9_000)
+    table = case39.hosting_capacity(buses=[3], max_loading_pct=1e6, vm_min_pu=0.0, vm_max_pu=5.0, max_mw=9_000,
+                                   redispatch=False)
     assert table.at["3", "constraint"] == "convergence"
-    assert 1_000 < table.at["3", "hosting_mw"] < 9_000
+    assert 1_000 < table.at["3", "firm_mw"] < 9_000
 
 
 @pytest.mark.parametrize(
@@ -222,8 +224,8 @@ def test_checks_do_not_mutate_the_network(case39):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(bus=st.integers(0, 38), frac=st.floats(0.0, 0.97))
 def test_any_load_below_hosting_passes(case39, bus, frac):
-    table = case39.hosting_capacity(buses=[bus])
-    h = table.at[str(bus), "hosting_mw"]
+    table = case39.hosting_capacity(buses=[bus], redispatch=False)
+    h = table.at[str(bus), "firm_mw"]
     assert case39.check_load(bus, frac * h, pf=1.0).passed
 
 
@@ -236,9 +238,10 @@ def test_islanded_bus_is_a_clear_error_and_skipped_by_default():
     model = GridModel.from_pandapower(net)
     with pytest.raises(ConfigError, match=r"bus 'lonely' is islanded or out of service"):
         model.check_load("lonely", 100.0)
-    table = model.hosting_capacity(buses=None)
+    table = model.hosting_capacity(buses=None, redispatch=False)
     assert "lonely" not in table.index and len(table) == 39
     # the rest of the grid is unaffected by the island
     import pandas as pd
 
-    pd.testing.assert_frame_equal(table, GridModel.from_pandapower(pn.case39()).hosting_capacity(), rtol=1e-6)
+    pd.testing.assert_frame_equal(table, GridModel.from_pandapower(pn.case39()).hosting_capacity(redispatch=False),
+                                  rtol=1e-6)

@@ -91,7 +91,7 @@ def test_gridkit_importer_builds_a_solvable_nl_model(reference_dir):
     assert 30 <= len(net.bus) <= 44  # 40 NL AC buses in the extract, stubs dropped
     assert len(net.line) >= 30 and len(net.trafo) >= 3
     table = model.hosting_capacity(buses=list(net.bus.index[:4]))
-    assert (table["hosting_mw"] > 0).all()
+    assert (table["firm_mw"] > 0).all()
     assert model.bus_points.crs.to_epsg() == 28992
 
 

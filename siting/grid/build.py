@@ -22,9 +22,11 @@ scenario entry):
   rating); the ``slack.reference`` node is the angle reference (pandapower ext_grid).
 - **Demand**: ``demand.total_mw`` at ``demand.power_factor`` spread by the scenario's key (on the
   embedded population centres, so replacing the housing layer of a study does not move demand).
-- **Balancing** (distributed slack): dispatchable plants that run (weight ∝ capacity) take
+- **Balancing** (distributed slack): dispatchable plants that run and can still ramp up
+  (weight ∝ headroom to their available maximum: the marginal units of the merit order) take
   ``1 − slack.import_share`` of any change in load and of the losses, the boundary equivalents
-  (weight ∝ tie rating) take ``slack.import_share``.
+  (weight ∝ tie rating; ties with phase shifters hold their flow and take none) take
+  ``slack.import_share`` (all of it when no plant has headroom).
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ import pandas as pd
 from ..errors import ConfigError
 from ..layers import Layers
 from .scenario import Scenario
+from .secure import Resource
 
-__all__ = ["build_network", "NetworkBuild", "TRAFO_VK_PERCENT", "TRAFO_VKR_PERCENT"]
+__all__ = ["build_network", "NetworkBuild", "rebalance_slack", "TRAFO_VK_PERCENT", "TRAFO_VKR_PERCENT"]
 
 TRAFO_VK_PERCENT = 12.0
 TRAFO_VKR_PERCENT = 0.25
@@ -54,6 +57,7 @@ class NetworkBuild:
 
     net: pp.pandapowerNet
     balance: pd.DataFrame  # one row per component of the scenario balance [MW]
+    resources: tuple[Resource, ...] = ()  # the remedial resources of the scenario (secure.py)
 
 
 def _active(gdf: pd.DataFrame, year: int) -> pd.Series:
@@ -130,7 +134,13 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
             raise ConfigError(
                 f"scenario '{scenario.name}': exchange.hvdc.{link_id} is not an HVDC link with a station in the model"
             )
-        pp.create_sgen(net, bus_of[row["substation_id"]], p_mw=float(p), q_mvar=0.0, name=link_id, type="hvdc")
+        cap = float(row["capacity_mw"]) if pd.notna(row["capacity_mw"]) else abs(float(p))
+        if abs(float(p)) > cap + 1e-6:
+            raise ConfigError(
+                f"scenario '{scenario.name}': exchange.hvdc.{link_id} = {p} MW exceeds the link's capacity of {cap:g} MW"
+            )
+        pp.create_sgen(net, bus_of[row["substation_id"]], p_mw=float(p), q_mvar=0.0, name=link_id, type="hvdc",
+                       sn_mva=cap)
         fixed_mw += float(p)
         balance.append({"component": "HVDC import", "id": link_id, "p_mw": float(p)})
 
@@ -139,6 +149,7 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
     closure_ok = plants["closure_year"].isna() | (plants["closure_year"].fillna(0) >= year)
     running = plants[plants["status"].isin(["operating", "conversion"]) & closure_ok]
     dispatchable: list[tuple[int, float, str, str]] = []  # (index, capacity, fuel, "gen"|"sgen")
+    must_run: list[tuple[str, int, str]] = []  # (table, index, fuel)
     for row in running.itertuples():
         at = row.substation_id if isinstance(row.substation_id, str) and row.substation_id in bus_of else None
         fallback = row.nearest_ehv_id if isinstance(row.nearest_ehv_id, str) and row.nearest_ehv_id in bus_of else None
@@ -151,16 +162,22 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
             fixed_mw += p
             balance.append({"component": f"must-run {row.fuel}", "id": row.id, "p_mw": p})
             if at:
-                pp.create_gen(net, bus_of[at], p_mw=p, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel, slack_weight=0.0)
+                idx = pp.create_gen(net, bus_of[at], p_mw=p, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel,
+                                    slack_weight=0.0)
+                must_run.append(("gen", idx, row.fuel))
             else:
-                pp.create_sgen(net, bus_of[bus_id], p_mw=p, q_mvar=0.0, name=row.id, type=row.fuel)
+                idx = pp.create_sgen(net, bus_of[bus_id], p_mw=p, q_mvar=0.0, name=row.id, type=row.fuel, sn_mva=cap)
+                must_run.append(("sgen", idx, row.fuel))
         elif row.fuel in scenario.dispatch.merit_order:
             if at:
+                top = scenario.dispatch.available.get(row.fuel, 0.0) * cap  # the most it can run at
                 g = pp.create_gen(net, bus_of[at], p_mw=0.0, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel,
-                                  slack_weight=0.0, max_p_mw=cap)
+                                  slack_weight=0.0, max_p_mw=top, sn_mva=cap)
                 dispatchable.append((g, cap, row.fuel, "gen"))
             else:
-                s = pp.create_sgen(net, bus_of[bus_id], p_mw=0.0, q_mvar=0.0, name=row.id, type=row.fuel)
+                top = scenario.dispatch.available.get(row.fuel, 0.0) * cap
+                s = pp.create_sgen(net, bus_of[bus_id], p_mw=0.0, q_mvar=0.0, name=row.id, type=row.fuel,
+                                   max_p_mw=top, sn_mva=cap)
                 dispatchable.append((s, cap, row.fuel, "sgen"))
 
     # --- neighbouring grids: boundary equivalents at the xb-* nodes
@@ -198,29 +215,114 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
         if units:
             balance.append({"component": f"dispatch {fuel}", "id": "total", "p_mw": take})
         residual -= take
-    running_gens = [(i, c) for i, c, _, t in dispatchable if t == "gen" and net.gen.at[i, "p_mw"] > 0]
 
     imp_share = scenario.slack.import_share if xb else 0.0
-    gen_cap = sum(c for _, c in running_gens)
-    if gen_cap == 0:
-        imp_share = 1.0
+    if not any(t == "gen" and 1.0 < net.gen.at[i, "p_mw"] < net.gen.at[i, "max_p_mw"] - 1.0 for i, _, _, t in dispatchable):
+        imp_share = 1.0  # no running plant can ramp up: imports meet any change
+    # a tie with phase shifters holds its scheduled flow: a change in import comes over the others
+    pst_nodes = _pst_nodes(circ, xb)
+    free_tie = sum(r for b, r in tie_rating.items() if b not in pst_nodes) or 1.0
+    boundary: list[tuple[str, int, float]] = []  # (table, index, share of the AC import)
     for b in xb:
         share = tie_rating[b] / total_tie
+        slack_share = 0.0 if b in pst_nodes else tie_rating[b] / free_tie
         if b == scenario.slack.reference:
             pp.create_ext_grid(net, bus_of[b], vm_pu=scenario.vm_boundary_pu, va_degree=0.0, name=b,
-                               slack_weight=imp_share * share)
+                               slack_weight=imp_share * slack_share)
+            # the reference node's scheduled import, a fixed injection next to the ext_grid
+            s_idx = pp.create_sgen(net, bus_of[b], p_mw=ac_import * share, q_mvar=0.0, name=f"{b}:scheduled",
+                                   type="boundary")
+            boundary.append(("sgen", s_idx, share))
         else:
-            pp.create_gen(net, bus_of[b], p_mw=ac_import * share, vm_pu=scenario.vm_boundary_pu, name=b,
-                          type="boundary", slack_weight=imp_share * share)
-    ref_share = tie_rating.get(scenario.slack.reference, 0.0) / total_tie
-    # the reference node's scheduled import, carried as a fixed injection next to the ext_grid
-    if ac_import and ref_share:
-        pp.create_sgen(net, bus_of[scenario.slack.reference], p_mw=ac_import * ref_share, q_mvar=0.0,
-                       name=f"{scenario.slack.reference}:scheduled", type="boundary")
-    for i, cap in running_gens:
-        net.gen.at[i, "slack_weight"] = (1 - imp_share) * cap / gen_cap
+            g_idx = pp.create_gen(net, bus_of[b], p_mw=ac_import * share, vm_pu=scenario.vm_boundary_pu, name=b,
+                                  type="boundary", slack_weight=imp_share * slack_share)
+            boundary.append(("gen", g_idx, share))
+    net.gen["dispatchable"] = False
+    net.sgen["dispatchable"] = False
+    for idx, _, _, table in dispatchable:
+        net[table].at[idx, "dispatchable"] = True
+    rebalance_slack(net, total=(1 - imp_share))
+    resources = _resources(net, scenario, dispatchable, must_run, boundary, circ, bus_of)
     balance.append({"component": "unbalance before losses (to slack)", "id": "total", "p_mw": residual})
-    return NetworkBuild(net=net, balance=pd.DataFrame(balance))
+    return NetworkBuild(net=net, balance=pd.DataFrame(balance), resources=tuple(resources))
+
+
+def _pst_nodes(circ: pd.DataFrame, xb: list[str]) -> set[str]:
+    """Boundary nodes whose tie has phase-shifting transformers (``pst_range_mw`` > 0)."""
+    if "pst_range_mw" not in circ.columns:
+        return set()
+    out = set()
+    for row in circ.itertuples():
+        rng = getattr(row, "pst_range_mw")
+        if isinstance(rng, (int, float)) and np.isfinite(rng) and rng > 0:
+            out |= {row.from_id, row.to_id} & set(xb)
+    return out
+
+
+def rebalance_slack(net: pp.pandapowerNet, total: float | None = None, held: set[str] | frozenset = frozenset()) -> None:
+    """Give the distributed-slack weight of the dispatchable plants (`total`, default: the sum
+    they hold now) to those that run and can still ramp up: weight ∝ upward headroom
+    ``max_p_mw − p_mw`` (the marginal units of the merit order meet a new load, not those
+    already at their maximum). Plants named in `held` (those the securing redispatch turned
+    down: the operator holds them there) take no share. When no plant has headroom, the
+    boundary equivalents take it all. Called after a build and after a redispatch."""
+    gen = net.gen
+    if "dispatchable" not in gen.columns:
+        return
+    disp = gen["dispatchable"].fillna(False).astype(bool)
+    if total is None:
+        total = float(gen.loc[disp, "slack_weight"].sum())
+    running = disp & (gen["p_mw"] > 1e-6) & ~gen["name"].isin(held)
+    room = (gen.loc[running, "max_p_mw"].astype(float) - gen.loc[running, "p_mw"].astype(float)).clip(lower=0.0)
+    room = room[room > 1.0]
+    gen.loc[disp, "slack_weight"] = 0.0
+    if total > 0 and room.sum() > 0:
+        gen.loc[room.index, "slack_weight"] = total * room / room.sum()
+
+
+def _resources(net, scenario: Scenario, dispatchable, must_run, boundary, circ, bus_of) -> list[Resource]:
+    """The scenario's remedial resources (see :mod:`siting.grid.secure`)."""
+    rem = scenario.remedial
+    out: list[Resource] = []
+    for idx, cap, fuel, table in dispatchable:
+        p = float(net[table].at[idx, "p_mw"])
+        top = float(net[table].at[idx, "max_p_mw"])
+        out.append(Resource(str(net[table].at[idx, "name"]), "plant", p, max(top - p, 0.0), p, ((table, idx, 1.0),)))
+    sg = net.sgen
+    for idx in sg.index[sg["type"] == "hvdc"]:
+        p, cap = float(sg.at[idx, "p_mw"]), float(sg.at[idx, "sn_mva"])
+        out.append(Resource(str(sg.at[idx, "name"]), "hvdc", p, max(cap - p, 0.0), max(cap + p, 0.0), (("sgen", idx, 1.0),)))
+    if boundary and rem.countertrade_max_mw > 0:
+        out.append(Resource("AC import (countertrading)", "countertrade", scenario.exchange.ac_import_mw,
+                            rem.countertrade_max_mw, rem.countertrade_max_mw,
+                            tuple((t, i, w) for t, i, w in boundary)))
+    # phase shifters in series with a tie: move import between that tie and the others
+    if "pst_range_mw" in circ.columns and len(boundary) > 1:
+        node_of = {}
+        for t, i, w in boundary:
+            node_of[net.bus.at[int(net[t].at[i, "bus"]), "name"]] = (t, i, w)
+        for row in circ.itertuples():
+            rng = getattr(row, "pst_range_mw")
+            if not (isinstance(rng, (int, float)) and np.isfinite(rng) and rng > 0):
+                continue
+            node = row.to_id if row.to_id in node_of else row.from_id if row.from_id in node_of else None
+            if node is None:
+                continue
+            t0, i0, w0 = node_of[node]
+            others = tuple((t, i, -w / (1.0 - w0)) for n, (t, i, w) in node_of.items() if n != node)
+            p_tie = float(net[t0].at[i0, "p_mw"])
+            out.append(Resource(f"phase shifter {row.id}", "phase_shifter", p_tie, float(rng), float(rng),
+                                ((t0, i0, 1.0), *others)))
+    for tech in rem.curtail:
+        if tech == "offshore_wind":
+            rows = [("sgen", i) for i in sg.index[sg["type"] == "offshore_wind"]]
+        else:
+            rows = [(t, i) for t, i, fuel in must_run if fuel == tech]
+        for t, i in rows:
+            p = float(net[t].at[i, "p_mw"])
+            if p > 0:
+                out.append(Resource(str(net[t].at[i, "name"]), "curtailment", p, 0.0, p, ((t, i, 1.0),)))
+    return out
 
 
 @cache

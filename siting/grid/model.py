@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import math
 from dataclasses import dataclass, field
@@ -23,9 +24,11 @@ import pandas as pd
 from ..errors import ConfigError, SitingError
 from ..layers import Layers, load_layers
 from .acpf import ACGrid
-from .build import build_network
+from .build import build_network, rebalance_slack
 from .hosting import CaseSet, HostingSearch, Limits, case_label, element_label
 from .scenario import Scenario, load_scenario
+from .secure import (KINDS, RedispatchHosting, RemedialCosts, Resource, SecureResult, apply_redispatch,
+                     constrained_units, redispatch_volume, resources_from_net, secure, shifted)
 
 __all__ = ["GridModel", "LoadCheck", "CouplingResult", "MAX_LOAD_MW"]
 
@@ -113,18 +116,35 @@ class GridModel:
         self.description = description
         #: the scenario's balance by component [MW] (from_layers only)
         self.balance: pd.DataFrame | None = None
+        #: remedial resources (from_layers: the scenario's; else derived from the network)
+        self.resources: list[Resource] | None = None
+        #: what securing did (:meth:`secured`); None for a model that was not secured
+        self.security: SecureResult | None = None
         self._cases: dict[tuple, CaseSet] = {}
 
     # ------------------------------------------------------------------- builders
 
     @classmethod
     def from_layers(cls, layers: Layers | None = None, scenario: str | PathLike[str] | Scenario = "winter-peak-2026",
-                    grid_year: int | None = None) -> GridModel:
+                    grid_year: int | None = None, secure: bool = True) -> GridModel:
         """Build from substation, circuit, transformer, plant, offshore and interconnector
         layers in a scenario (name of a shipped scenario, a TOML path, or a Scenario).
-        `grid_year` (default the scenario's year) selects the grid; a later year adds the
-        planned reinforcements up to it under the same dispatch. See
-        :mod:`siting.grid.build` for the modelling assumptions."""
+
+        Parameters
+        ----------
+        grid_year : int, optional
+            Selects the grid (default: the scenario's year); a later year adds the planned
+            reinforcements up to it under the same dispatch.
+        secure : bool
+            Start from an N-1 secure operating point (default, TSO practice): the scenario's
+            remedial actions (redispatch of plants, HVDC set points, phase shifters,
+            countertrading, curtailment as the last resort) are applied at least cost; what was
+            done is in ``model.security``. A scenario that cannot be secured is still returned,
+            with ``model.security.secured`` False and the overloads left in
+            ``model.security.remaining``. ``secure=False`` keeps the market dispatch.
+
+        See :mod:`siting.grid.build` for the modelling assumptions and :mod:`siting.grid.secure`
+        for the securing step."""
         layers = layers if layers is not None else load_layers()
         sc = load_scenario(scenario)
         built = build_network(layers, sc, grid_year=grid_year)
@@ -133,7 +153,76 @@ class GridModel:
         points = gpd.GeoSeries(subs.loc[names, "geometry"].to_numpy(), index=names.to_numpy(), crs=layers.substations.crs)
         model = cls(built.net, scenario=sc, bus_points=points, description=f"embedded layers, scenario {sc.name}")
         model.balance = built.balance
-        return model
+        model.resources = list(built.resources)
+        return model.secured() if secure else model
+
+    def secured(self, target_pct: float | None = None, costs: RemedialCosts | None = None) -> GridModel:
+        """A copy of this model at the least-cost N-1 secure operating point (see
+        :mod:`siting.grid.secure`), with ``security`` describing the redispatch, the worst N-1
+        loading before and after (AC) and any overload no remedial action clears.
+
+        Parameters
+        ----------
+        target_pct : float, optional
+            Loading every branch must stay within in every N-1 case [%] (default: the scenario's
+            ``remedial.target_loading_pct``, else 100).
+        costs : RemedialCosts, optional
+            Cost per MW by kind of action (default: the scenario's ``[remedial]`` costs).
+
+        Networks from :meth:`from_pandapower` use their controllable generators (``max_p_mw``,
+        ``min_p_mw``) as the resources."""
+        rem = self.scenario.remedial if self.scenario is not None else None
+        target = float(target_pct if target_pct is not None else (rem.target_loading_pct if rem else 100.0))
+        if not (math.isfinite(target) and target > 0):
+            raise ConfigError(f"target_pct must be a positive number of percent, got {target_pct!r}")
+        costs = costs or self._costs()
+        original = resources = self._resources()
+        net = copy.deepcopy(self.net)
+        total: SecureResult | None = None
+        moved = np.zeros(len(resources))
+        grid = self._grid
+        def run(grid, rounds):
+            try:
+                return secure(grid, net, resources, costs, target_pct=target, max_rounds=rounds)
+            except RuntimeError as exc:
+                raise SitingError(f"the scenario's base case does not converge: {exc}") from exc
+
+        # re-secure on the rebuilt grid (the slack weights follow the redispatch) until nothing
+        # moves; the last round's 'after' is then the AC N-1 state of the returned model
+        for _ in range(4):
+            result, delta = run(grid, 8)
+            total = result if total is None else _merge_security(total, result)
+            if np.max(np.abs(delta), initial=0.0) < 0.5:
+                break
+            apply_redispatch(net, resources, delta)
+            moved += delta
+            held = {r.name for r, d in zip(resources, moved) if r.kind == "plant" and d < -0.5}
+            rebalance_slack(net, held=held)
+            resources = [shifted(r, d) for r, d in zip(resources, delta)]
+            grid = ACGrid(copy.deepcopy(net))
+        else:
+            total = _merge_security(total, run(grid, 0)[0])
+        # a new load is met by units that can ramp without overloading what the secure state
+        # uses to its limit; the others are held where the operator put them
+        held_behind = constrained_units(grid, net, total.binding)
+        if held_behind:
+            held = {r.name for r, d in zip(resources, moved) if r.kind == "plant" and d < -0.5} | set(held_behind)
+            rebalance_slack(net, held=held)
+            for table in ("gen", "ext_grid"):
+                t = net[table]
+                hold = t["name"].isin(held_behind) & ((t["type"] == "boundary") if table == "gen" else True)
+                t.loc[hold, "slack_weight"] = 0.0
+            if net.gen["slack_weight"].sum() + net.ext_grid["slack_weight"].sum() <= 0:
+                net.ext_grid["slack_weight"] = 1.0  # every unit is constrained: the reference balances
+            grid = ACGrid(copy.deepcopy(net))
+            total = _merge_security(total, run(grid, 0)[0])  # the state of the returned model
+        total = dataclasses.replace(total, held=held_behind)
+        out = GridModel(net, scenario=self.scenario, bus_points=self.bus_points, description=self.description)
+        out.balance = self.balance
+        out.resources = resources
+        out.__dict__["_grid"] = grid
+        out.security = _final_security(total, original, moved, out)
+        return out
 
     @classmethod
     def from_pandapower(cls, net: pp.pandapowerNet, description: str = "pandapower network") -> GridModel:
@@ -291,11 +380,13 @@ class GridModel:
             skipped_outages=tuple(case_label(cs.grid, k) for k in cs.split + cs.failed_pre),
         )
 
-    def hosting_capacity(self, buses: list[str | int] | None = None, pf: float = 1.0, n_minus_1: bool = True,
+    def hosting_capacity(self, buses: list[str | int] | None = None, pf: float = 0.98, n_minus_1: bool = True,
                          max_loading_pct: float = 100.0, vm_min_pu: float = 0.9, vm_max_pu: float = 1.1,
-                         max_mw: float = 3000.0, tol_mw: float = 0.5) -> pd.DataFrame:
-        """Hosting capacity per bus: the largest added load that creates no violation in the
-        base case and every single-circuit outage (N-1).
+                         max_mw: float = 3000.0, tol_mw: float = 0.5, redispatch: bool = True) -> pd.DataFrame:
+        """Hosting capacity per bus, two definitions: the largest added load that creates no
+        violation in the base case and every single-circuit outage (N-1) — **firm**, with no
+        remedial action for the load, and **with redispatch**, when a preventive redispatch of
+        the scenario's remedial resources may make room for it.
 
         Parameters
         ----------
@@ -303,27 +394,45 @@ class GridModel:
             Bus ids or indices; default every bus of the grid except boundary equivalents
             (``xb-*``).
         pf : float
-            Power factor of the added load (1.0 = active power only).
+            Power factor of the added load (lagging), default 0.98 as :meth:`check_load`.
         max_mw : float
-            Upper end of the search; ``hosting_mw == max_mw`` means "at least max_mw".
+            Upper end of the search; a value equal to ``max_mw`` means "at least max_mw".
         tol_mw : float
             Precision of the answer [MW].
+        redispatch : bool
+            Also compute the hosting capacity with redispatch (default True).
 
         Returns
         -------
         DataFrame
-            Indexed by bus id: ``hosting_mw``, ``limiting_element``, ``limiting_case``,
-            ``constraint`` (thermal | voltage | convergence | cap), ``screened_mw`` (the linear
-            estimate). ``df.attrs["skipped_outages"]`` lists outages that would split the grid
-            (skipped by definition) or that do not converge even without the load.
+            Indexed by bus id:
+
+            - ``firm_mw``, ``limiting_element``, ``limiting_case``, ``constraint`` (thermal |
+              voltage | convergence | cap), ``screened_mw`` (the linear estimate);
+            - ``with_redispatch_mw`` (≥ ``firm_mw``), ``redispatch_mw`` (the upward redispatch
+              volume that load needs [MW]), ``redispatch_limiting_element``,
+              ``redispatch_limiting_case``, ``redispatch_constraint`` (thermal | voltage | cap |
+              firm = no redispatch helps).
+
+            ``attrs``: ``skipped_outages`` (outages that split the grid, skipped by
+            definition, or that do not converge even without the load), ``ac_solves``,
+            ``scenario``, ``secured`` (whether the base case is N-1 secure).
 
         Notes
         -----
-        A branch may not exceed ``max(max_loading_pct, its loading without the load + 1 pp)``,
-        a bus voltage must stay in ``[min(vm_min_pu, pre − 0.005), max(vm_max_pu, pre + 0.005)]``
-        — the load may not create a violation nor worsen an existing one beyond that tolerance.
-        Method: linear screening (PTDF/LODF and the AC Jacobian) of all buses × all outages,
-        AC power flow to confirm; see :mod:`siting.grid.hosting`.
+        A branch may not exceed ``max(max_loading_pct, its loading without the load + 1 pp)``, a
+        bus voltage must stay in ``[min(vm_min_pu, pre − 0.005), max(vm_max_pu, pre + 0.005)]`` —
+        on a secured base case (:meth:`from_layers`) no branch is over its limit before the load,
+        so the tolerance applies only to overloads no remedial action clears. The load is met by
+        the distributed slack (see :mod:`siting.grid.build`). Method: linear screening
+        (PTDF/LODF and the AC Jacobian) of all buses × all outages with AC confirmation
+        (:mod:`siting.grid.hosting`); with redispatch, a linear programme per bus confirmed with
+        AC (:mod:`siting.grid.secure`).
+
+        References
+        ----------
+        Ecorys (2025) §4.2, §5.3.1 (connection without extra congestion), §7.1 (a firm
+        agreement with TenneT).
         """
         pf = self._check_pf(pf)
         max_mw = self._check_mw(max_mw, "max_mw")
@@ -338,11 +447,26 @@ class GridModel:
         cs = self._caseset(Limits(max_loading_pct, vm_min_pu, vm_max_pu), n_minus_1)
         internal = np.array([int(cs.grid.bus_lookup[i]) for i in idx])
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
-        table = search.run(internal, [self._bus_name(i) for i in idx])
+        table = search.run(internal, [self._bus_name(i) for i in idx]).rename(columns={"hosting_mw": "firm_mw"})
+        solves = search.ac_solves
+        if redispatch:
+            rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, math.tan(math.acos(pf)), max_mw,
+                                   tol_mw=tol_mw)
+            rows = [rh.run(int(b), float(f)) for b, f in zip(internal, table["firm_mw"])]
+            table = table.join(pd.DataFrame(rows, index=table.index))
+            solves += rh.ac_solves
         table.attrs["skipped_outages"] = [case_label(cs.grid, k) for k in cs.split + cs.failed_pre]
-        table.attrs["ac_solves"] = search.ac_solves
+        table.attrs["ac_solves"] = solves
         table.attrs["scenario"] = self.scenario.name if self.scenario else ""
+        table.attrs["secured"] = bool(self.security.secured) if self.security is not None else None
         return table
+
+    def _resources(self) -> list[Resource]:
+        return self.resources if self.resources is not None else resources_from_net(self.net)
+
+    def _costs(self) -> RemedialCosts:
+        rem = self.scenario.remedial if self.scenario is not None else None
+        return RemedialCosts(**{k: getattr(rem, f"cost_{k}") for k in KINDS}) if rem else RemedialCosts()
 
     def direct_coupling(self, landing: str, p_mw: float, pf: float = 0.98, n_minus_1: bool = True) -> CouplingResult:
         """A load at an offshore-wind landing station with that connection's output netted
@@ -382,3 +506,32 @@ class GridModel:
             residual_import_mw=max(0.0, p - output), surplus_mw=max(0.0, output - p),
             covers_load=capacity >= p, check=check,
         )
+
+
+def _merge_security(first: SecureResult, second: SecureResult) -> SecureResult:
+    """Two securing rounds as one: the first's 'before', the second's 'after'."""
+    import dataclasses
+
+    return dataclasses.replace(second, worst_before_pct=first.worst_before_pct, worst_before=first.worst_before,
+                               iterations=first.iterations + second.iterations)
+
+
+def _final_security(total: SecureResult, resources: list[Resource], moved: np.ndarray, model: GridModel) -> SecureResult:
+    """The securing summary with the redispatch of every round added up, against the market
+    dispatch."""
+    import dataclasses
+
+    rows = [
+        {"resource": r.name, "kind": r.kind, "p_before_mw": r.p_mw, "delta_mw": float(d), "p_after_mw": r.p_mw + float(d)}
+        for r, d in zip(resources, moved) if abs(d) >= 0.05
+    ]
+    order = {k: i for i, k in enumerate(KINDS)}
+    red = pd.DataFrame(rows, columns=["resource", "kind", "p_before_mw", "delta_mw", "p_after_mw"]).astype(
+        {"p_before_mw": float, "delta_mw": float, "p_after_mw": float})
+    red = red.sort_values(["kind", "delta_mw"], key=lambda s: s.map(order) if s.name == "kind" else s).reset_index(drop=True)
+    return dataclasses.replace(
+        total, redispatch=red,
+        volume_up_mw=redispatch_volume(resources, moved)[0], volume_down_mw=redispatch_volume(resources, moved)[1],
+        curtailed_mw=float(sum(-d for r, d in zip(resources, moved) if r.kind == "curtailment" and d < 0)),
+        delta={r.name: float(d) for r, d in zip(resources, moved) if d != 0.0},
+    )

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .._config import load_named
 from ..errors import ConfigError
 
-__all__ = ["Scenario", "load_scenario", "list_scenarios", "scenario_dir"]
+__all__ = ["Scenario", "Remedial", "load_scenario", "list_scenarios", "scenario_dir"]
 
 FUELS = ("coal", "gas", "nuclear", "biomass", "waste", "wind_onshore", "solar", "other")
 
@@ -90,6 +90,32 @@ class Slack(_Frozen):
     import_share: float = Field(default=0.5, ge=0, le=1)
 
 
+class Remedial(_Frozen):
+    """The remedial actions the operator may take to make the scenario N-1 secure (and to make
+    room for a load "with redispatch"), and what each costs per MW (relative units; the securing
+    LP minimises the total). See :mod:`siting.grid.secure`."""
+
+    target_loading_pct: float = Field(default=100.0, gt=0, le=200,
+                                      description="Loading every branch must stay within, in every N-1 case [%].")
+    countertrade_max_mw: float = Field(default=1000.0, ge=0,
+                                       description="Largest change of the net AC import by countertrading [MW].")
+    curtail: tuple[str, ...] = Field(default=("offshore_wind", "wind_onshore"),
+                                     description="Technologies that may be curtailed (last resort).")
+    cost_phase_shifter: float = Field(default=0.1, ge=0)
+    cost_plant: float = Field(default=1.0, ge=0)
+    cost_hvdc: float = Field(default=1.5, ge=0)
+    cost_countertrade: float = Field(default=3.0, ge=0)
+    cost_curtailment: float = Field(default=10.0, ge=0)
+
+    @model_validator(mode="after")
+    def _curtail_known(self) -> Remedial:
+        for tech in self.curtail:
+            if tech not in ("offshore_wind", *FUELS):
+                raise ValueError(f"unknown technology {tech!r} in remedial.curtail; use offshore_wind or one of "
+                                 f"{', '.join(FUELS)}")
+        return self
+
+
 class Scenario(_Frozen):
     """One dispatch scenario. See ``data/scenarios/*.toml`` for documented examples."""
 
@@ -103,6 +129,7 @@ class Scenario(_Frozen):
     offshore: Offshore
     exchange: Exchange = Exchange()
     slack: Slack = Slack()
+    remedial: Remedial = Remedial()
     vm_gen_pu: float = Field(default=1.03, gt=0.9, lt=1.1, description="voltage set point of plants")
     vm_boundary_pu: float = Field(default=1.02, gt=0.9, lt=1.1, description="voltage of boundary equivalents")
 

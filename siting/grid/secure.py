@@ -1,0 +1,847 @@
+"""Preventive security-constrained redispatch: a secure N-1 operating point, and the largest load
+a secure redispatch can still make room for.
+
+TSO practice: a connection study starts from a base case that is N-1 secure after the remedial
+actions the operator has. A scenario's market dispatch (merit order, scheduled exchanges) need not
+be: this module moves the **remedial resources** —
+
+- dispatchable plants within ``[0, available × capacity]`` (up and down),
+- HVDC set points within ± the link's capacity,
+- phase-shifting transformers on AC ties (the MW their angle range can move between the ties),
+- countertrading: the net AC import over the ties, within ``± countertrade_max_mw``,
+- and, as the last resort, curtailment of offshore (and onshore) wind,
+
+at the least cost (cost per MW by kind, from the scenario's ``[remedial]`` table), so that in the
+base case and every single-circuit outage every branch stays within its thermal limit.
+
+Method
+------
+A linear programme (HiGHS, through its Python interface ``highspy``) on DC sensitivities: the flow of
+branch ℓ in case c is the case's **AC** active flow plus the DC change (PTDF, with the outage's
+LODF) of the redispatch; the limit is the branch's rated apparent power at the case's voltage less
+its reactive flow. Rows are generated lazily (only those near a limit enter the LP). The redispatch
+is then confirmed with AC power flow in every case; where AC exceeds a limit, that row's limit is
+tightened by the excess and the LP solved again (AC-corrected margins). Overloads that no remedial
+action can clear are found with penalised slack variables and reported with the reason.
+
+References
+----------
+Ecorys (2025) §7.1: a "harde afspraak" (firm agreement) with TenneT; congestion management by
+redispatch is what TenneT applies before it refuses a connection (GOTORK, Netcode elektriciteit).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .acpf import ACGrid, ACResult
+from .linear import DCSensitivity
+
+__all__ = ["Resource", "RemedialCosts", "SecureResult", "RedispatchLP", "resources_from_net", "secure",
+           "apply_redispatch", "shifted", "n1_cases", "constrained_units", "redispatch_volume", "KINDS"]
+
+#: kinds of remedial resource, in the order a TSO reaches for them
+KINDS = ("phase_shifter", "plant", "hvdc", "countertrade", "curtailment")
+
+#: rows within this many percentage points of their limit after securing count as binding: units
+#: whose ramping would load them do not balance a new load (see constrained_units)
+BINDING_BAND_PP = 5.0
+_PENALTY = 1e4  # cost per MW of overload left (elastic rows): far above any resource
+_ROW_BAND_PCT = 25.0  # rows within this many percentage points of their limit enter the LP first
+
+
+@dataclass(frozen=True)
+class RemedialCosts:
+    """Cost per MW of each kind of remedial action (relative units: the LP minimises the sum).
+    Defaults: phase shifters nearly free, plant redispatch 1, HVDC set points 1.5, countertrading
+    3, curtailment 10 (the last resort)."""
+
+    phase_shifter: float = 0.1
+    plant: float = 1.0
+    hvdc: float = 1.5
+    countertrade: float = 3.0
+    curtailment: float = 10.0
+
+    def of(self, kind: str) -> float:
+        return float(getattr(self, kind))
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One remedial resource: a change ``Δ`` [MW] within ``[-down_mw, up_mw]`` that adds
+    ``weight × Δ`` to the active power of each element in `elements`
+    (``(table, index, weight)``, pandapower tables ``gen`` / ``sgen``)."""
+
+    name: str
+    kind: str
+    p_mw: float  # output before the redispatch [MW] (for countertrade: the scheduled AC import)
+    up_mw: float
+    down_mw: float
+    elements: tuple[tuple[str, int, float], ...]
+    #: for the angle reference (ext_grid) as a resource: its bus; its change is not applied to any
+    #: element, the slack takes it (valid when the reference is the only slack)
+    slack_bus: int | None = None
+
+    def pattern(self, net, grid: ACGrid) -> np.ndarray:
+        """Injection per internal bus per MW of Δ."""
+        out = np.zeros(grid.n)
+        for table, idx, w in self.elements:
+            out[int(grid.bus_lookup[int(net[table].at[idx, "bus"])])] += w
+        if self.slack_bus is not None:
+            out[int(grid.bus_lookup[int(self.slack_bus)])] += 1.0
+        return out
+
+
+def resources_from_net(net) -> list[Resource]:
+    """Remedial resources of a network that carries no ``siting`` build information (e.g. from
+    :meth:`GridModel.from_pandapower`): every in-service, controllable ``gen`` and ``sgen`` with a
+    finite ``max_p_mw`` may move within ``[min_p_mw (default 0), max_p_mw]``. The ext_grid is the
+    slack: it is a resource only when it balances alone (no generator carries a slack weight) and
+    declares ``max_p_mw``; its change is then left to the slack."""
+    out = []
+    for table in ("gen", "sgen"):
+        t = net[table]
+        if t.empty or "max_p_mw" not in t.columns:
+            continue
+        for idx, row in t.iterrows():
+            if not bool(row.get("in_service", True)):
+                continue
+            if "controllable" in t.columns and row.get("controllable") is False:
+                continue
+            hi = row.get("max_p_mw")
+            if hi is None or not np.isfinite(hi):
+                continue
+            lo = row.get("min_p_mw", 0.0)
+            lo = 0.0 if lo is None or not np.isfinite(lo) else float(lo)
+            p = float(row["p_mw"])
+            name = row.get("name")
+            name = str(name) if isinstance(name, str) and name else f"{table} {idx}"
+            out.append(Resource(name, "plant", p, max(float(hi) - p, 0.0), max(p - lo, 0.0), ((table, int(idx), 1.0),)))
+    ext = net.ext_grid
+    sole = len(ext) == 1 and not (net.gen.get("slack_weight", pd.Series(dtype=float)).fillna(0) > 0).any()
+    if sole and "max_p_mw" in ext.columns and np.isfinite(ext["max_p_mw"].iloc[0]):
+        import copy
+
+        import pandapower as pp
+
+        solved = copy.deepcopy(net)
+        try:
+            pp.runpp(solved, numba=False)
+        except pp.LoadflowNotConverged:
+            return out
+        p = float(solved.res_ext_grid["p_mw"].iloc[0])
+        hi = float(ext["max_p_mw"].iloc[0])
+        lo = float(ext["min_p_mw"].iloc[0]) if "min_p_mw" in ext.columns and np.isfinite(ext["min_p_mw"].iloc[0]) else 0.0
+        name = ext["name"].iloc[0]
+        name = str(name) if isinstance(name, str) and name else "ext_grid"
+        out.append(Resource(name, "plant", p, max(hi - p, 0.0), max(p - lo, 0.0), (),
+                            slack_bus=int(ext["bus"].iloc[0])))
+    return out
+
+
+@dataclass
+class _Case:
+    outage: int | None
+    pre: ACResult
+    limit_pct: np.ndarray  # per branch: the loading the case may reach [%]
+
+
+@dataclass(frozen=True)
+class SecureResult:
+    """What securing a scenario did.
+
+    ``redispatch`` has one row per resource moved: ``resource, kind, p_before_mw, delta_mw,
+    p_after_mw``. ``remaining`` lists the N-1 overloads no remedial action clears: ``element,
+    case, loading_pct, limit_pct, reason``. Loadings are AC."""
+
+    secured: bool
+    redispatch: pd.DataFrame
+    volume_up_mw: float
+    volume_down_mw: float
+    curtailed_mw: float
+    worst_before_pct: float
+    worst_before: str
+    worst_after_pct: float
+    worst_after: str
+    remaining: pd.DataFrame
+    iterations: int
+    target_pct: float
+    delta: dict[str, float] = field(repr=False, default_factory=dict)
+    #: units that may not balance a new load: ramping them would load an element the secure
+    #: state uses to its limit (unit name -> that element and case)
+    held: dict[str, str] = field(repr=False, default_factory=dict)
+    #: (outage, branch row, flow sign) of the rows at their limit after securing (internal)
+    binding: tuple = field(repr=False, default=())
+
+    def __str__(self) -> str:
+        head = (f"{'secured' if self.secured else 'NOT securable'}: worst N-1 loading {self.worst_before_pct:.1f} % "
+                f"({self.worst_before}) -> {self.worst_after_pct:.1f} % ({self.worst_after}); redispatch "
+                f"{self.volume_up_mw:.0f} MW up / {self.volume_down_mw:.0f} MW down")
+        if self.curtailed_mw > 0:
+            head += f", of which {self.curtailed_mw:.0f} MW wind curtailed"
+        if not self.secured:
+            head += f"; {len(self.remaining)} overload(s) no remedial action clears"
+        return head
+
+
+class RedispatchLP:
+    """The security-constrained redispatch LP of one compiled grid and its N-1 cases.
+
+    Parameters
+    ----------
+    grid : ACGrid
+        The compiled network.
+    cases : list
+        ``(outage, pre, limit_pct)`` per case: the outage branch row (None = base case), its AC
+        state without any redispatch or added load, and the loading each branch may reach [%].
+    resources : list of Resource
+    costs : RemedialCosts
+    pattern : per resource, its injection per internal bus (n × R)
+    """
+
+    def __init__(self, grid: ACGrid, cases: list[_Case], resources: list[Resource], costs: RemedialCosts,
+                 patterns: np.ndarray, dc: DCSensitivity | None = None) -> None:
+        self.grid = grid
+        self.cases = cases
+        self.resources = resources
+        self.costs = costs
+        self.dc = dc or DCSensitivity(grid)
+        self.patterns = patterns  # n × R
+        g = grid
+        flows_r = self.dc.flows(patterns) if patterns.shape[1] else np.zeros((g.m, 0))  # m × R
+        self._sens = [flows_r if c.outage is None else self.dc.after_outage(flows_r, c.outage) for c in cases]
+        self._cost = np.array([costs.of(r.kind) for r in resources])
+        self._up = np.array([r.up_mw for r in resources])
+        self._down = np.array([r.down_mw for r in resources])
+        self._alive = []
+        self._p0 = []
+        self._fmax0 = []
+        for c in cases:
+            alive = np.ones(g.m)
+            if c.outage is not None:
+                alive[c.outage] = 1.0 - 1.0 / g.parallel[c.outage]
+            rating = math.sqrt(3.0) * g.base_kv[g.f] * c.pre.vm_pu[g.f] * g.i_rated_f_ka * alive
+            q0 = np.nan_to_num(c.pre.q_from_mvar)
+            lim = np.where(np.isfinite(c.limit_pct), c.limit_pct, np.inf)
+            with np.errstate(invalid="ignore"):
+                fmax = np.sqrt(np.maximum((lim / 100.0 * rating) ** 2 - q0**2, 0.0))
+            fmax[alive == 0] = np.inf
+            self._alive.append(alive)
+            self._p0.append(np.nan_to_num(c.pre.p_from_mw))
+            self._fmax0.append(fmax)
+        self.rating_mva = [math.sqrt(3.0) * g.base_kv[g.f] * c.pre.vm_pu[g.f] * g.i_rated_f_ka * a
+                           for c, a in zip(cases, self._alive)]
+        # the same, stacked over cases (C × m [× R]) for vectorised row checks
+        self.S = np.stack(self._sens) if cases else np.zeros((0, g.m, len(resources)))
+        self.P0 = np.stack(self._p0) if cases else np.zeros((0, g.m))
+        self.FMAX0 = np.stack(self._fmax0) if cases else np.zeros((0, g.m))
+        self.BAND = np.where(np.isfinite(self.FMAX0), np.stack(self.rating_mva) if cases else 0.0, 0.0) / 100.0
+
+    # ------------------------------------------------------------------ LP
+
+    def solve(self, load_sens: list[np.ndarray] | None = None, load_mw: float | None = None,
+              maximise_load: bool = False, max_load_mw: float = 0.0, tighten: dict | None = None,
+              elastic: bool = False, session: _Session | None = None) -> dict:
+        """Least-cost redispatch (or the largest load) that keeps every row within its limit.
+
+        `load_sens` (per case, m-vector: flow change per MW of the load, its balancing
+        included) with `load_mw` fixed, or with `maximise_load` the load is a variable in
+        ``[0, max_load_mw]`` maximised first (then the cost). `tighten` maps ``(case, branch)`` to
+        MW taken off that row's limit (AC correction). With `elastic`, rows may be exceeded at a
+        penalty (to find what cannot be cleared). Rows enter lazily: those near their limit at the
+        start, then any the solution violates. Pass the `session` of an earlier call with the same
+        load to warm-start from it (only `tighten` may differ).
+
+        Returns a dict: ``status`` ("optimal" | "infeasible"), ``delta`` (R-vector, MW), ``load``
+        (MW), ``overload`` ({(case, branch): MW} left with `elastic`), ``session``.
+        """
+        tighten = tighten or {}
+        fixed = 0.0 if load_sens is None or maximise_load else float(load_mw or 0.0)
+        if session is None:
+            session = _Session(self, load_sens, fixed, maximise_load, max_load_mw, elastic)
+            start = max_load_mw if maximise_load else fixed
+            session.add(self._rows_near(load_sens, start, tighten, _ROW_BAND_PCT), tighten)
+        else:
+            session.retighten(tighten)
+        for _ in range(50):
+            sol = session.run()
+            if sol["status"] != "optimal":
+                return sol
+            added = self._rows_near(load_sens, sol["load"], tighten, 0.0, sol["delta"]) - set(session.rows)
+            if not added:
+                return sol
+            session.add(added, tighten)
+        return sol
+
+    def flows(self, delta: np.ndarray | None, load_sens, load: float) -> np.ndarray:
+        """DC active flow per case and branch (C × m) [MW] after redispatch `delta` and `load` MW
+        at the load's bus (`load_sens`: C × m, flow per MW)."""
+        f = self.P0 if delta is None or not len(delta) else self.P0 + self.S @ delta
+        if load_sens is not None and load:
+            f = f + np.asarray(load_sens) * load
+        return f
+
+    def _fmax(self, ci: int, tighten: dict) -> np.ndarray:
+        fmax = self._fmax0[ci].copy()
+        for (c, k), mw in tighten.items():
+            if c == ci:
+                fmax[k] = max(fmax[k] - mw, 0.0)
+        return fmax
+
+    def _fmax_all(self, tighten: dict) -> np.ndarray:
+        fmax = self.FMAX0
+        if tighten:
+            fmax = fmax.copy()
+            for (c, k), mw in tighten.items():
+                fmax[c, k] = max(fmax[c, k] - mw, 0.0)
+        return fmax
+
+    def _rows_near(self, load_sens, load: float, tighten: dict, band_pct: float,
+                   delta: np.ndarray | None = None) -> set:
+        """Rows whose flow is within `band_pct` of the rating from their limit (or beyond it)."""
+        f = self.flows(delta, load_sens, load)
+        fmax = self._fmax_all(tighten)
+        slack = 1e-3 if band_pct == 0 else 0.0
+        with np.errstate(invalid="ignore"):
+            over = np.isfinite(fmax) & (np.abs(f) > fmax - band_pct * self.BAND + slack)
+        return set(zip(*(a.tolist() for a in np.nonzero(over))))
+
+    # ------------------------------------------------------------------ AC
+
+    def injection(self, delta: np.ndarray) -> np.ndarray:
+        """Injection change per internal bus [MW] of a redispatch."""
+        return self.patterns @ delta
+
+    def ac_check(self, delta: np.ndarray, bus: int | None = None, p_mw: float = 0.0, q_mvar: float = 0.0,
+                 cases: list[int] | None = None) -> list[tuple[int, ACResult]]:
+        """AC power flow of the redispatch (and an added load) in the given cases (default all)."""
+        dp = self.injection(delta)
+        out = []
+        for ci in (range(len(self.cases)) if cases is None else cases):
+            c = self.cases[ci]
+            res = self.grid.solve(outage=c.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, dp_mw=dp,
+                                  v_init=c.pre.vm_pu * np.exp(1j * c.pre.va_rad))
+            out.append((ci, res))
+        return out
+
+    def ac_excess(self, results: list[tuple[int, ACResult]], tol_pct: float = 0.0) -> dict:
+        """{(case, branch): MW over the limit} from AC results (non-convergence: every row of the
+        case at +inf is not representable, so the case is reported under branch -1)."""
+        out = {}
+        for ci, res in results:
+            if not res.converged:
+                out[(ci, -1)] = math.inf
+                continue
+            over = res.loading_pct - self.cases[ci].limit_pct
+            for k in np.flatnonzero(np.nan_to_num(over, nan=-np.inf) > tol_pct):
+                out[(ci, int(k))] = float(over[k]) / 100.0 * self.rating_mva[ci][k]
+        return out
+
+
+# ---------------------------------------------------------------------------- securing
+
+
+def n1_cases(grid: ACGrid, limit_pct: float, n_minus_1: bool = True) -> tuple[list[_Case], list[int], list[int]]:
+    """The base case and every single-circuit outage that keeps the grid connected, solved (AC)
+    without any redispatch; returns the cases, the outages that split the grid and those that do
+    not converge."""
+    ok, split = grid.contingencies() if n_minus_1 else ([], [])
+    cases, failed = [], []
+    for outage in [None, *ok]:
+        pre = grid.solve(outage=outage)
+        if not pre.converged:
+            if outage is None:
+                raise RuntimeError("base case does not converge")
+            failed.append(outage)
+            continue
+        cases.append(_Case(outage, pre, np.full(grid.m, float(limit_pct))))
+    return cases, split, failed
+
+
+def redispatch_volume(resources: list[Resource], delta: np.ndarray) -> tuple[float, float]:
+    """Upward and downward redispatch [MW] (phase-shifter moves are shifts between ties, not
+    volume, and are left out)."""
+    d = np.array([x for r, x in zip(resources, delta) if r.kind != "phase_shifter"], dtype=float)
+    return float(d[d > 0].sum()), float(-d[d < 0].sum())
+
+
+def shifted(r: Resource, delta: float) -> Resource:
+    """The resource after it moved by `delta` [MW]: its room up and down follow."""
+    import dataclasses
+
+    return dataclasses.replace(r, p_mw=r.p_mw + delta, up_mw=max(r.up_mw - delta, 0.0), down_mw=max(r.down_mw + delta, 0.0))
+
+
+def apply_redispatch(net, resources: list[Resource], delta: np.ndarray) -> None:
+    """Add each resource's change to its elements' ``p_mw`` in `net` (in place)."""
+    for r, d in zip(resources, delta):
+        if d == 0.0:
+            continue
+        for table, idx, w in r.elements:
+            net[table].at[idx, "p_mw"] = float(net[table].at[idx, "p_mw"]) + w * float(d)
+
+
+def secure(grid: ACGrid, net, resources: list[Resource], costs: RemedialCosts, target_pct: float = 100.0,
+           n_minus_1: bool = True, max_rounds: int = 8, tol_pct: float = 0.05) -> tuple[SecureResult, np.ndarray]:
+    """Least-cost preventive redispatch that makes `grid` N-1 secure (AC-confirmed).
+
+    Returns the :class:`SecureResult` and the change per resource [MW] (apply it with
+    :func:`apply_redispatch`). Rows the LP cannot clear stay overloaded at the least penalty and
+    are listed in ``remaining`` with the reason."""
+    from .hosting import case_label, element_label
+
+    cases, _, _ = n1_cases(grid, target_pct, n_minus_1)
+    patterns = np.column_stack([r.pattern(net, grid) for r in resources]) if resources else np.zeros((grid.n, 0))
+    lp = RedispatchLP(grid, cases, resources, costs, patterns)
+
+    def worst(results):
+        top, where = -math.inf, ""
+        for ci, res in results:
+            if not res.converged:
+                return math.inf, f"{case_label(grid, cases[ci].outage)} (does not converge)"
+            k = int(np.nanargmax(res.loading_pct))
+            if res.loading_pct[k] > top:
+                top = float(res.loading_pct[k])
+                where = f"{element_label(grid, 'thermal', k)} in {case_label(grid, cases[ci].outage)}"
+        return top, where
+
+    before = [(ci, c.pre) for ci, c in enumerate(cases)]
+    worst_before, where_before = worst(before)
+    tighten: dict[tuple[int, int], float] = {}
+    delta = np.zeros(len(resources))
+    results = before
+    rounds = 0
+    sol = {"overload": {}, "session": None}
+    for rounds in range(1, max_rounds + 1):
+        sol = lp.solve(tighten=tighten, elastic=True, session=sol["session"])
+        if sol["status"] != "optimal":  # pragma: no cover - the elastic LP is always feasible
+            break
+        delta = sol["delta"]
+        results = lp.ac_check(delta)
+        excess = lp.ac_excess(results, tol_pct)
+        new = {key: mw for key, mw in excess.items() if key[1] >= 0 and key not in sol["overload"]}
+        if not new:
+            break
+        for key, mw in new.items():
+            tighten[key] = tighten.get(key, 0.0) + mw + 1.0
+    worst_after, where_after = worst(results)
+    binding = []
+    for ci, res in results:
+        if res.converged:
+            near = np.nan_to_num(res.loading_pct, nan=-np.inf) >= cases[ci].limit_pct - BINDING_BAND_PP
+            binding += [(cases[ci].outage, int(k), 1.0 if res.p_from_mw[k] >= 0 else -1.0) for k in np.flatnonzero(near)]
+    # what is left: AC overloads after the last round
+    rows = []
+    excess = lp.ac_excess(results, tol_pct)
+    res_of = dict(results)
+    for (ci, k), mw in sorted(excess.items(), key=lambda kv: -kv[1]):
+        res = res_of[ci]
+        rows.append({
+            "element": element_label(grid, "thermal", k) if k >= 0 else "",
+            "case": case_label(grid, cases[ci].outage),
+            "loading_pct": float(res.loading_pct[k]) if k >= 0 and res.converged else math.nan,
+            "limit_pct": float(cases[ci].limit_pct[k]) if k >= 0 else math.nan,
+            "reason": _why_not_cleared(lp, ci, k, delta) if k >= 0 else "the case does not converge",
+        })
+    remaining = pd.DataFrame(rows, columns=["element", "case", "loading_pct", "limit_pct", "reason"])
+    moved = [
+        {"resource": r.name, "kind": r.kind, "p_before_mw": r.p_mw, "delta_mw": float(d), "p_after_mw": r.p_mw + float(d)}
+        for r, d in zip(resources, delta) if abs(d) >= 0.05
+    ]
+    redispatch = pd.DataFrame(moved, columns=["resource", "kind", "p_before_mw", "delta_mw", "p_after_mw"]).astype(
+        {"p_before_mw": float, "delta_mw": float, "p_after_mw": float})
+    redispatch = redispatch.sort_values(["kind", "delta_mw"], key=lambda s: s if s.name != "kind" else
+                                        s.map({k: i for i, k in enumerate(KINDS)})).reset_index(drop=True)
+    up, down = redispatch_volume(resources, delta)
+    curtailed = float(sum(-d for r, d in zip(resources, delta) if r.kind == "curtailment" and d < 0))
+    result = SecureResult(
+        secured=remaining.empty, redispatch=redispatch, volume_up_mw=up, volume_down_mw=down, curtailed_mw=curtailed,
+        worst_before_pct=worst_before, worst_before=where_before, worst_after_pct=worst_after, worst_after=where_after,
+        remaining=remaining, iterations=rounds, target_pct=target_pct,
+        delta={r.name: float(d) for r, d in zip(resources, delta) if d != 0.0}, binding=tuple(binding),
+    )
+    return result, delta
+
+
+def constrained_units(grid: ACGrid, net, binding, dc: DCSensitivity | None = None,
+                      threshold: float = 0.02) -> dict[str, str]:
+    """Units of the distributed slack (generators and boundary equivalents with a weight) that
+    sit behind a constraint the secure state uses to its limit: ramping the unit up to meet
+    national demand (the scenario's loads) moves at least `threshold` of its MW onto a binding
+    row in the direction that overloads it. Returns ``{unit name: "element in case"}``."""
+    from .hosting import case_label, element_label
+
+    if not binding:
+        return {}
+    dc = dc or DCSensitivity(grid)
+    demand = np.zeros(grid.n)
+    for _, row in net.load.iterrows():
+        if row.get("in_service", True):
+            demand[int(grid.bus_lookup[int(row["bus"])])] += float(row["p_mw"])
+    if demand.sum() <= 0:
+        return {}
+    units = []
+    for table in ("gen", "ext_grid"):
+        t = net[table]
+        for idx, row in t.iterrows():
+            if row.get("in_service", True) and float(row.get("slack_weight", 0.0) or 0.0) > 0:
+                units.append((table, idx, str(row.get("name", idx)), int(grid.bus_lookup[int(row["bus"])])))
+    if not units:
+        return {}
+    sink = dc.flows(demand / demand.sum())
+    shift = dc.ptdf(np.array([u[3] for u in units])) - sink[:, None]  # m × U: unit -> national demand
+    out: dict[str, str] = {}
+    by_outage: dict = {}
+    for outage, k, sign in binding:
+        by_outage.setdefault(outage, []).append((k, sign))
+    for outage, rows in by_outage.items():
+        sens = shift if outage is None else dc.after_outage(shift, outage)
+        for k, sign in rows:
+            for j in np.flatnonzero(sign * sens[k] > threshold):
+                name = units[j][2]
+                out.setdefault(name, f"{element_label(grid, 'thermal', k)} in {case_label(grid, outage)}")
+    return out
+
+
+def _why_not_cleared(lp: RedispatchLP, ci: int, k: int, delta: np.ndarray) -> str:
+    """Why the remedial actions leave branch `k` overloaded in case `ci`: no resource moves its
+    flow, or those that relieve it are at their limits."""
+    s = lp._sens[ci][k]
+    flow = lp._p0[ci][k] + s @ delta
+    sign = 1.0 if flow >= 0 else -1.0
+    helpful = []
+    for j, r in enumerate(lp.resources):
+        relief = -sign * s[j]  # MW of relief per MW of increase
+        if abs(relief) < 0.02:
+            continue
+        at_limit = (relief > 0 and delta[j] >= r.up_mw - 1e-3) or (relief < 0 and -delta[j] >= r.down_mw - 1e-3)
+        helpful.append((abs(relief), r.name, at_limit))
+    if not helpful:
+        return ("no remedial resource changes this flow (it feeds demand radially or is set by fixed injections); "
+                "only a grid reinforcement or less demand behind it clears it")
+    free = [name for _, name, at in sorted(helpful, reverse=True) if not at]
+    if not free:
+        names = ", ".join(name for _, name, _ in sorted(helpful, reverse=True)[:4])
+        return f"every resource that relieves it is at its limit ({names})"
+    return ("relieving it further would overload another branch in some outage (the constraints conflict); "
+            f"resources still free: {', '.join(free[:4])}")
+
+
+# ------------------------------------------------------------------- hosting with redispatch
+
+
+class RedispatchHosting:
+    """Hosting capacity **with redispatch**: the largest added load at a bus for which a
+    preventive redispatch (the same remedial resources as the securing step) keeps every N-1
+    case within its limits, and the redispatch volume it needs.
+
+    The load is balanced like the firm hosting's (the distributed slack); the redispatch comes on
+    top of that and sums to zero. The LP (DC sensitivities on each case's AC state) maximises the
+    load, then minimises the cost; AC power flow confirms the answer in every case the LP puts
+    near a limit, tightening a row by its AC excess and solving again until AC agrees. Where
+    voltages or convergence bind (no LP row), a bisection on the load with the least-cost
+    redispatch at each step decides.
+    """
+
+    def __init__(self, cs, resources: list[Resource], costs: RemedialCosts, net, pf_tan: float,
+                 max_mw: float, tol_mw: float = 0.5) -> None:
+        self.cs = cs
+        g = cs.grid
+        patterns = np.column_stack([r.pattern(net, g) for r in resources]) if resources else np.zeros((g.n, 0))
+        cases = [_Case(c.outage, c.pre, c.max_loading) for c in cs.cases]
+        self.lp = RedispatchLP(g, cases, resources, costs, patterns, dc=cs.dc)
+        self.tan = pf_tan
+        self.max_mw = max_mw
+        self.tol = tol_mw
+        self.ac_solves = 0
+        self._slack_flows = cs.dc.flows(g.slack_w)
+
+    def load_sens(self, bus: int) -> np.ndarray:
+        """Per case (C × m): flow change per MW of load at `bus`, balanced by the distributed slack."""
+        col = -(self.cs.dc.ptdf(np.array([bus]))[:, 0] - self._slack_flows)[:, None]
+        return np.stack([col[:, 0] if c.outage is None else self.cs.dc.after_outage(col, c.outage)[:, 0]
+                         for c in self.cs.cases])
+
+    def run(self, bus: int, firm_mw: float) -> dict:
+        """``with_redispatch_mw``, ``redispatch_mw`` (volume up), limiting element and case."""
+        from .hosting import case_label, element_label
+
+        lp, cs = self.lp, self.cs
+        sens = self.load_sens(bus)
+        tighten: dict = {}
+        best, session, rejected = None, None, math.inf
+        for _ in range(10):
+            sol = lp.solve(load_sens=sens, maximise_load=True, max_load_mw=self.max_mw, tighten=tighten,
+                           session=session)
+            session = sol["session"]
+            if sol["status"] != "optimal":
+                break
+            check = self._ac(sol, sens, bus)
+            if check["ok"]:
+                best = sol
+                break
+            rejected = min(rejected, sol["load"])
+            if check["other"]:  # a voltage or convergence limit: the LP has no row for it
+                break
+            for key, mw in check["excess"].items():
+                tighten[key] = tighten.get(key, 0.0) + mw + 1.0
+        lo = best["load"] if best is not None else max(firm_mw, 0.0)
+        if math.isfinite(rejected) and rejected - lo > max(self.tol, 1.0):
+            # the corrections were measured at larger loads and may overshoot: refine between the
+            # confirmed and the rejected load with the least-cost redispatch at each step
+            refined = self._bisect(bus, sens, lo, rejected)
+            if refined is not None:
+                best = refined
+        if best is None or best["load"] <= firm_mw:
+            return {"with_redispatch_mw": firm_mw, "redispatch_mw": 0.0, "redispatch_limiting_element": "",
+                    "redispatch_limiting_case": "", "redispatch_constraint": "firm"}
+        load = min(best["load"], self.max_mw)
+        if load >= self.max_mw - 1e-6:
+            elem, case, kind = "", "", "cap"
+        else:
+            ci, k = self._binding(best, sens, best.get("tighten", tighten))
+            elem = element_label(cs.grid, "thermal", k) if k >= 0 else ""
+            case = case_label(cs.grid, cs.cases[ci].outage) if ci >= 0 else ""
+            kind = best.get("kind", "thermal")
+        up, _ = redispatch_volume(self.lp.resources, best["delta"])
+        return {"with_redispatch_mw": load, "redispatch_mw": up, "redispatch_limiting_element": elem,
+                "redispatch_limiting_case": case, "redispatch_constraint": kind}
+
+    def at_load(self, bus: int, load: float) -> dict | None:
+        """The least-cost redispatch that lets `load` MW connect at internal bus `bus`,
+        AC-confirmed in every case near a limit (rows tightened by the AC excess); None when
+        there is none. The dict has ``delta`` (MW per resource) and ``load``."""
+        return self._feasible(int(bus), self.load_sens(int(bus)), float(load), {})
+
+    def _feasible(self, bus: int, sens, load: float, tighten: dict, rounds: int = 8) -> dict | None:
+        session = None
+        for _ in range(rounds):
+            sol = self.lp.solve(load_sens=sens, load_mw=load, tighten=tighten, session=session)
+            session = sol["session"]
+            if sol["status"] != "optimal":
+                return None
+            check = self._ac(sol, sens, bus)
+            if check["ok"]:
+                return sol | {"tighten": tighten}
+            if check["other"]:
+                return None
+            for key, mw in check["excess"].items():
+                tighten[key] = tighten.get(key, 0.0) + mw + 1.0
+        return None
+
+    def _ac(self, sol, sens, bus) -> dict:
+        """AC check of the LP answer: the base case, then every case the DC flows put within a
+        guard band of a limit — 3 % of the rating plus 1.5 × the base case's observed AC−DC
+        difference at this answer. Returns thermal excesses per row, and whether a voltage or
+        convergence limit is hit."""
+        lp, cs = self.lp, self.cs
+        load = sol["load"]
+        f = lp.flows(sol["delta"], sens, load)
+        rating = np.maximum(lp.BAND * 100.0, 1e-9)
+        with np.errstate(invalid="ignore"):
+            dc_pct = 100.0 * np.abs(f) / rating  # DC estimate of loading, reactive part aside
+        base = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=[0])
+        err = 0.0
+        if base[0][1].converged:
+            ac = np.nan_to_num(base[0][1].loading_pct)
+            on = np.isfinite(lp.FMAX0[0]) & (ac > 30.0)
+            err = float(np.max(np.abs(ac[on] - dc_pct[0][on]), initial=0.0))
+        limit = np.stack([c.max_loading for c in cs.cases])
+        with np.errstate(invalid="ignore"):
+            near = np.isfinite(lp.FMAX0) & (dc_pct >= limit - (3.0 + 1.5 * err))
+        pick = [ci for ci in np.flatnonzero(near.any(axis=1)).tolist() if ci != 0]
+        results = base + lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=pick)
+        self.ac_solves += len(results)
+        excess, other = {}, False
+        for ci, res in results:
+            ev = cs.judge(cs.cases[ci], res)
+            if ev.feasible:
+                continue
+            if ev.kind != "thermal":
+                other = True
+                continue
+            over = res.loading_pct - cs.cases[ci].max_loading
+            for k in np.flatnonzero(np.nan_to_num(over, nan=-np.inf) > 0):
+                excess[(ci, int(k))] = float(over[k]) / 100.0 * lp.rating_mva[ci][k]
+        return {"ok": not excess and not other, "excess": excess, "other": other}
+
+    def _bisect(self, bus, sens, lo, hi) -> dict | None:
+        """Largest load in [lo, hi] whose least-cost redispatch passes AC (to 1 MW or the
+        tolerance); the best feasible solution found, or None."""
+        best = None
+        step = max(self.tol, 1.0)
+        while hi - lo > step:
+            mid = 0.5 * (lo + hi)
+            sol = self._feasible(bus, sens, mid, {})
+            if sol is not None:
+                lo, best = mid, sol
+            else:
+                hi = mid
+        return best
+
+    def _binding(self, sol, sens, tighten) -> tuple[int, int]:
+        """The row closest to its limit at the answer (the one that stops the load)."""
+        lp = self.lp
+        f = lp.flows(sol["delta"], sens, sol["load"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            margin = (lp._fmax_all(tighten) - np.abs(f)) / (lp.BAND * 100.0)
+        margin = np.where(np.isfinite(margin), margin, np.inf)
+        if not margin.size:
+            return -1, -1
+        ci, k = np.unravel_index(int(np.argmin(margin)), margin.shape)
+        return int(ci), int(k)
+
+
+# ----------------------------------------------------------------------------- LP session
+
+_BANNER_SHOWN = False
+
+
+def _highs():
+    """A silent HiGHS instance (the library prints a banner to stdout on its first instance in a
+    process; that is kept off the user's terminal)."""
+    import os
+    import sys
+
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.silent()
+    return h
+
+
+class _Session:
+    """One redispatch LP in HiGHS, grown row by row and re-solved warm.
+
+    Columns: increases (R), decreases (R), [the load], [two overload slacks per row when
+    elastic]. Rows: the balance (the resources' changes sum to zero), then one ranged row per
+    (case, branch): ``-fmax − f0 ≤ S·(up − down) + s_L·load − σ⁺ + σ⁻ ≤ fmax − f0``.
+    """
+
+    def __init__(self, lp: RedispatchLP, load_sens, load_mw: float, maximise: bool, max_load_mw: float,
+                 elastic: bool) -> None:
+        import highspy
+
+        self.lp = lp
+        self.load_sens = load_sens
+        self.load_mw = load_mw
+        self.maximise = maximise
+        self.elastic = elastic
+        self.inf = highspy.kHighsInf
+        self.h = h = _highs()
+        n_r = len(lp.resources)
+        self.n_r = n_r
+        cost = lp._cost * (1e-4 if maximise else 1.0)  # the load first, then the least redispatch
+        lower = np.zeros(2 * n_r)
+        upper = np.r_[lp._up, lp._down]
+        h.addVars(2 * n_r, lower, upper)
+        if n_r:
+            h.changeColsCost(2 * n_r, np.arange(2 * n_r, dtype=np.int32), np.r_[cost, cost])
+        self.i_load = -1
+        if maximise:
+            self.i_load = 2 * n_r
+            h.addVars(1, np.array([0.0]), np.array([float(max_load_mw)]))
+            h.changeColsCost(1, np.array([self.i_load], dtype=np.int32), np.array([-1.0]))
+        self.n_col = 2 * n_r + (1 if maximise else 0)
+        tot = lp.patterns.sum(axis=0)
+        idx = np.arange(2 * n_r, dtype=np.int32)
+        h.addRows(1, np.array([0.0]), np.array([0.0]), 2 * n_r, np.array([0], dtype=np.int32), idx, np.r_[tot, -tot])
+        self.rows: dict[tuple[int, int], int] = {}
+        self.slack_col: dict[tuple[int, int], int] = {}
+        self._f0: dict[tuple[int, int], float] = {}
+
+    def _bounds(self, key, tighten) -> tuple[float, float]:
+        ci, k = key
+        fmax = self.lp._fmax0[ci][k] - tighten.get(key, 0.0)
+        fmax = max(fmax, 0.0)
+        f0 = self._f0[key]
+        return -fmax - f0, fmax - f0
+
+    def add(self, keys, tighten: dict) -> None:
+        lp, h = self.lp, self.h
+        keys = sorted(k for k in keys if k not in self.rows)
+        if not keys:
+            return
+        if self.elastic:
+            n_new = 2 * len(keys)
+            h.addVars(n_new, np.zeros(n_new), np.full(n_new, self.inf))
+            cols = np.arange(self.n_col, self.n_col + n_new, dtype=np.int32)
+            h.changeColsCost(n_new, cols, np.full(n_new, _PENALTY))
+        ci = np.array([key[0] for key in keys])
+        kk = np.array([key[1] for key in keys])
+        sens = lp.S[ci, kk]  # rows × R
+        f0 = lp.P0[ci, kk].copy()
+        if self.load_sens is not None and not self.maximise:
+            f0 += np.asarray(self.load_sens)[ci, kk] * self.load_mw
+        for key, v in zip(keys, f0.tolist()):
+            self._f0[key] = v
+        lo, hi = zip(*(self._bounds(key, tighten) for key in keys))
+        blocks = [sens, -sens]
+        if self.maximise:
+            blocks.append(np.asarray(self.load_sens)[ci, kk][:, None])
+        if self.elastic:
+            pair = np.zeros((len(keys), 2 * len(keys)))
+            pair[np.arange(len(keys)), 2 * np.arange(len(keys))] = -1.0
+            pair[np.arange(len(keys)), 2 * np.arange(len(keys)) + 1] = 1.0
+            blocks.append(pair)
+            for j, key in enumerate(keys):
+                self.slack_col[key] = self.n_col + 2 * j
+        dense = np.hstack(blocks)
+        cols = np.r_[np.arange(2 * self.n_r), [self.i_load] if self.maximise else [],
+                     np.arange(self.n_col, self.n_col + 2 * len(keys)) if self.elastic else []].astype(np.int32)
+        nz = dense != 0.0
+        starts = np.r_[0, np.cumsum(nz.sum(axis=1))[:-1]].astype(np.int32)
+        index = np.broadcast_to(cols, dense.shape)[nz].astype(np.int32)
+        value = dense[nz]
+        first = h.getNumRow()
+        h.addRows(len(keys), np.array(lo), np.array(hi), len(index), starts, index, value)
+        for j, key in enumerate(keys):
+            self.rows[key] = first + j
+        if self.elastic:
+            self.n_col += 2 * len(keys)
+
+    def retighten(self, tighten: dict) -> None:
+        for key, row in self.rows.items():
+            a, b = self._bounds(key, tighten)
+            self.h.changeRowBounds(row, a, b)
+        missing = [k for k in tighten if k not in self.rows]
+        if missing:
+            self.add(missing, tighten)
+
+    def run(self) -> dict:
+        import highspy
+
+        h = self.h
+        h.run()
+        n_r = self.n_r
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return {"status": "infeasible", "delta": np.zeros(n_r), "load": 0.0, "overload": {}, "session": self,
+                    "message": str(h.getModelStatus())}
+        x = np.asarray(h.getSolution().col_value)
+        delta = x[:n_r] - x[n_r:2 * n_r]
+        delta[np.abs(delta) < 1e-6] = 0.0
+        overload = {}
+        if self.elastic:
+            for key, c in self.slack_col.items():
+                over = x[c] + x[c + 1]
+                if over > 1e-3:
+                    overload[key] = float(over)
+        load = float(x[self.i_load]) if self.maximise else float(self.load_mw)
+        return {"status": "optimal", "delta": delta, "load": load, "overload": overload, "session": self}
