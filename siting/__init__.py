@@ -7,6 +7,7 @@ Conditions are those of Ecorys (2025), *Meerwaarde van een AI-gigafabriek in Ned
 
 from __future__ import annotations
 
+from .capacity_map import CapacityMap, compare_capacity, read_capacity_map
 from .climate import free_cooling_netcdf
 from .criteria import CriteriaSet, load_criteria
 from .errors import SitingError
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "WORK_CRS",
     "LAYER_NAMES",
+    "CapacityMap",
     "CriteriaSet",
     "Evaluation",
     "GridModel",
@@ -38,6 +40,7 @@ __all__ = [
     "LayerSet",
     "LayerSource",
     "SitingError",
+    "compare_capacity",
     "embedded_data_dir",
     "evaluate",
     "export",
@@ -48,6 +51,7 @@ __all__ = [
     "load_layers",
     "load_scenario",
     "locate",
+    "read_capacity_map",
     "read_raster",
     "surface",
     "write_raster",

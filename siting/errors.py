@@ -17,8 +17,12 @@ __all__ = [
     "LayerGeometryError",
     "LayerValueError",
     "ConfigError",
+    "CapacityMapError",
+    "CapacityMapFileError",
+    "CapacityMapSchemaError",
     "SitingWarning",
     "GeometryRepairedWarning",
+    "CapacityMapWarning",
 ]
 
 
@@ -90,6 +94,41 @@ class LayerValueError(LayerError):
     or references to ids that do not exist."""
 
 
+class CapacityMapError(LayerError):
+    """A published capacity map (Netbeheer Nederland ``dp-capaciteitskaart``) could not be read
+    or breaks its schema.
+
+    Attributes
+    ----------
+    key : str or None
+        JSON path of the offending value (e.g.
+        ``geographical_regions[0].regions[0].energy_areas[3].area_capacity``), where one is to
+        blame.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        key: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.key = key
+        if key:
+            message = f"key '{key}': {message}"
+        super().__init__(message, layer="capacity_map", path=path, fix=fix)
+
+
+class CapacityMapFileError(CapacityMapError, LayerFileError):
+    """The capacity-map file is missing, unreadable, not JSON, or truncated."""
+
+
+class CapacityMapSchemaError(CapacityMapError, LayerSchemaError):
+    """The capacity-map file is JSON but not the supported schema: another data product or
+    version, a missing required key, or a value of the wrong type."""
+
+
 class SitingWarning(UserWarning):
     """Base class of warnings issued by `siting`."""
 
@@ -101,3 +140,8 @@ class GeometryRepairedWarning(SitingWarning):
 class ClimateCoverageWarning(SitingWarning):
     """The user's climate file does not cover some sites or cells; the embedded normals were
     used there."""
+
+
+class CapacityMapWarning(SitingWarning):
+    """A capacity map is readable but inconsistent (e.g. a station names an area the file does
+    not define); the reader kept what it could."""
