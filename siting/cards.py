@@ -74,6 +74,7 @@ def site_cards(evaluation, folder: Path, layers=None) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     fixes = evaluation.what_it_would_take()
     p = evaluation.params
+    capacity = _capacity_rows(evaluation)
     written = []
     for _, row in evaluation.table.iterrows():
         rows = []
@@ -116,6 +117,7 @@ def site_cards(evaluation, folder: Path, layers=None) -> list[Path]:
             *([f"- {w} ({c}, {sec})" for w, c, sec in zip(todo["what"], todo["criterion"], todo["section"])]
               or ["- nothing: every hard condition holds now"]),
             "",
+            *_capacity_md(capacity, row),
         ]
         md_path = folder / f"{row['id']}.md"
         md_path.write_text("\n".join(md), encoding="utf-8")
@@ -138,3 +140,31 @@ def site_cards(evaluation, folder: Path, layers=None) -> list[Path]:
         (folder / f"{row['id']}.html").write_text(doc, encoding="utf-8")
         written.append(md_path)
     return written
+
+
+def _capacity_rows(evaluation) -> pd.DataFrame | None:
+    """The capacity-map comparison of the evaluation (None when it has no grid models)."""
+    if not getattr(evaluation, "models", None):
+        return None
+    return evaluation.capacity_check()
+
+
+def _capacity_md(capacity: pd.DataFrame | None, row) -> list[str]:
+    """The published capacity of the congestion area(s) fed by the site's connection station,
+    beside the model's figure (Markdown lines)."""
+    if capacity is None or not isinstance(row.get("bus"), str):
+        return []
+    station = row["bus"].rsplit("-", 1)[0]
+    hits = capacity[capacity["ehv_stations"].fillna("").str.split(", ").apply(lambda s: station in s)]
+    if hits.empty:
+        return []
+    out = ["## Published capacity (TenneT capacity map, 110/150 kV areas fed by this station)", "",
+           "| area | year | published available demand [MW] | model firm at the area's best bus [MW] | "
+           "with redispatch [MW] | agreement |", "|---|---|---|---|---|---|"]
+    for _, r in hits.iterrows():
+        pub = r["published_demand_available_mw"]
+        pub_txt = f"{pub:,.0f}" if pd.notna(pub) else "not published"
+        agree = r["likely_reason"] if r["direction"] != "within_2x" else "within a factor 2"
+        out.append(f"| {r['area']} | {r['year']} | {pub_txt} | {r['model_firm_mw']:,.0f} | "
+                   f"{r['model_with_redispatch_mw']:,.0f} | {agree} |")
+    return [*out, ""]

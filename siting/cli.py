@@ -174,6 +174,52 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redis
         click.echo(f"wrote {out}")
 
 
+@main.command("grid-check")
+@click.option("--capacity-map", "capacity_map", type=click.Path(path_type=Path), default=None,
+              help="Netbeheer Nederland capacity-map JSON (schema v2.1); default: TenneT's map of 2026-04-23 (shipped).")
+@click.option("--scenario", "scenario_name", default="winter-peak-2026", show_default=True,
+              help="Shipped scenario name or a scenario TOML path.")
+@click.option("--year", "year", type=int, default=None, help="Year of the published figures (default: the scenario's).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the comparison as CSV.")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+@click.option("--layer-set", type=click.Path(path_type=Path), default=None, help="TOML layer set replacing embedded layers.")
+def grid_check(capacity_map: Path | None, scenario_name: str, year: int | None, out: Path | None, force: bool,
+               layer_set: Path | None) -> None:
+    """TenneT's published capacity per congestion area beside the model's hosting capacity
+    (firm and with redispatch) at the EHV stations that feed it; flags a disagreement beyond a
+    factor 2 with its likely reason."""
+    from .capacity_map import read_capacity_map
+    from .exports import write_table
+    from .grid import GridModel
+    from .layers import load_layers
+
+    try:
+        cmap = read_capacity_map(capacity_map)
+        model = GridModel.from_layers(load_layers(layer_set), scenario=scenario_name)
+        table = model.compare_capacity_map(cmap, year=year)
+        if out is not None:
+            write_table(table, out, overwrite=force)
+    except SitingError as exc:
+        _fail(exc)
+    y = table["year"].iloc[0] if len(table) else year
+    click.echo(f"capacity map {cmap.operator} {cmap.updated} (year {y}) vs model, scenario {model.scenario.name}; "
+               "model = largest single-point load at one of the area's EHV buses [MW]")
+    shown = table[["area", "published_demand_available_mw", "model_firm_mw", "model_with_redispatch_mw",
+                   "ratio_firm_to_available", "direction", "likely_reason"]].rename(columns={
+        "published_demand_available_mw": "published_mw", "model_firm_mw": "firm_mw",
+        "model_with_redispatch_mw": "with_redispatch_mw", "ratio_firm_to_available": "ratio"})
+    with pd_options():
+        click.echo(shown.round({"firm_mw": 0, "with_redispatch_mw": 0, "ratio": 2}).to_string(index=False))
+    if out is not None:
+        click.echo(f"wrote {out}")
+
+
+def pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 250, "display.max_colwidth", 140)
+
+
 def _climate_options(f):
     f = click.option("--climate", "climate", type=click.Path(path_type=Path), default=None,
                      help="NetCDF of hourly air temperature (ERA5 t2m or KNMI ta) for free-cooling hours; "

@@ -93,6 +93,28 @@ class Evaluation:
     criteria: CriteriaSet
     params: dict = field(default_factory=dict)
     layers: Layers | None = field(default=None, repr=False)
+    models: dict = field(default_factory=dict, repr=False)  # scenario -> GridModel of the study year
+
+    def capacity_check(self, cmap=None) -> pd.DataFrame:
+        """TenneT's published capacity per congestion area (study year) beside the model's
+        hosting capacity at the area's EHV buses, worst scenario of the study (see
+        :meth:`GridModel.compare_capacity_map` and :func:`siting.compare_capacity`).
+        ``cmap``: a :class:`~siting.CapacityMap` or a capacity-map JSON path; default the shipped
+        TenneT map. Cached for the default map."""
+        from .capacity_map import compare_capacity, read_capacity_map
+
+        if cmap is None and "_capacity_check" in self.__dict__:
+            return self.__dict__["_capacity_check"]
+        if not self.models:
+            raise ConfigError("this evaluation holds no grid models (made by an older version?); run evaluate() again")
+        cm = cmap if hasattr(cmap, "areas") else read_capacity_map(cmap)
+        tables = {name: m.hosting_capacity(pf=self.params.get("pf", 0.98)) for name, m in self.models.items()}
+        worst = _worst_hosting(tables)
+        out = compare_capacity(cm, worst, int(self.params["year"]))
+        out.insert(2, "scenarios", ", ".join(tables))
+        if cmap is None:
+            self.__dict__["_capacity_check"] = out
+        return out
 
     def not_met(self) -> pd.Series:
         """Per site (index ``id``): the hard conditions that do not hold now, comma-separated."""
@@ -392,7 +414,8 @@ def evaluate(
               "year": year, "scenarios": list(models), "criteria": crits.name, "policy": policy,
               "free_cooling_c": field_.threshold_c, "climate": field_.source,
               "rasters": {k: str(v) for k, v in (rasters or {}).items()}}
-    return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params, layers=layers)
+    return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params, layers=layers,
+                      models=models)
 
 
 def _conditional_why(c: Criterion, metrics: pd.DataFrame, i: int, unit: str) -> str:
@@ -408,3 +431,21 @@ def _conditional_why(c: Criterion, metrics: pd.DataFrame, i: int, unit: str) -> 
             parts.append(f"holds once the planned reinforcements are in service (headroom {_fmt(pl, unit)})")
         return "; ".join(parts)
     return f"holds with planned elements ({_fmt(metrics[c.conditional_metric].iloc[i], unit)})"
+
+
+def _worst_hosting(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per bus, the scenario with the lowest firm hosting (and its limit), the lowest
+    with-redispatch hosting over the scenarios; ``limiting_case`` names the scenario."""
+    rows = []
+    for bus in next(iter(tables.values())).index:
+        firm = {s: t.at[bus, "firm_mw"] for s, t in tables.items() if bus in t.index}
+        s_min = min(firm, key=firm.get)
+        t = tables[s_min]
+        rows.append({
+            "bus": bus, "firm_mw": firm[s_min],
+            "with_redispatch_mw": min(tt.at[bus, "with_redispatch_mw"] for tt in tables.values() if bus in tt.index),
+            "limiting_element": t.at[bus, "limiting_element"],
+            "limiting_case": f"{t.at[bus, 'limiting_case']} ({s_min})" if t.at[bus, "limiting_case"] else "",
+            "constraint": t.at[bus, "constraint"],
+        })
+    return pd.DataFrame(rows).set_index("bus")

@@ -57,7 +57,7 @@ def write_table(table: pd.DataFrame, path: str | PathLike[str], *, overwrite: bo
 
 # ---------------------------------------------------------------------- evaluation bundle
 
-EXPORT_FORMATS = ("gpkg", "geojson", "csv", "png", "html", "cards", "provenance")
+EXPORT_FORMATS = ("gpkg", "geojson", "csv", "png", "html", "cards", "provenance", "capacity")
 
 _QML = """<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="3.28" styleCategories="Symbology">
@@ -145,8 +145,10 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
     by verdict for QGIS through a ``layer_styles`` table —, ``stations``, ``circuits``,
     ``offshore``), ``ranking.geojson``, ``ranking.csv``, ``what_it_would_take.csv``,
     ``map.png`` (300 dpi), ``map.html`` (interactive, self-contained: works offline),
-    ``sites/<id>.md`` and ``.html`` report cards and ``provenance.json``
-    (also in the GeoPackage as a ``provenance`` table). With `sensitivity` (from
+    ``sites/<id>.md`` and ``.html`` report cards, ``capacity_check.csv`` (TenneT's published
+    capacity per congestion area beside the model's hosting capacity, study year, worst
+    scenario: :meth:`Evaluation.capacity_check`) and ``provenance.json`` (also in the
+    GeoPackage as a ``provenance`` table). With `sensitivity` (from
     :meth:`Evaluation.sensitivity`), its columns join the ranking and ``sensitivity.csv`` is
     written. With `surface` (from :func:`siting.surface`), both maps show its score beneath the
     sites and ``surface.tif`` is written.
@@ -205,6 +207,9 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
                                                    float_format="%.6g")
         if sensitivity is not None:
             sensitivity.to_csv(tmp / "sensitivity.csv", lineterminator="\n", float_format="%.6g")
+        if "capacity" in formats and getattr(evaluation, "models", None):
+            evaluation.capacity_check().to_csv(tmp / "capacity_check.csv", index=False, lineterminator="\n",
+                                               float_format="%.6g")
         if "png" in formats:
             from .maps import static_map
 

@@ -461,6 +461,42 @@ class GridModel:
         table.attrs["secured"] = bool(self.security.secured) if self.security is not None else None
         return table
 
+    def compare_capacity_map(self, cmap=None, year: int | None = None, hosting: pd.DataFrame | None = None,
+                             pf: float = 0.98) -> pd.DataFrame:
+        """The published capacity map beside this model's hosting capacity, per congestion area.
+
+        Parameters
+        ----------
+        cmap : CapacityMap or path, optional
+            The Netbeheer Nederland capacity-map data (schema v2.1 JSON path, or
+            :func:`siting.read_capacity_map`'s result); default the shipped TenneT map of
+            2026-04-23.
+        year : int, optional
+            Year of the published figures (default the scenario's year).
+        hosting : DataFrame, optional
+            A :meth:`hosting_capacity` table to reuse (default: computed for every bus, firm and
+            with redispatch).
+
+        Returns
+        -------
+        DataFrame
+            One row per area: published demand available / quoted / queued [MW], the model's
+            firm and with-redispatch hosting at the area's EHV buses, their ratio, a flag where
+            they disagree by more than a factor 2 and the likely reason (see
+            :func:`siting.compare_capacity`). ``attrs["scenario"]`` names the scenario.
+        """
+        from ..capacity_map import CapacityMap, compare_capacity, read_capacity_map
+
+        cm = cmap if isinstance(cmap, CapacityMap) else read_capacity_map(cmap)
+        if year is None:
+            if self.scenario is None:
+                raise ConfigError("year is needed for a network without a scenario, e.g. year=2026")
+            year = self.scenario.year
+        table = hosting if hosting is not None else self.hosting_capacity(pf=pf)
+        out = compare_capacity(cm, table, year)
+        out.attrs["scenario"] = self.scenario.name if self.scenario else ""
+        return out
+
     def _resources(self) -> list[Resource]:
         return self.resources if self.resources is not None else resources_from_net(self.net)
 
