@@ -19,6 +19,7 @@ __all__ = [
     "ConfigError",
     "SitingWarning",
     "GeometryRepairedWarning",
+    "SiteAreaWarning",
 ]
 
 
@@ -101,3 +102,8 @@ class GeometryRepairedWarning(SitingWarning):
 class ClimateCoverageWarning(SitingWarning):
     """The user's climate file does not cover some sites or cells; the embedded normals were
     used there."""
+
+
+class SiteAreaWarning(SitingWarning):
+    """A site's declared ``area_ha`` exceeds its polygon's area by more than 10 %: the polygon's
+    area governs the space condition unless the row sets ``area_declared_governs``."""
