@@ -213,7 +213,8 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     excluded = _burn(built.buffer(buffer_m, quad_segs=4) if buffer_m > 0 else built, shape, transform)
     # cells not wholly on land: touching open water or reaching beyond the boundary
     excluded |= _burn(open_water.geometry, shape, transform, all_touched=True)
-    outside = shapely.box(*transform * (0, shape[0]), *transform * (shape[1], 0)).difference(layers.boundary.union_all())
+    grid_box = shapely.box(transform.c, transform.f - shape[0] * res, transform.c + shape[1] * res, transform.f)
+    outside = grid_box.difference(layers.boundary.union_all())
     excluded |= _burn([outside], shape, transform, all_touched=True)
     if exclusions is not None:
         if exclusions.crs is None:
