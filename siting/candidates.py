@@ -42,7 +42,9 @@ def candidates(layers: Layers, year: int = 2030, sites: gpd.GeoDataFrame | None 
     year : int
         Study year: which stations are in service.
     sites : GeoDataFrame, optional
-        Sites to judge instead of ``layers.sites`` (validated like the sites layer).
+        Sites to judge instead of ``layers.sites`` (validated like the sites layer: points with
+        ``area_ha`` become footprints; sites more than 2 km outside ``layers.boundary`` are
+        refused).
 
     Returns
     -------
@@ -56,7 +58,7 @@ def candidates(layers: Layers, year: int = 2030, sites: gpd.GeoDataFrame | None 
     if sites is None:
         sites = layers.sites
     else:
-        sites = validate_layer(sites, "sites")
+        sites = validate_layer(sites, "sites", boundary=layers.boundary)
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ConfigError(f"year must be a whole year between 2000 and 2100, got {year!r}")
     now = ehv_stations(layers, year)

@@ -127,6 +127,8 @@ class CriteriaSet(BaseModel):
     name: str
     title: str
     source: str
+    built_up_buffer_m: float = Field(default=500.0, ge=0, le=10_000,
+                                     description="surfaces exclude built-up land and this buffer around it [m]")
     criterion: tuple[Criterion, ...]
 
     @model_validator(mode="after")
@@ -171,7 +173,8 @@ class CriteriaSet(BaseModel):
                                                 "points": ((0.5, 1.0),), "weight": 0.1}))
         total = sum(c.weight for c in out if c.kind == "soft")
         out = [c.model_copy(update={"weight": c.weight / total}) if c.kind == "soft" and total > 0 else c for c in out]
-        return CriteriaSet(name=self.name, title=self.title, source=self.source, criterion=tuple(out))
+        return CriteriaSet(name=self.name, title=self.title, source=self.source,
+                           built_up_buffer_m=self.built_up_buffer_m, criterion=tuple(out))
 
 
 def criteria_dir() -> Path:

@@ -23,6 +23,7 @@ __all__ = [
     "SitingWarning",
     "GeometryRepairedWarning",
     "CapacityMapWarning",
+    "SiteAreaWarning",
 ]
 
 
@@ -145,3 +146,8 @@ class ClimateCoverageWarning(SitingWarning):
 class CapacityMapWarning(SitingWarning):
     """A capacity map is readable but inconsistent (e.g. a station names an area the file does
     not define); the reader kept what it could."""
+
+
+class SiteAreaWarning(SitingWarning):
+    """A site's declared ``area_ha`` exceeds its polygon's area by more than 10 %: the polygon's
+    area governs the space condition unless the row sets ``area_declared_governs``."""

@@ -33,11 +33,13 @@ from ._config import pydantic_text, read_toml_model
 from .errors import (
     ConfigError,
     GeometryRepairedWarning,
+    LayerError,
     LayerCRSError,
     LayerFileError,
     LayerGeometryError,
     LayerSchemaError,
     LayerValueError,
+    SiteAreaWarning,
 )
 from .schema import LAYER_NAMES, LayerSpec, layer_specs
 
@@ -51,7 +53,13 @@ __all__ = [
     "validate_layer",
     "embedded_data_dir",
     "SUPPORTED_FORMATS",
+    "AREA_TOLERANCE",
+    "governing_area_ha",
 ]
+
+#: A declared area may exceed its polygon's area by this share before the polygon's area governs
+#: the space condition (with a :class:`~siting.errors.SiteAreaWarning`).
+AREA_TOLERANCE = 0.10
 
 #: Working CRS of every layer: RD New (Amersfoort / RD New), metres.
 WORK_CRS = "EPSG:28992"
@@ -179,8 +187,8 @@ class Layers:
     """Every layer of a study, validated, in EPSG:28992, reachable by name.
 
     Attributes are GeoDataFrames: ``substations``, ``circuits``, ``transformers``, ``plants``,
-    ``offshore``, ``interconnectors``, ``ix``, ``sites``, ``population``, ``water``,
-    ``heat_sinks``, ``climate``, ``boundary``, ``congestion``. ``sources`` maps each name to the
+    ``offshore``, ``interconnectors``, ``ix``, ``sites``, ``population``, ``built_up``,
+    ``water``, ``heat_sinks``, ``climate``, ``boundary``, ``municipalities``, ``congestion``. ``sources`` maps each name to the
     :class:`LayerSource` it was read from.
     """
 
@@ -193,10 +201,12 @@ class Layers:
     ix: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
     population: gpd.GeoDataFrame
+    built_up: gpd.GeoDataFrame
     water: gpd.GeoDataFrame
     heat_sinks: gpd.GeoDataFrame
     climate: gpd.GeoDataFrame
     boundary: gpd.GeoDataFrame
+    municipalities: gpd.GeoDataFrame
     congestion: gpd.GeoDataFrame
     sources: Mapping[str, LayerSource]
 
@@ -294,6 +304,7 @@ def read_layer(
     layer: str,
     *,
     crs: str | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one layer file and validate it against the schema of `layer`.
 
@@ -306,6 +317,9 @@ def read_layer(
         Layer name whose schema applies, e.g. ``"sites"``.
     crs : str, optional
         CRS to assume when the file has none (overrides ``source.crs``).
+    boundary : GeoDataFrame, optional
+        The area the features of a layer with ``within_boundary_m`` (sites) must lie in;
+        default the embedded Netherlands boundary.
 
     Returns
     -------
@@ -323,7 +337,7 @@ def read_layer(
     if crs is not None:
         src = src.model_copy(update={"crs": crs})
     gdf = _read_file(src, spec)
-    return validate_layer(gdf, layer, path=src.path)
+    return validate_layer(gdf, layer, path=src.path, boundary=boundary)
 
 
 def _spec(layer: str) -> LayerSpec:
@@ -472,14 +486,23 @@ def _read_csv(src: LayerSource, spec: LayerSpec) -> gpd.GeoDataFrame:
 
 
 def validate_layer(
-    gdf: gpd.GeoDataFrame, layer: str, *, path: str | PathLike[str] | None = None
+    gdf: gpd.GeoDataFrame,
+    layer: str,
+    *,
+    path: str | PathLike[str] | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Validate a GeoDataFrame against the schema of `layer` and return it in EPSG:28992.
 
-    Checks, in order: not empty; a CRS; lon/lat not swapped; every feature inside the
-    Netherlands study area; geometry present, of an allowed type, valid (repairable geometry is
-    repaired with :func:`shapely.make_valid` and a :class:`GeometryRepairedWarning`); required
-    columns present; types; allowed codes; lower bounds; unique ids.
+    Checks, in order: not empty; a CRS; optional ``id`` and ``source`` filled in (``id`` from
+    ``name``, ``source`` = "user file <name>"); required columns present, types, allowed codes,
+    lower bounds and unique ids — every problem of these found is reported in one error; lon/lat
+    not swapped; every feature inside the Netherlands study area; geometry present, of an allowed
+    type, valid (repairable geometry is repaired with :func:`shapely.make_valid` and a
+    :class:`GeometryRepairedWarning`). For the sites layer (schema keys ``footprint_from`` and
+    ``within_boundary_m``): points become square footprints of their ``area_ha`` flagged
+    ``footprint_indicative``; every site must lie within 2 km of `boundary`; a declared area more
+    than 10 % above the polygon's area gives a :class:`SiteAreaWarning`.
 
     Parameters
     ----------
@@ -489,6 +512,10 @@ def validate_layer(
         Layer name whose schema applies.
     path : path, optional
         File it came from, named in errors.
+    boundary : GeoDataFrame, optional
+        Area the features of a ``within_boundary_m`` layer must lie in (any CRS); default the
+        embedded Netherlands boundary. Pass your own boundary to study sites elsewhere in the
+        study area (the Netherlands ± 60 km), together with your own grid layers.
 
     Returns
     -------
@@ -503,11 +530,56 @@ def validate_layer(
     if gdf.crs is None:
         raise LayerCRSError("the layer has no CRS", fix="call .set_crs(...) with the data's CRS", **ctx)
     gdf = gdf.copy().reset_index(drop=True)
-    gdf = _check_schema_columns(gdf, spec, ctx)
+    gdf = _fill_defaults(gdf, spec, path)
+    gdf = _check_columns_and_values(gdf, spec, ctx)
     ids = gdf["id"]
     gdf = _check_geometry(gdf, spec, ctx, ids)
     gdf = _to_work_crs(gdf, ctx, ids)
-    _check_values(gdf, spec, ctx)
+    if spec.footprint_from is not None:
+        gdf = _point_footprints(gdf, spec)
+        _check_declared_area(gdf, spec, ctx)
+    if spec.within_boundary_m is not None:
+        check_within_boundary(gdf, boundary if boundary is not None else _embedded_boundary(),
+                              spec.within_boundary_m, layer=layer, path=path)
+    return gdf
+
+
+def _slug(text: str) -> str:
+    import re
+    import unicodedata
+
+    ascii_ = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-") or "site"
+
+
+def _empty(values: pd.Series) -> pd.Series:
+    return values.isna() | (values.astype("string").str.strip() == "")
+
+
+def _fill_defaults(gdf: gpd.GeoDataFrame, spec: LayerSpec, path) -> gpd.GeoDataFrame:
+    """Fill optional ``source`` ("user file <name>") and ``id`` (slug of ``name``, unique)."""
+    names = {c.name: c for c in spec.columns}
+    if not names["source"].required:
+        default = f"user file {Path(path).name}" if path is not None else "user data"
+        if "source" not in gdf.columns:
+            gdf["source"] = default
+        else:
+            gdf["source"] = gdf["source"].astype(object).where(~_empty(gdf["source"]), default)
+    if not names["id"].required and "name" in gdf.columns:
+        given = gdf["id"] if "id" in gdf.columns else pd.Series(pd.NA, index=gdf.index, dtype=object)
+        missing = _empty(given)
+        if missing.any():
+            used = {str(v).strip() for v in given[~missing]}
+            ids = given.astype(object).copy()
+            for i in np.flatnonzero(missing.to_numpy()):
+                name = gdf["name"].iloc[i]
+                base = _slug(name) if not pd.isna(name) and str(name).strip() else f"row-{i}"
+                sid, k = base, 2
+                while sid in used:
+                    sid, k = f"{base}-{k}", k + 1
+                used.add(sid)
+                ids.iloc[i] = sid
+            gdf["id"] = ids
     return gdf
 
 
@@ -517,23 +589,78 @@ def _ids_text(ids: pd.Series, mask: np.ndarray | pd.Series, limit: int = 8) -> s
     return ", ".join(picked[:limit]) + more
 
 
-def _check_schema_columns(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict) -> gpd.GeoDataFrame:
+class _Problem:
+    __slots__ = ("kind", "column", "message", "fix")
+
+    def __init__(self, kind: type[LayerError], column: str | None, message: str, fix: str) -> None:
+        self.kind, self.column, self.message, self.fix = kind, column, message, fix
+
+
+def _raise_problems(problems: list[_Problem], ctx: dict) -> None:
+    """One error for every problem found: the single problem as before, or a list of all."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        p = problems[0]
+        raise p.kind(p.message, column=p.column, fix=p.fix, **ctx)
+    kind = LayerSchemaError if any(p.kind is LayerSchemaError for p in problems) else LayerValueError
+    lines = [f"{len(problems)} problems:"]
+    for p in problems:
+        where = f"column '{p.column}': " if p.column else ""
+        lines.append(f"  - {where}{p.message}\n      Fix: {p.fix}")
+    raise kind("\n".join(lines), **ctx)
+
+
+def _check_columns_and_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict) -> gpd.GeoDataFrame:
+    """Required columns, types, empty required values, lower bounds, codes and duplicate ids,
+    all checked before any error is raised."""
+    problems: list[_Problem] = []
     present = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     for col in spec.required:
         if col not in gdf.columns:
             close = difflib.get_close_matches(col, present, n=1)
             hint = f"rename '{close[0]}' to '{col}'" if close else f"add a column '{col}'"
-            raise LayerSchemaError(
-                f"required column missing ({spec.column(col).description})",
-                column=col,
-                fix=f"{hint} (columns present: {', '.join(present)}); a layer set can rename "
-                f'with columns = {{ yours = "{col}" }}',
-                **ctx,
-            )
+            problems.append(_Problem(
+                LayerSchemaError, col, f"required column missing ({spec.column(col).description})",
+                f"{hint} (columns present: {', '.join(present)}); a layer set can rename "
+                f'with columns = {{ yours = "{col}" }}'))
+    typed: set[str] = set()
     for col in spec.columns:
         if col.name not in gdf.columns:
             continue
-        gdf[col.name] = _coerce(gdf[col.name], col.dtype, col.name, col.required, ctx)
+        values, problem = _coerce(gdf[col.name], col.dtype, col.name, col.required)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        gdf[col.name] = values
+        typed.add(col.name)
+    ids = gdf["id"].astype("string") if "id" in gdf.columns else pd.Series([f"row {i}" for i in range(len(gdf))])
+    if "id" in typed:
+        dup = ids.duplicated(keep=False).fillna(False).to_numpy()
+        if dup.any():
+            problems.append(_Problem(LayerValueError, "id", f"duplicate ids: {sorted(set(ids[dup].astype(str)))[:10]}",
+                                     "make every id unique"))
+    for col in spec.columns:
+        if col.name not in typed:
+            continue
+        values = gdf[col.name]
+        present_mask = values.notna().to_numpy()
+        if col.min is not None:
+            low = present_mask & (values.fillna(col.min).to_numpy(float) < col.min)
+            if low.any():
+                word = "negative" if col.min == 0 else f"below {col.min:g}"
+                problems.append(_Problem(
+                    LayerValueError, col.name, f"{word} values {values[low].tolist()[:5]} for id(s) {_ids_text(ids, low)}",
+                    f"{col.name} must be >= {col.min:g} {col.unit}".rstrip()))
+        if col.allowed is not None:
+            allowed = {str(a) for a in col.allowed}
+            bad = present_mask & ~values.astype("string").isin(allowed).fillna(False).to_numpy()
+            if bad.any():
+                problems.append(_Problem(
+                    LayerValueError, col.name,
+                    f"unknown value(s) {sorted(set(values[bad].astype(str)))[:5]} for id(s) {_ids_text(ids, bad)}",
+                    f"use one of: {', '.join(str(a) for a in col.allowed)}"))
+    _raise_problems(problems, ctx)
     return gdf
 
 
@@ -541,53 +668,38 @@ _TRUE = {"true", "yes", "1", "y", "t", "ja"}
 _FALSE = {"false", "no", "0", "n", "f", "nee"}
 
 
-def _coerce(values: pd.Series, dtype: str, name: str, required: bool, ctx: dict) -> pd.Series:
-    missing = values.isna() | (values.astype("string").str.strip() == "")
+def _coerce(values: pd.Series, dtype: str, name: str, required: bool) -> tuple[pd.Series, _Problem | None]:
+    missing = _empty(values)
     if required and missing.any():
         rows = [int(r) for r in np.flatnonzero(missing.to_numpy())[:5]]
-        raise LayerSchemaError(
-            f"required values are empty in row(s) {rows} (0-based)",
-            column=name,
-            fix="fill in every row of this column",
-            **ctx,
-        )
+        return values, _Problem(LayerSchemaError, name, f"required values are empty in row(s) {rows} (0-based)",
+                                "fill in every row of this column")
     if dtype == "str":
         out = values.astype("string").str.strip()
-        return out.mask(missing, pd.NA)
+        return out.mask(missing, pd.NA), None
     if dtype == "bool":
         text = values.astype("string").str.strip().str.lower()
         bad = ~missing & ~text.isin(_TRUE | _FALSE)
         if bad.any():
-            raise LayerSchemaError(
-                f"expected true/false, got {sorted(set(values[bad].astype(str)))[:5]}",
-                column=name,
-                fix="use true/false (or yes/no, 1/0)",
-                **ctx,
-            )
+            return values, _Problem(LayerSchemaError, name, f"expected true/false, got {sorted(set(values[bad].astype(str)))[:5]}",
+                                    "use true/false (or yes/no, 1/0)")
         out = pd.Series(pd.NA, index=values.index, dtype="boolean")
         out[~missing] = text[~missing].isin(_TRUE)
-        return out
+        return out, None
     numeric = pd.to_numeric(values.where(~missing), errors="coerce")
     bad = ~missing & numeric.isna()
     if bad.any():
-        raise LayerSchemaError(
-            f"expected {'an integer' if dtype == 'int' else 'a number'}, got "
-            f"{sorted(set(values[bad].astype(str)))[:5]}",
-            column=name,
-            fix="use plain numbers with a dot as decimal separator and no units in the cell",
-            **ctx,
-        )
+        return values, _Problem(
+            LayerSchemaError, name,
+            f"expected {'an integer' if dtype == 'int' else 'a number'}, got {sorted(set(values[bad].astype(str)))[:5]}",
+            "use plain numbers with a dot as decimal separator and no units in the cell")
     if dtype == "int":
         frac = ~missing & (numeric.fillna(0) % 1 != 0)
         if frac.any():
-            raise LayerSchemaError(
-                f"expected an integer, got {sorted(set(values[frac].astype(str)))[:5]}",
-                column=name,
-                fix="round to whole numbers",
-                **ctx,
-            )
-        return numeric.astype("Int64")
-    return numeric.astype("Float64")
+            return values, _Problem(LayerSchemaError, name, f"expected an integer, got {sorted(set(values[frac].astype(str)))[:5]}",
+                                    "round to whole numbers")
+        return numeric.astype("Int64"), None
+    return numeric.astype("Float64"), None
 
 
 def _check_geometry(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict, ids: pd.Series) -> gpd.GeoDataFrame:
@@ -623,15 +735,103 @@ def _check_geometry(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict, ids: pd.S
             stacklevel=4,
         )
     types = gdf.geom_type
-    wrong = ~types.isin(spec.geometry)
+    allowed = spec.geometry + (("Point",) if spec.footprint_from is not None else ())
+    wrong = ~types.isin(allowed)
     if wrong.any():
+        also = f" (or Point with {spec.footprint_from})" if spec.footprint_from else ""
         raise LayerGeometryError(
             f"geometry type {sorted(set(types[wrong]))} not allowed for id(s) {_ids_text(ids, wrong)}; "
-            f"allowed: {', '.join(spec.geometry)}",
-            fix=f"give this layer {' or '.join(spec.geometry)} geometries",
+            f"allowed: {', '.join(spec.geometry)}{also}",
+            fix=f"give this layer {' or '.join(spec.geometry)} geometries{also}",
             **ctx,
         )
+    if spec.footprint_from is not None:
+        points = np.asarray(types == "Point")
+        area = gdf[spec.footprint_from]
+        no_area = points & ~(area.notna() & (area.fillna(0) > 0)).to_numpy()
+        if no_area.any():
+            raise LayerGeometryError(
+                f"point(s) without a positive {spec.footprint_from} for id(s) {_ids_text(ids, no_area)}: a point "
+                "needs an area to become a footprint",
+                column=spec.footprint_from,
+                fix=f"give {spec.footprint_from} for every point, or draw the plot as a polygon",
+                **{k: v for k, v in ctx.items()},
+            )
     return gdf
+
+
+def _point_footprints(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """Points become axis-aligned squares (EPSG:28992) of their declared area, centred on the
+    point, flagged ``footprint_indicative``; polygons keep their flag (False when empty)."""
+    points = np.asarray(gdf.geom_type == "Point")
+    flag = gdf["footprint_indicative"] if "footprint_indicative" in gdf.columns else pd.Series(pd.NA, index=gdf.index)
+    flag = flag.astype("boolean").fillna(False)
+    if points.any():
+        pts = gdf.geometry[points]
+        half = np.sqrt(gdf.loc[points, spec.footprint_from].to_numpy(float) * 10_000.0) / 2.0
+        squares = shapely.box(pts.x - half, pts.y - half, pts.x + half, pts.y + half)
+        gdf.loc[points, gdf.geometry.name] = squares
+        flag[points] = True
+    gdf["footprint_indicative"] = flag.astype("boolean")
+    return gdf
+
+
+def governing_area_ha(sites: gpd.GeoDataFrame) -> pd.Series:
+    """The area [ha] that governs the space condition, per site: the declared ``area_ha``,
+    unless it exceeds the polygon's area by more than :data:`AREA_TOLERANCE` and the row does not
+    set ``area_declared_governs``; then the polygon's area (EPSG:28992)."""
+    declared = sites["area_ha"].astype(float)
+    polygon = pd.Series(np.asarray(sites.to_crs(WORK_CRS).area) / 10_000.0, index=sites.index)
+    governs = (sites["area_declared_governs"].astype("boolean").fillna(False).astype(bool)
+               if "area_declared_governs" in sites.columns else pd.Series(False, index=sites.index))
+    too_big = (declared > polygon * (1.0 + AREA_TOLERANCE)) & ~governs
+    return declared.where(~too_big, polygon)
+
+
+def _check_declared_area(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict) -> None:
+    declared = gdf[spec.footprint_from].astype(float)
+    governing = governing_area_ha(gdf)
+    smaller = (governing < declared - 1e-9).to_numpy()
+    if smaller.any():
+        rows = [f"{i} ({d:g} ha declared, {g:.1f} ha drawn)"
+                for i, d, g in zip(gdf["id"][smaller], declared[smaller], governing[smaller])]
+        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+        warnings.warn(
+            f"layer '{ctx['layer']}'" + (f", file '{ctx['path']}'" if ctx["path"] else "")
+            + f": declared {spec.footprint_from} exceeds the polygon's area by more than "
+            f"{AREA_TOLERANCE:.0%} for {', '.join(rows[:8])}{more}; the polygon's area governs the space "
+            "condition. Fix: correct area_ha or the polygon, or set area_declared_governs = true for "
+            "rows whose declared area is right",
+            SiteAreaWarning,
+            stacklevel=4,
+        )
+
+
+@cache
+def _embedded_boundary() -> gpd.GeoDataFrame:
+    return read_layer(_embedded_layer_set().layers["boundary"], "boundary")
+
+
+def check_within_boundary(gdf: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame, tolerance_m: float, *,
+                          layer: str = "sites", path: str | PathLike[str] | None = None) -> None:
+    """Raise a :class:`LayerValueError` naming every feature of `gdf` farther than
+    `tolerance_m` [m] from `boundary` (both in any CRS; distances in EPSG:28992)."""
+    area = boundary.to_crs(WORK_CRS).union_all()
+    geoms = gdf.to_crs(WORK_CRS).geometry
+    dist = np.asarray(geoms.distance(area))
+    outside = dist > tolerance_m
+    if outside.any():
+        ids = gdf["id"].astype(str).to_numpy()
+        rows = [f"{i} ({d / 1000:.1f} km)" for i, d in zip(ids[outside], dist[outside])]
+        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+        raise LayerValueError(
+            f"site(s) outside the boundary (the Netherlands unless you gave your own): {', '.join(rows[:8])}{more} "
+            f"from the boundary; at most {tolerance_m / 1000:g} km is accepted (coastal plots)",
+            layer=layer,
+            path=path,
+            fix="drop these rows or correct their coordinates; to study sites outside the Netherlands, pass your "
+            "own boundary layer (and your own grid layers: substations, circuits, ...) with load_layers(boundary=...)",
+        )
 
 
 def _keep_dimension(geom: shapely.Geometry, allowed: tuple[str, ...]) -> shapely.Geometry | None:
@@ -694,43 +894,6 @@ def _check_swapped(gdf: gpd.GeoDataFrame, ctx: dict) -> None:
             fix="exchange the columns (x/lon = east, about 3.3–7.2 in NL; y/lat = north, about 50.7–53.6)",
             **ctx,
         )
-
-
-def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict) -> None:
-    ids = gdf["id"]
-    dup = ids.duplicated(keep=False)
-    if dup.any():
-        raise LayerValueError(
-            f"duplicate ids: {sorted(set(ids[dup].astype(str)))[:10]}",
-            column="id",
-            fix="make every id unique",
-            **ctx,
-        )
-    for col in spec.columns:
-        if col.name not in gdf.columns:
-            continue
-        values = gdf[col.name]
-        present = values.notna().to_numpy()
-        if col.min is not None:
-            low = present & (values.fillna(col.min).to_numpy(float) < col.min)
-            if low.any():
-                word = "negative" if col.min == 0 else f"below {col.min:g}"
-                raise LayerValueError(
-                    f"{word} values {values[low].tolist()[:5]} for id(s) {_ids_text(ids, low)}",
-                    column=col.name,
-                    fix=f"{col.name} must be >= {col.min:g} {col.unit}".rstrip(),
-                    **ctx,
-                )
-        if col.allowed is not None:
-            allowed = {str(a) for a in col.allowed}
-            bad = present & ~values.astype("string").isin(allowed).fillna(False).to_numpy()
-            if bad.any():
-                raise LayerValueError(
-                    f"unknown value(s) {sorted(set(values[bad].astype(str)))[:5]} for id(s) {_ids_text(ids, bad)}",
-                    column=col.name,
-                    fix=f"use one of: {', '.join(str(a) for a in col.allowed)}",
-                    **ctx,
-                )
 
 
 def _check_references(layers: Mapping[str, gpd.GeoDataFrame], sources: Mapping[str, LayerSource]) -> None:
@@ -804,7 +967,9 @@ def load_layers(
     missing = [n for n in LAYER_NAMES if n not in sources]
     if missing:
         raise ConfigError(f"no source for layer(s) {missing}; the embedded layer set is incomplete")
-    loaded = {name: read_layer(sources[name], name) for name in LAYER_NAMES}
+    boundary = read_layer(sources["boundary"], "boundary")
+    loaded = {name: boundary if name == "boundary" else read_layer(sources[name], name, boundary=boundary)
+              for name in LAYER_NAMES}
     _check_references(loaded, sources)
     kwargs = {f.name: loaded[f.name] for f in fields(Layers) if f.name != "sources"}
     return Layers(**kwargs, sources=dict(sources))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .climate import ClimateField, climate_field
-from .layers import Layers
+from .layers import Layers, governing_area_ha
 
 __all__ = ["METRICS", "spatial_metrics", "grid_metrics", "FIBRE_ROUTE_FACTOR", "FIBRE_KM_PER_MS"]
 
@@ -24,7 +24,7 @@ FIBRE_KM_PER_MS = 204.0
 
 #: metric name -> (unit, description). The criteria file may only name these.
 METRICS: dict[str, tuple[str, str]] = {
-    "area_ha": ("ha", "available net area of the site"),
+    "area_ha": ("ha", "net area that governs the space condition: the declared area_ha, or the polygon's area when the declared one exceeds it by more than 10 % (unless area_declared_governs)"),
     "ehv_dist_km": ("km", "to the nearest 380/220 kV station in service in the study year"),
     "ehv_dist_any_km": ("km", "to the nearest 380/220 kV station of any status (planned included)"),
     "dist_380_km": ("km", "to the nearest 380 kV station in service in the study year"),
@@ -35,7 +35,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "amsix_dist_km": ("km", "to the nearest AMS-IX point of presence (confirmed or likely)"),
     "amsix_rtt_ms": ("ms", "estimated round trip to AMS-IX over fibre (route factor 1.5, 204 km/ms)"),
     "hub_dist_km": ("km", "to the nearest existing data-centre hub"),
-    "population_dist_km": ("km", "to the nearest population centre"),
+    "built_up_dist_km": ("km", "to the nearest built-up residential land (edge of the built_up layer; 0 inside it)"),
+    "population_dist_km": ("km", "to the nearest population centre (point)"),
     "population_5km": ("inhabitants", "inhabitants of the population centres within 5 km"),
     "coast_dist_km": ("km", "to the coastline"),
     "water_dist_km": ("km", "to the nearest large surface water (sea, lake, estuary, river, canal)"),
@@ -82,7 +83,9 @@ def spatial_metrics(cands: gpd.GeoDataFrame, layers: Layers, year: int, grid_loa
     free-cooling hours from `climate` (default: the climate layer at 20 °C)."""
     m = pd.DataFrame(index=cands.index)
     sites = cands[["geometry"]]
-    m["area_ha"] = cands["area_ha"].astype(float).to_numpy()
+    m["area_ha"] = governing_area_ha(cands).to_numpy(float)
+    m["area_declared_ha"] = cands["area_ha"].astype(float).to_numpy()
+    m["area_polygon_ha"] = np.asarray(cands.area) / 10_000.0
     m["ehv_dist_km"] = cands["bus_dist_km"].to_numpy()
     m["ehv_dist_any_km"] = cands["nearest_any_dist_km"].to_numpy()
 
@@ -112,6 +115,7 @@ def spatial_metrics(cands: gpd.GeoDataFrame, layers: Layers, year: int, grid_loa
     m["amsix_rtt_ms"] = 2.0 * m["amsix_dist_km"] * FIBRE_ROUTE_FACTOR / FIBRE_KM_PER_MS
     m["hub_dist_km"] = _nearest_km(sites, ix[ix["kind"] == "data_hub"])["dist_km"].to_numpy()
 
+    m["built_up_dist_km"] = _nearest_km(sites, layers.built_up)["dist_km"].to_numpy()
     pop = layers.population
     m["population_dist_km"] = _nearest_km(sites, pop)["dist_km"].to_numpy()
     within = gpd.sjoin(pop[["population", "geometry"]], gpd.GeoDataFrame(geometry=sites.buffer(5_000), crs=sites.crs),

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Column", "LayerSpec", "layer_specs", "LAYER_NAMES", "schema_markdown"]
 
@@ -47,6 +47,8 @@ class LayerSpec(BaseModel):
     geometry: tuple[GeometryType, ...]
     section: str
     columns: tuple[Column, ...]
+    footprint_from: str | None = Field(default=None, description="points become square footprints of this area column [ha]")
+    within_boundary_m: float | None = Field(default=None, ge=0, description="features must lie within this distance of the boundary layer [m]")
 
     @field_validator("columns")
     @classmethod
@@ -58,6 +60,12 @@ class LayerSpec(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate column names in {names}")
         return columns
+
+    @model_validator(mode="after")
+    def _footprint_column(self) -> LayerSpec:
+        if self.footprint_from is not None and self.footprint_from not in [c.name for c in self.columns]:
+            raise ValueError(f"footprint_from names '{self.footprint_from}', which is not a column")
+        return self
 
     def column(self, name: str) -> Column:
         """The column called `name` (KeyError if the schema has none)."""
@@ -92,7 +100,10 @@ def schema_markdown() -> str:
             "",
             spec.description,
             "",
-            f"Geometry: {', '.join(spec.geometry)}. Report sections: {spec.section}.",
+            f"Geometry: {', '.join(spec.geometry)}"
+            + (f" (or Point with `{spec.footprint_from}`: an indicative square footprint of that area)" if spec.footprint_from else "")
+            + (f"; within {spec.within_boundary_m / 1000:g} km of the boundary layer" if spec.within_boundary_m is not None else "")
+            + f". Report sections: {spec.section}.",
             "",
             "| column | type | unit | required | rule | description |",
             "|---|---|---|---|---|---|",

@@ -4,7 +4,9 @@
 (cell centres ``x``, ``y``; ``y`` descending, as in a GeoTIFF). Distance fields are vectorised:
 exact KD-tree distances to point layers (``scipy.spatial.cKDTree``) and Euclidean distance
 transforms of rasterised line and polygon layers (``scipy.ndimage.distance_transform_edt``;
-error at most half a cell diagonal). The criteria are the same file as for listed sites,
+error at most half a cell diagonal). Land is the boundary layer minus the water layer's
+lakes, estuaries and sea; built-up residential land (the ``built_up`` layer) and a buffer set by
+the criteria file (``built_up_buffer_m``) are excluded. The criteria are the same file as for listed sites,
 applied cell by cell; the *space* condition applies to regions, not cells, and is left to
 :func:`locate`. Grid metrics come from the hosting capacity of the nearest in-service
 380/220 kV station, per scenario (AC, N-1).
@@ -13,6 +15,7 @@ applied cell by cell; the *space* condition applies to regions, not cells, and i
 from __future__ import annotations
 
 import math
+from functools import cache
 from os import PathLike
 from pathlib import Path
 
@@ -31,13 +34,13 @@ from .candidates import ehv_stations
 from .climate import FREE_COOLING_C, climate_field
 from .criteria import CriteriaSet, load_criteria
 from .errors import ConfigError
-from .layers import WORK_CRS, Layers, load_layers
+from .layers import WORK_CRS, Layers, load_layers, read_layer
 from .metrics import CONGESTION_SCORE, FIBRE_KM_PER_MS, FIBRE_ROUTE_FACTOR, METRICS, _in_year, station_congestion
 
-__all__ = ["surface", "locate", "write_raster", "read_raster"]
+__all__ = ["surface", "locate", "write_raster", "read_raster", "OPEN_WATER_KINDS"]
 
-#: Cells within this distance of a population centre are excluded (housing buffer) [m].
-HOUSING_BUFFER_M = 1_000.0
+#: Kinds of the water layer that are open water: never land in a surface.
+OPEN_WATER_KINDS = ("lake", "estuary", "sea")
 
 
 def _grid(boundary: gpd.GeoDataFrame, res: float):
@@ -57,6 +60,17 @@ def _burn(geoms, shape, transform, all_touched=True) -> np.ndarray:
         return np.zeros(shape, dtype=bool)
     return features.rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform, fill=0,
                               all_touched=all_touched, dtype="uint8").astype(bool)
+
+
+def _open_water(water: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The water layer's lake, estuary and sea polygons."""
+    return water[water["kind"].isin(OPEN_WATER_KINDS) & water.geom_type.isin(["Polygon", "MultiPolygon"])]
+
+
+def _land_mask(boundary: gpd.GeoDataFrame, open_water: gpd.GeoDataFrame, shape, transform) -> np.ndarray:
+    """Cells whose centre lies on the boundary and not in open water."""
+    return _burn(boundary.geometry, shape, transform, all_touched=False) & ~_burn(
+        open_water.geometry, shape, transform, all_touched=False)
 
 
 def _edt_km(mask: np.ndarray, res: float) -> np.ndarray:
@@ -111,7 +125,10 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     -------
     xarray.Dataset
         Variables: one per metric used by the criteria, ``<criterion>`` soft scores and hard
-        statuses (2 pass, 1 conditional, 0 fail), ``land``, ``excluded``, ``hard_ok`` (every
+        statuses (2 pass, 1 conditional, 0 fail), ``land`` (cell centre on the boundary layer and
+        not in open water), ``excluded`` (cells touching built-up land or the
+        criteria's ``built_up_buffer_m`` around it, cells touching open water or reaching
+        beyond the boundary, the user's exclusions), ``hard_ok`` (every
         hard condition but space holds now), ``hard_conditional`` (holds, some with planned
         elements), ``score`` (weighted soft score, NaN off land). Attributes: ``crs``,
         ``resolution_m``, ``transform`` (GDAL order), parameters.
@@ -128,7 +145,9 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     transform, x, y = _grid(layers.boundary, res)
     shape = (len(y), len(x))
     xx, yy = np.meshgrid(x, y)
-    land = _burn(layers.boundary.geometry, shape, transform, all_touched=False)
+    water = layers.water
+    open_water = _open_water(water)
+    land = _land_mask(layers.boundary, open_water, shape, transform)
     m: dict[str, np.ndarray] = {}
 
     now = ehv_stations(layers, year)
@@ -152,7 +171,7 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     m["amsix_rtt_ms"] = 2.0 * m["amsix_dist_km"] * FIBRE_ROUTE_FACTOR / FIBRE_KM_PER_MS
     m["hub_dist_km"], _ = _kd_km(ix[ix["kind"] == "data_hub"].geometry, xx, yy)
     m["population_dist_km"], _ = _kd_km(layers.population.geometry.representative_point(), xx, yy)
-    water = layers.water
+    m["built_up_dist_km"] = _edt_km(_burn(layers.built_up.geometry, shape, transform), res)
     m["coast_dist_km"] = _edt_km(_burn(water[water["kind"] == "coastline"].geometry, shape, transform), res)
     m["water_dist_km"] = _edt_km(_burn(water[water["kind"] != "coastline"].geometry, shape, transform), res)
     m["heat_dist_km"] = _edt_km(_burn(layers.heat_sinks.geometry, shape, transform), res)
@@ -190,9 +209,16 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     m["grid_headroom_conditional_mw"] = np.fmax(m["grid_headroom_redispatch_mw"], m["grid_headroom_planned_mw"])
     m["area_ha"] = np.full(shape, np.nan, dtype=np.float32)  # space is judged on regions (locate), not cells
 
-    # exclusions: open water and sea (off the land mask), housing buffers, the user's areas
-    excluded = m["population_dist_km"] * 1000.0 < HOUSING_BUFFER_M
-    excluded |= _burn(water[water["kind"].isin(["lake", "estuary", "sea"])].geometry, shape, transform, all_touched=False)
+    # exclusions: built-up land and its buffer (any cell touching it), open water (also off the
+    # land mask), the user's areas
+    buffer_m = crits.built_up_buffer_m
+    built = layers.built_up.geometry
+    excluded = _burn(built.buffer(buffer_m, quad_segs=4) if buffer_m > 0 else built, shape, transform)
+    # cells not wholly on land: touching open water or reaching beyond the boundary
+    excluded |= _burn(open_water.geometry, shape, transform, all_touched=True)
+    grid_box = shapely.box(transform.c, transform.f - shape[0] * res, transform.c + shape[1] * res, transform.f)
+    outside = grid_box.difference(layers.boundary.union_all())
+    excluded |= _burn([outside], shape, transform, all_touched=True)
     if exclusions is not None:
         if exclusions.crs is None:
             raise ConfigError("exclusions has no CRS; set it with .set_crs(...)")
@@ -229,13 +255,15 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     ds.attrs.update(crs=WORK_CRS, resolution_m=res, transform=list(transform.to_gdal()), year=year,
                     it_load_mw=float(it_load_mw), pue=float(pue), grid_load_mw=grid_load,
                     scenarios=",".join(models), criteria=crits.name, free_cooling_c=field_.threshold_c,
+                    built_up_buffer_m=float(buffer_m),
                     climate=field_.source, Conventions="CF-1.8",
                     title="siting suitability surface (Ecorys 2025 conditions)")
     return ds
 
 
 def locate(ds: xr.Dataset, n: int = 10, min_ha: float = 30.0, max_ha: float = 60.0,
-           use_conditional: bool = True, min_separation_m: float = 1000.0) -> gpd.GeoDataFrame:
+           use_conditional: bool = True, min_separation_m: float = 1000.0,
+           layers: Layers | None = None) -> gpd.GeoDataFrame:
     """The best contiguous regions of `ds` that meet the hard mask, as polygons for
     :func:`siting.evaluate` (``sites=``).
 
@@ -245,7 +273,14 @@ def locate(ds: xr.Dataset, n: int = 10, min_ha: float = 30.0, max_ha: float = 60
     the cells within `min_separation_m` of it, so that one large part of the mask can yield
     several distinct regions, and parts too small for `min_ha` yield none. Of the first ``2n``
     regions grown, the `n` with the best mean score are returned with ``id``, ``name``,
-    ``area_ha``, ``score``, ``source``.
+    ``area_ha``, ``score``, ``municipality``, ``nearest_station``, ``nearest_station_km``,
+    ``source``.
+
+    Each region is named by the municipality its representative point lies in (the nearest
+    one when in none) and the nearest 380/220 kV station in service in the surface's year, e.g.
+    "Region 3 — Eemsdelta, near Eemshaven Oudeschip 380 kV". Names come from `layers`
+    (``municipalities``, ``substations``); default the embedded layers. The mask already keeps
+    regions off open water and off built-up land with its buffer (see :func:`surface`).
     """
     if not 0 < min_ha <= max_ha:
         raise ConfigError(f"need 0 < min_ha <= max_ha, got {min_ha}, {max_ha}")
@@ -295,15 +330,48 @@ def locate(ds: xr.Dataset, n: int = 10, min_ha: float = 30.0, max_ha: float = 60
         regions.append({"geometry": shapely.union_all(polys), "area_ha": len(chosen) * cell_ha,
                         "score": float(score[rows, cols].mean())})
     if not regions:
-        return gpd.GeoDataFrame({"id": [], "name": [], "area_ha": [], "score": [], "source": []},
+        return gpd.GeoDataFrame({"id": [], "name": [], "area_ha": [], "score": [], "municipality": [],
+                                 "nearest_station": [], "nearest_station_km": [], "source": []},
                                 geometry=[], crs=ds.attrs["crs"])
     out = gpd.GeoDataFrame(regions, geometry="geometry", crs=ds.attrs["crs"]).sort_values(
         ["score", "area_ha"], ascending=[False, False], kind="stable").head(n).reset_index(drop=True)
+    municipality, station, station_km = _place_names(out, layers, int(ds.attrs.get("year", 2030)))
     out.insert(0, "id", [f"region-{i + 1:02d}" for i in range(len(out))])
-    out.insert(1, "name", [f"Located region {i + 1} ({a:.0f} ha)" for i, a in enumerate(out["area_ha"])])
+    out.insert(1, "name", [f"Region {i + 1} — {mu}, near {st}" for i, (mu, st) in enumerate(zip(municipality, station))])
+    out["municipality"] = municipality
+    out["nearest_station"] = station
+    out["nearest_station_km"] = np.round(station_km, 2)
     out["source"] = f"siting.locate on a {res:g} m surface"
     out["footprint_indicative"] = True
     return out
+
+
+@cache
+def _embedded_naming_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from .layers import _embedded_layer_set
+
+    sources = _embedded_layer_set().layers
+    return read_layer(sources["municipalities"], "municipalities"), read_layer(sources["substations"], "substations")
+
+
+def _place_names(regions: gpd.GeoDataFrame, layers: Layers | None, year: int) -> tuple[list[str], list[str], np.ndarray]:
+    """Municipality (containing, else nearest) and nearest in-service EHV station of each region."""
+    from .metrics import _in_year
+
+    if layers is not None:
+        mun, subs = layers.municipalities, layers.substations
+    else:
+        mun, subs = _embedded_naming_layers()
+    subs = subs[~subs["id"].str.startswith("xb-") & _in_year(subs, year)]
+    subs = subs.sort_values(["station", "kv"], ascending=[True, False]).drop_duplicates("station")
+    pts = gpd.GeoDataFrame(geometry=regions.geometry.representative_point(), crs=regions.crs).to_crs(WORK_CRS)
+    hit = gpd.sjoin_nearest(pts, mun.to_crs(WORK_CRS)[["name", "geometry"]], how="left")
+    hit = hit[~hit.index.duplicated(keep="first")]
+    near = gpd.sjoin_nearest(gpd.GeoDataFrame(geometry=regions.geometry, crs=regions.crs).to_crs(WORK_CRS),
+                             subs[["name", "kv", "geometry"]], how="left", distance_col="dist_m")
+    near = near[~near.index.duplicated(keep="first")]
+    stations = [f"{nm} {int(kv)} kV" for nm, kv in zip(near["name"], near["kv"])]
+    return hit["name"].astype(str).tolist(), stations, near["dist_m"].to_numpy(float) / 1000.0
 
 
 def _grow(r0: int, c0: int, avail: np.ndarray, score: np.ndarray, need: int) -> list[tuple[int, int]]:

@@ -16,14 +16,14 @@ from siting.cli import main
 from .conftest import make_sites
 
 
-def test_layers_inventory_lists_all_fourteen():
+def test_layers_inventory_lists_all_sixteen():
     result = CliRunner().invoke(main, ["layers"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["layer", "rows", "geometry", "crs", "source", "date"]
     listed = [line.split()[0] for line in lines[1:]]
     assert listed == list(LAYER_NAMES)
-    assert len(listed) == 14
+    assert len(listed) == 16
     assert all("EPSG:28992" in line and "embedded:nl/" in line for line in lines[1:])
 
 

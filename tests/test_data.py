@@ -154,11 +154,60 @@ def test_sites(layers):
 
 
 def test_points_lie_in_the_netherlands(layers):
-    land = layers.boundary.union_all().buffer(3_000)  # Natural Earth 1:10m is coarse at the coast
+    land = layers.boundary.union_all().buffer(3_000)  # generalised coast
+    lakes = layers.water[layers.water["kind"].isin(["lake", "estuary"])].union_all()
     for name in ("sites", "population", "ix", "plants"):
         gdf = layers[name]
-        outside = gdf[~gdf.intersects(land)]
+        # plants may stand in a lake (Windpark Fryslan in the IJsselmeer)
+        outside = gdf[~gdf.intersects(land) & ~(gdf.intersects(lakes) if name == "plants" else False)]
         assert outside.empty, (name, outside["id"].tolist())
+    assert layers.plants.set_index("id").loc["plant-windpark-fryslan", "geometry"].within(
+        layers.water.set_index("id").loc["ijsselmeer", "geometry"])
+
+
+def test_land_boundary_excludes_the_large_waters(layers):
+    from pyproj import Transformer
+
+    land = layers.boundary.union_all()
+    to_rd = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+    # IJsselmeer, Markermeer, Veluwemeer, Haringvliet, Grevelingen, Oosterschelde, Waddenzee
+    for lon, lat in [(5.3, 52.8), (5.2, 52.5), (5.70, 52.40), (4.2, 51.80), (3.95, 51.74), (3.95, 51.58), (5.5, 53.3)]:
+        assert not land.contains(shapely.Point(*to_rd.transform(lon, lat))), (lon, lat)
+    # Amsterdam, Maasvlakte 2 (built 2008-2013), Lelystad, Vlissingen are land
+    for lon, lat in [(4.9, 52.37), (3.99, 51.96), (5.47, 52.51), (3.58, 51.45)]:
+        assert land.contains(shapely.Point(*to_rd.transform(lon, lat))), (lon, lat)
+    water = layers.water.set_index("id")
+    for wid in ("ijsselmeer", "markermeer", "veluwe-randmeren", "grevelingen", "oosterschelde", "waddenzee",
+                "haringvliet-hollands-diep"):
+        assert water.loc[wid, "kind"] in ("lake", "estuary") and water.loc[wid, "geometry"].area > 15e6, wid
+        geom = water.loc[wid, "geometry"]
+        assert geom.intersection(land).area < 1e-3 * geom.area, wid  # slivers of the 1 m rounding only
+
+
+def test_municipalities(layers):
+    mun = layers.municipalities
+    assert len(mun) == 342 and mun["id"].str.match(r"^GM\d{4}$").all()
+    assert 17.5e6 < mun["inhabitants"].sum() < 18.2e6
+    # the boundary is their union
+    assert mun.union_all().symmetric_difference(layers.boundary.union_all()).area < 0.001 * layers.boundary.area.sum()
+
+
+def test_built_up_land(layers):
+    built = layers.built_up
+    assert len(built) > 1_000 and (built["kind"] == "residential").all()
+    km2 = built.area.sum() / 1e6
+    assert 1_500 < km2 < 3_000  # CBS residential land: 2,414 km2 (2017)
+    assert built.within(layers.boundary.union_all().buffer(25.0)).all()  # clipped, then simplified at 20 m
+    assert built.set_index("id").loc["amsterdam", "geometry"].contains(shapely.Point(121_400, 487_300))  # Dam square
+    # the metric: distance from a site's edge to the nearest built-up polygon, km
+    from siting.candidates import candidates
+    from siting.metrics import spatial_metrics
+
+    cands = candidates(layers, 2030)
+    m = spatial_metrics(cands, layers, 2030, 360.0)
+    expected = cands.distance(built.union_all()).to_numpy() / 1000.0
+    np.testing.assert_allclose(m["built_up_dist_km"].to_numpy(), expected, atol=1e-9)
+    assert (m["built_up_dist_km"] > 1.0).sum() >= 15
 
 
 def test_congestion_is_dated_per_station(layers):

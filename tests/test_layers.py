@@ -22,9 +22,10 @@ from siting.errors import (
     LayerGeometryError,
     LayerSchemaError,
     LayerValueError,
+    SiteAreaWarning,
     SitingError,
 )
-from siting.layers import LayerSet, read_layer, validate_layer
+from siting.layers import LayerSet, governing_area_ha, read_layer, validate_layer
 
 from .conftest import make_sites
 
@@ -225,6 +226,7 @@ def test_repairable_geometry_is_repaired_with_warning(sites_gdf):
     bowtie = shapely.Polygon([(127_000, 530_000), (127_700, 530_700), (127_700, 530_000), (127_000, 530_700)])
     bad = sites_gdf.copy()
     bad.loc[0, "geometry"] = bowtie
+    bad.loc[0, "area_ha"] = 24.5  # the repaired bowtie's area: no declared-area warning
     with pytest.warns(GeometryRepairedWarning, match=r"(?s)repaired invalid geometry of id\(s\) site-0.*Self-intersection"):
         got = validate_layer(bad, "sites")
     assert got.is_valid.all()
@@ -234,9 +236,13 @@ def test_repairable_geometry_is_repaired_with_warning(sites_gdf):
 
 def test_wrong_geometry_type(sites_gdf):
     bad = sites_gdf.copy()
-    bad.loc[1, "geometry"] = shapely.Point(128_000, 531_000)
-    with pytest.raises(LayerGeometryError, match=r"(?s)geometry type \['Point'\] not allowed for id\(s\) site-1; allowed: Polygon, MultiPolygon"):
+    bad.loc[1, "geometry"] = shapely.LineString([(128_000, 531_000), (129_000, 531_000)])
+    with pytest.raises(LayerGeometryError, match=r"(?s)geometry type \['LineString'\] not allowed for id\(s\) site-1; allowed: Polygon, MultiPolygon \(or Point with area_ha\)"):
         validate_layer(bad, "sites")
+    pts = gpd.GeoDataFrame({"id": ["a"], "name": ["x"], "population": [1], "source": ["t"]},
+                           geometry=[shapely.LineString([(128_000, 531_000), (129_000, 531_000)])], crs="EPSG:28992")
+    with pytest.raises(LayerGeometryError, match=r"(?s)geometry type \['LineString'\] not allowed.*allowed: Point, Polygon, MultiPolygon\n"):
+        validate_layer(pts, "population")
 
 
 def test_missing_geometry(sites_gdf):
@@ -386,3 +392,147 @@ def test_no_warning_on_valid_input(sites_gdf):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         validate_layer(sites_gdf, "sites")
+
+
+# ------------------------------------------------------------- sites as planners have them
+
+
+def _point_csv(path, rows, header="name,area_ha,lon,lat"):
+    path.write_text(header + "\n" + "\n".join(",".join(str(v) for v in r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_csv_lonlat_points_become_indicative_square_footprints(tmp_path):
+    """The README's path: a CSV of lon/lat points with area_ha, no id, no source."""
+    path = _point_csv(tmp_path / "plots.csv", [("Plot Middenmeer", 40, 5.02, 52.81), ("Plot Middenmeer", 35.5, 5.05, 52.82),
+                                               ("Eemshaven Süd", 60, 6.85, 53.43)])
+    got = read_layer(path, "sites")
+    assert got.geom_type.tolist() == ["Polygon"] * 3
+    np.testing.assert_allclose(got.area.to_numpy() / 10_000, [40, 35.5, 60], rtol=1e-9)
+    assert got["footprint_indicative"].tolist() == [True, True, True]
+    assert got["id"].tolist() == ["plot-middenmeer", "plot-middenmeer-2", "eemshaven-sud"]
+    assert (got["source"] == "user file plots.csv").all()
+    # a square centred on the point
+    centre = gpd.GeoSeries(gpd.points_from_xy([5.02], [52.81]), crs="EPSG:4326").to_crs("EPSG:28992").iloc[0]
+    assert got.geometry.iloc[0].centroid.distance(centre) < 1e-6
+    minx, miny, maxx, maxy = got.geometry.iloc[0].bounds
+    assert maxx - minx == pytest.approx(maxy - miny) == pytest.approx((40 * 10_000) ** 0.5)
+
+
+def test_csv_xy_points_with_stated_crs(tmp_path):
+    path = _point_csv(tmp_path / "rd.csv", [("A7 plot", 30, 127_500.0, 530_500.0)], header="name,area_ha,x,y")
+    with pytest.raises(LayerCRSError, match="x/y columns carry no CRS"):
+        read_layer(path, "sites")
+    got = read_layer(path, "sites", crs="EPSG:28992")
+    assert got.geometry.iloc[0].centroid.x == pytest.approx(127_500.0)
+    assert got.area.iloc[0] == pytest.approx(300_000.0)
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])
+def test_point_files_become_footprints(tmp_path, suffix):
+    pts = gpd.GeoDataFrame({"name": ["Delfzijl plot", "Moerdijk plot"], "area_ha": [45.0, 30.0]},
+                           geometry=gpd.points_from_xy([6.95, 4.59], [53.31, 51.68]), crs="EPSG:4326")
+    path = tmp_path / f"plots{suffix}"
+    pts.to_file(path, engine="pyogrio")
+    got = read_layer(path, "sites")
+    np.testing.assert_allclose(got.area.to_numpy() / 10_000, [45.0, 30.0], rtol=1e-9)
+    assert got["footprint_indicative"].all() and got["id"].tolist() == ["delfzijl-plot", "moerdijk-plot"]
+
+
+def test_polygons_keep_geometry_and_flag(sites_gdf):
+    sites = sites_gdf.copy()
+    sites["footprint_indicative"] = [None, True, None]
+    sites.loc[0, "id"] = None  # generated from the name, without clashing with the given ids
+    got = validate_layer(sites, "sites")
+    assert got["footprint_indicative"].tolist() == [False, True, False]
+    assert got["id"].tolist() == ["test-site-0", "site-1", "site-2"]
+    assert got.geometry.iloc[1].equals_exact(sites_gdf.geometry.iloc[1], 1e-9)
+    assert (got["source"] == "test").all()
+
+
+def test_point_without_area_is_refused(tmp_path):
+    path = _point_csv(tmp_path / "plots.csv", [("a", 40, 5.02, 52.81), ("b", "", 5.05, 52.82)])
+    with pytest.raises(LayerSchemaError, match=r"(?s)column 'area_ha': required values are empty in row\(s\) \[1\]"):
+        read_layer(path, "sites")
+    path = _point_csv(tmp_path / "plots.csv", [("a", 40, 5.02, 52.81), ("b", 0, 5.05, 52.82)])
+    with pytest.raises(LayerGeometryError, match=r"(?s)column 'area_ha': point\(s\) without a positive area_ha for id\(s\) b"):
+        read_layer(path, "sites")
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
+    path = tmp_path / "plots.csv"
+    pd.DataFrame({"naam": ["x", "y"], "oppervlakte": [40, 50], "category": ["farm", "port_area"],
+                  "existing_hub": ["maybe", "yes"], "lon": [5.02, 5.05], "lat": [52.81, 52.82]}).to_csv(path, index=False)
+    with pytest.raises(LayerSchemaError) as info:
+        read_layer(path, "sites")
+    text = str(info.value)
+    assert text.startswith(f"layer 'sites', file '{path}': 4 problems:")
+    for part in (r"column 'name': required column missing", r"column 'area_ha': required column missing",
+                 r"column 'existing_hub': expected true/false, got \['maybe'\]",
+                 r"column 'category': unknown value\(s\) \['farm'\]"):
+        assert __import__("re").search(part, text), part
+    assert text.count("Fix:") == 4
+
+
+def test_duplicate_ids_and_bad_values_listed_together(sites_gdf):
+    bad = sites_gdf.copy()
+    bad.loc[2, "id"] = "site-0"
+    bad.loc[1, "area_ha"] = -5.0
+    with pytest.raises(LayerValueError, match=r"(?s)2 problems:.*duplicate ids: \['site-0'\].*negative values \[-5.0\]"):
+        validate_layer(bad, "sites")
+
+
+def test_antwerp_is_refused_and_a_coastal_plot_accepted(tmp_path):
+    path = _point_csv(tmp_path / "plots.csv", [("Antwerp port", 40, 4.40, 51.27), ("Middenmeer", 40, 5.02, 52.81)])
+    with pytest.raises(LayerValueError, match=r"(?s)outside the boundary.*antwerp-port \([0-9.]+ km\).*at most 2 km.*"
+                                              r"pass your own boundary"):
+        read_layer(path, "sites")
+    # a plot 1.5 km off the coast (a landing site on reclaimed land) is accepted, 3 km is not
+    nl = siting.load_layers().boundary.union_all()
+    probe = shapely.Point(70_000, 455_000)  # North Sea off Den Haag
+    for dist, ok in ((1_500.0, True), (3_000.0, False)):
+        ring = nl.buffer(dist).exterior if nl.buffer(dist).geom_type == "Polygon" else max(nl.buffer(dist).geoms, key=lambda g: g.area).exterior
+        p = ring.interpolate(ring.project(probe))
+        sites = gpd.GeoDataFrame({"name": ["coastal"], "area_ha": [30.0]}, geometry=[p], crs="EPSG:28992")
+        if ok:
+            assert validate_layer(sites, "sites")["id"].tolist() == ["coastal"]
+        else:
+            with pytest.raises(LayerValueError, match="outside the boundary"):
+                validate_layer(sites, "sites")
+
+
+def test_own_boundary_admits_sites_beyond_the_netherlands(tmp_path):
+    path = _point_csv(tmp_path / "plots.csv", [("Antwerp port", 40, 4.40, 51.27)])
+    flanders = gpd.GeoDataFrame({"id": ["be-north"], "source": ["test"]},
+                                geometry=[shapely.box(3.0, 50.9, 5.5, 51.5)], crs="EPSG:4326")
+    got = read_layer(path, "sites", boundary=flanders)
+    assert got["id"].tolist() == ["antwerp-port"]
+    flanders.to_file(tmp_path / "boundary.geojson", engine="pyogrio")
+    layers = siting.load_layers(sites=path, boundary=tmp_path / "boundary.geojson")
+    assert layers.sites["id"].tolist() == ["antwerp-port"]
+
+
+def test_declared_area_above_the_polygon_warns_and_the_polygon_governs(sites_gdf):
+    sites = sites_gdf.copy()  # 40 ha squares
+    sites["area_ha"] = [43.9, 60.0, 60.0]  # +9.75 % (no warning), +50 %, +50 % but declared governs
+    sites["area_declared_governs"] = [None, None, True]
+    with pytest.warns(SiteAreaWarning, match=r"(?s)declared area_ha exceeds the polygon's area by more than 10% for "
+                                             r"site-1 \(60 ha declared, 40.0 ha drawn\); the polygon's area governs"):
+        got = validate_layer(sites, "sites")
+    np.testing.assert_allclose(governing_area_ha(got).to_numpy(), [43.9, 40.0, 60.0], rtol=1e-9)
+
+
+def test_space_metric_uses_the_governing_area(sites_gdf):
+    from siting.candidates import candidates
+    from siting.metrics import spatial_metrics
+
+    from .grid_fixtures import embedded_layers
+
+    sites = sites_gdf.copy()
+    sites["area_ha"] = [40.0, 80.0, 80.0]
+    sites["area_declared_governs"] = [False, False, True]
+    with pytest.warns(SiteAreaWarning, match="site-1"):
+        cands = candidates(embedded_layers(), 2030, sites=sites)
+    m = spatial_metrics(cands, embedded_layers(), 2030, 360.0)
+    np.testing.assert_allclose(m["area_ha"], [40.0, 40.0, 80.0], rtol=1e-9)
+    np.testing.assert_allclose(m["area_declared_ha"], [40.0, 80.0, 80.0])

@@ -15,6 +15,10 @@ from siting.surface import locate, read_raster, surface, write_raster
 
 from .grid_fixtures import embedded_layers
 
+#: Land area of the Netherlands, 2023: the sum of the CBS land area (land_area_km2) of the 342
+#: municipalities (CBS/Kadaster via ../shared/reference/cbs-gemeenten-2023; data/SOURCES.md P84).
+CBS_LAND_KM2 = 33_647.2
+
 
 @pytest.fixture(scope="module")
 def coarse() -> xr.Dataset:
@@ -26,7 +30,7 @@ def test_surface_grid_and_variables(coarse):
     assert ds.attrs["crs"] == "EPSG:28992" and ds.attrs["resolution_m"] == 1000
     assert np.allclose(np.diff(ds.x), 1000) and np.allclose(np.diff(ds.y), -1000)
     land = ds["land"].values
-    assert 30_000 < land.sum() < 40_000  # Dutch land is ~34,000 km2 at 1:10m
+    assert 30_000 < land.sum() < 40_000
     for v in ("ehv_dist_km", "offshore_cover_dist_km", "amsix_rtt_ms", "grid_headroom_mw", "score", "hard_ok"):
         assert v in ds
     assert np.isnan(ds["score"].values[~land]).all()
@@ -166,3 +170,90 @@ def test_locate_finds_several_separated_regions_in_one_large_area():
     assert locate(_toy_surface(mask, score), n=1, min_separation_m=0).geometry.iloc[0].area == pytest.approx(300_000)
     with pytest.raises(ConfigError, match="more than max_ha"):
         locate(_toy_surface(mask, score, res=500.0), min_ha=30, max_ha=40)
+
+
+# ------------------------------------------------------------- land, water and built-up land
+
+
+def _open_water_union():
+    from siting.surface import _open_water
+
+    return _open_water(embedded_layers().water).union_all()
+
+
+def test_land_area_within_5_pct_of_the_cbs_land_area(coarse):
+    land_km2 = float(coarse["land"].sum()) * 1.0  # 1 km cells
+    assert abs(land_km2 / CBS_LAND_KM2 - 1) < 0.05, land_km2
+    # the IJsselmeer and Markermeer (~1,830 km2) are not land any more
+    assert land_km2 < 35_500
+
+
+def test_no_land_cell_in_open_water(coarse):
+    xx, yy = np.meshgrid(coarse.x.values, coarse.y.values)
+    land = coarse["land"].values
+    inside = shapely.contains_xy(_open_water_union(), xx[land], yy[land])
+    assert not inside.any()
+    ijssel = embedded_layers().water.set_index("id").loc["ijsselmeer", "geometry"]
+    assert ijssel.area > 1_000e6  # the real lake, not a sketch
+
+
+def test_land_mask_subtracts_open_water_from_a_boundary_that_holds_lakes():
+    """A user boundary like Natural Earth's, with the lakes as land: the water layer masks them."""
+    from siting.surface import _grid, _land_mask, _open_water
+
+    layers = embedded_layers()
+    ow = _open_water(layers.water)
+    lakes = ow[ow["kind"] == "lake"]
+    filled = gpd.GeoDataFrame({"id": ["nl"], "source": ["t"]},
+                              geometry=[shapely.union_all([layers.boundary.union_all(), lakes.union_all()])], crs=28992)
+    transform, x, y = _grid(filled, 1000.0)
+    shape = (len(y), len(x))
+    with_lakes = _land_mask(filled, ow.iloc[0:0], shape, transform)
+    masked = _land_mask(filled, ow, shape, transform)
+    assert with_lakes.sum() - masked.sum() > 1_800  # IJsselmeer + Markermeer + Randmeren ...
+    xx, yy = np.meshgrid(x, y)
+    assert not shapely.contains_xy(lakes.union_all(), xx[masked], yy[masked]).any()
+
+
+def test_surface_excludes_built_up_land_and_its_buffer(coarse):
+    built = embedded_layers().built_up
+    tree = shapely.STRtree(built.geometry.values)
+    xx, yy = np.meshgrid(coarse.x.values, coarse.y.values)
+    land = coarse["land"].values
+    pts = shapely.points(xx[land], yy[land])
+    near = np.zeros(len(pts), dtype=bool)
+    near[np.unique(tree.query(pts, predicate="dwithin", distance=500.0)[0])] = True
+    assert near.sum() > 1_000
+    assert coarse["excluded"].values[land][near].all()
+    assert not coarse["hard_ok"].values[land][near].any()
+    assert coarse.attrs["built_up_buffer_m"] == 500.0
+    # S3 scores housing distance to the built-up edge
+    assert "built_up_dist_km" in coarse and (coarse["built_up_dist_km"].values[land][near] <= 1.0).all()
+
+
+def test_located_regions_are_named_and_clear_of_built_up_land_and_water(coarse):
+    import re
+
+    layers = embedded_layers()
+    regions = locate(coarse, n=3, min_ha=30, max_ha=200, layers=layers)
+    assert len(regions) >= 1
+    for _, r in regions.iterrows():
+        assert re.fullmatch(r"Region \d+ — [^,]+, near .+ (380|220) kV", r["name"]), r["name"]
+        assert r["municipality"] in set(layers.municipalities["name"])
+    assert (regions.distance(layers.built_up.union_all()) >= 500.0 - 1e-6).all()
+    assert (regions.intersection(_open_water_union()).area < 1.0).all()
+    assert regions.within(layers.boundary.union_all().buffer(1.0)).all()
+    # the same names from the embedded layers by default
+    assert locate(coarse, n=3, min_ha=30, max_ha=200)["name"].tolist() == regions["name"].tolist()
+
+
+def test_criteria_set_the_built_up_buffer(tmp_path):
+    from siting.criteria import criteria_dir, load_criteria
+
+    assert load_criteria().built_up_buffer_m == 500.0
+    text = (criteria_dir() / "ecorys-2025.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "c.toml"
+    bad.write_text(text.replace("built_up_buffer_m = 500.0", "built_up_buffer_m = -1.0"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="built_up_buffer_m"):
+        load_criteria(bad)
+    assert load_criteria().with_policy("off").built_up_buffer_m == 500.0
