@@ -152,6 +152,22 @@ def test_plants_crosscheck_table_is_consistent_with_plants(layers):
     assert not (ours["action"].str.startswith("none needed") & ((ratio - 1).abs() > 0.15)).any()
 
 
+def test_offshore_producing_year_follows_the_grid(layers):
+    """A wind farm produces at full capacity no earlier than its connection is ready, and only
+    connections with a dated grid have a producing year."""
+    off = layers.offshore
+    both = off[off["producing_year"].notna() & off["year"].notna()]
+    assert len(both) >= 10
+    assert (both["producing_year"] >= both["year"]).all(), both[["id", "year", "producing_year"]]
+    assert off.loc[off["year"].isna(), "producing_year"].isna().all()
+    mw = off[off["producing_mw"].notna()]
+    assert len(mw) >= 5 and (mw["producing_mw"] > 0).all()
+    # the farm behind a 700 MW AC connection is overplanted by at most ~15 %
+    ac = mw[mw["ac_dc"] == "AC"]
+    assert ((ac["producing_mw"] / ac["capacity_mw"]).between(1.0, 1.15)).all()
+    assert off["producing_basis"].notna().all()
+
+
 def test_interconnectors_and_ix(layers):
     ic = layers.interconnectors
     for name in ("NorNed", "BritNed", "COBRA"):
