@@ -10,8 +10,8 @@ writes the derived copy that ``siting.read_capacity_map()`` returns without a pa
 - ``data/nl/capacity_map_works.csv``    investment-plan works per area with dates;
 - ``data/nl/capacity_map.toml``         manifest: operator, date, schema version, source.
 
-Provenance, licence and date: ``data/SOURCES.md`` (key E38). The area → EHV station table
-``data/nl/capacity_map_ehv.csv`` (key E39) is curated by hand; ``--osm-shares`` recomputes its
+Provenance, licence and date: ``data/SOURCES.md`` (key E54). The area → EHV station table
+``data/nl/capacity_map_ehv.csv`` (key E55) is curated by hand; ``--osm-shares`` recomputes its
 ``share`` column from the OpenStreetMap HV graph in ``../shared/reference/osm-scigrid-nl/``.
 
 Usage::

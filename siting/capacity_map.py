@@ -15,11 +15,11 @@ region holds a list of *energy areas* of two kinds:
 :func:`read_capacity_map` reads schema version 2.1 (TenneT's file of 2026-04-23 and the regional
 operators' files use it) into a :class:`CapacityMap` of three plain tables. Without a path it
 returns the copy shipped with the project (``data/nl/capacity_map*.csv``, derived from TenneT's
-file by ``scripts/build_capacity_map.py``; provenance in ``data/SOURCES.md``, key E38).
+file by ``scripts/build_capacity_map.py``; provenance in ``data/SOURCES.md``, key E54).
 
 :func:`compare_capacity` sets the published demand capacity of each area beside the model's
 hosting capacity at the 380/220 kV stations that feed the area (the sourced table
-``data/nl/capacity_map_ehv.csv``, key E39) and says where and why they disagree.
+``data/nl/capacity_map_ehv.csv``, key E55) and says where and why they disagree.
 
 What the published figures are (TenneT's wording): the transport capacity that can be used for
 new initiatives, per area of 110/150 kV stations, taking TenneT's HV transport limits into
@@ -814,7 +814,7 @@ def read_ehv_map(path: str | PathLike[str] | None = None) -> pd.DataFrame:
         A CSV with columns ``area`` (as in the map) and ``ehv_station`` (a ``station`` slug of
         the substations layer, empty where the area is fed by no EHV station of the model), and
         optionally ``share``, ``basis``, ``confidence`` (high / medium / low), ``source``.
-        Default: ``data/nl/capacity_map_ehv.csv`` (for TenneT's map of 2026-04-23; key E39).
+        Default: ``data/nl/capacity_map_ehv.csv`` (for TenneT's map of 2026-04-23; key E55).
 
     Returns
     -------

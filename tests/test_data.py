@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from scipy.sparse import coo_matrix
@@ -128,6 +129,43 @@ def test_plants_point_to_existing_stations(layers):
     assert (plants["capacity_mw"] >= 100).all()
     assert {"coal", "gas", "nuclear"} <= set(plants["fuel"])
     assert (plants["status"] == "closed").sum() >= 3
+
+
+def test_plants_crosscheck_table_is_consistent_with_plants(layers):
+    """data/nl/plants_crosscheck.csv (scripts/crosscheck_plants.py) has one row per plants.csv row,
+    in order, with the same MW and status, then only reference plants >= 100 MW; every row says
+    what was done about it and no reference unit is used twice."""
+    table = pd.read_csv(embedded_data_dir() / "nl" / "plants_crosscheck.csv", dtype=str)
+    plants = layers.plants
+    ours = table[table["plant_id"].notna()]
+    assert ours["plant_id"].tolist() == plants["id"].tolist(), "re-run python scripts/crosscheck_plants.py"
+    np.testing.assert_allclose(ours["capacity_mw"].astype(float), plants["capacity_mw"].astype(float))
+    assert ours["status"].tolist() == plants["status"].tolist()
+    assert ours.index.max() < table[table["plant_id"].isna()].index.min()
+    others = table[table["plant_id"].isna()]
+    assert (others["ppm_mw"].astype(float) >= 100).all() and others["ppm_ids"].notna().all()
+    assert table["action"].fillna("").str.strip().ne("").all()
+    units = [u for cell in table["ppm_ids"].dropna() for u in cell.split(";")]
+    assert len(units) == len(set(units))
+    # a plant that disagrees with the reference by more than 15 % is never marked as agreeing
+    ratio = ours["mw_ratio"].astype(float)
+    assert not (ours["action"].str.startswith("none needed") & ((ratio - 1).abs() > 0.15)).any()
+
+
+def test_offshore_producing_year_follows_the_grid(layers):
+    """A wind farm produces at full capacity no earlier than its connection is ready, and only
+    connections with a dated grid have a producing year."""
+    off = layers.offshore
+    both = off[off["producing_year"].notna() & off["year"].notna()]
+    assert len(both) >= 10
+    assert (both["producing_year"] >= both["year"]).all(), both[["id", "year", "producing_year"]]
+    assert off.loc[off["year"].isna(), "producing_year"].isna().all()
+    mw = off[off["producing_mw"].notna()]
+    assert len(mw) >= 5 and (mw["producing_mw"] > 0).all()
+    # the farm behind a 700 MW AC connection is overplanted by at most ~15 %
+    ac = mw[mw["ac_dc"] == "AC"]
+    assert ((ac["producing_mw"] / ac["capacity_mw"]).between(1.0, 1.15)).all()
+    assert off["producing_basis"].notna().all()
 
 
 def test_interconnectors_and_ix(layers):

@@ -116,6 +116,7 @@ def independent_with_redispatch(model: GridModel, bus, firm_mw: float, max_mw: f
             if sol["status"] != "optimal":
                 return False
             bad = False
+            est = np.abs(rh.lp.loadings(sol["delta"], sens, load))  # first-order loading [%]
             for ci, res in rh.lp.ac_check(sol["delta"], bus=ib, p_mw=load, q_mvar=load * tan):
                 ev = cs.judge(cs.cases[ci], res)
                 if ev.feasible:
@@ -125,8 +126,9 @@ def independent_with_redispatch(model: GridModel, bus, firm_mw: float, max_mw: f
                 bad = True
                 over = res.loading_pct - cs.cases[ci].max_loading
                 for k in np.flatnonzero(np.nan_to_num(over, nan=-np.inf) > 0):
-                    key = (ci, int(k))
-                    tighten[key] = tighten.get(key, 0.0) + float(over[k]) / 100.0 * rh.lp.rating_mva[ci][k] + 1.0
+                    key = (ci, int(k))  # tighten by the larger of the AC - first-order gap and the excess
+                    gap = float(res.loading_pct[k] - est[ci][k])
+                    tighten[key] = max(tighten.get(key, 0.0) + float(over[k]), gap) + 0.05
             if not bad:
                 return True
         return False

@@ -116,3 +116,58 @@ def test_embedded_380kv_corridors_agree_with_gridkit_lengths(reference_dir):
     circ = siting.load_layers().circuits
     mine = circ[(circ["kv"] == 380) & (circ["status"] == "in_service") & ~circ["to_id"].str.startswith("xb-")]
     assert 0.75 * gk_km <= mine["length_km"].sum() <= 1.25 * gk_km
+
+
+# ------------------------------------------------ generation fleet vs powerplantmatching
+
+
+@pytest.fixture(scope="module")
+def plant_crosscheck(reference_dir):
+    """scripts/crosscheck_plants.py re-run on the reference list: (module, comparison table)."""
+    import importlib.util
+    import sys
+
+    from .conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("crosscheck_plants", REPO / "scripts" / "crosscheck_plants.py")
+    cc = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = cc
+    spec.loader.exec_module(cc)
+    data = embedded_data_dir() / "nl"
+    ref = cc.load_reference(reference_dir / "powerplantmatching" / "powerplants.csv")
+    table = cc.crosscheck(pd.read_csv(data / "plants.csv"), ref, set(pd.read_csv(data / "offshore.csv")["id"]))
+    return cc, ref, table
+
+
+def test_plants_crosscheck_table_is_current(plant_crosscheck):
+    """The shipped comparison is what the script writes from today's plants.csv and the reference."""
+    _, ref, table = plant_crosscheck
+    assert len(ref) == 448 and round(ref["Capacity"].sum() / 1000, 1) == 43.0  # the README's Dutch subset
+    on_disk = (embedded_data_dir() / "nl" / "plants_crosscheck.csv").read_text(encoding="utf-8")
+    assert table.to_csv(index=False, lineterminator="\n") == on_disk, "run: python scripts/crosscheck_plants.py"
+
+
+def test_matching_pairs_known_units(plant_crosscheck):
+    cc, ref, table = plant_crosscheck
+    ids = table.set_index("plant_id")["ppm_ids"]
+    # unambiguous single-unit plants, by ENTSO-E/OPSD identity of the reference record
+    assert ids["plant-eemshaven-rwe"] == "222" and ids["plant-magnum"] == "339"
+    assert ids["plant-hemweg-9"] == "12770" and ids["plant-sloecentrale"] == "341"
+    assert ids["plant-borssele-nuclear"] == "0"  # filed as Hard Coal: matched by override, reported
+    assert table.set_index("plant_id").loc["plant-borssele-nuclear", "fuel_agrees"] == "no"
+    matched = table["plant_id"].notna() & table["ppm_ids"].notna()
+    assert matched.sum() >= 40
+
+
+def test_large_operating_plants_agree_with_powerplantmatching_or_say_why(plant_crosscheck):
+    """Every operating plant of 300 MW or more is within 15 % of the reference MW, or its row in
+    plants_crosscheck.csv documents what was done (or why not)."""
+    cc, _, table = plant_crosscheck
+    big = table[(table["status"] == "operating") & (table["capacity_mw"].astype(float) >= 300)]
+    assert len(big) >= 15
+    ratio = big["capacity_mw"].astype(float) / pd.to_numeric(big["ppm_mw"])
+    agree = (ratio - 1).abs() <= 0.15
+    documented = big["action"].fillna("").str.strip().ne("") & big["action"].ne(cc.AGREES_TEXT)
+    unexplained = big.loc[~agree & ~documented, ["plant_id", "capacity_mw", "ppm_mw"]]
+    assert unexplained.empty, unexplained.to_string()
+    assert agree.sum() >= 0.6 * len(big), "most large plants should agree: is the matching broken?"

@@ -20,8 +20,10 @@ scenario entry):
 - **Neighbouring grids**: each boundary-equivalent node (``xb-*``) holds a generator at
   ``scenario.vm_boundary_pu`` whose output is its share of ``exchange.ac_import_mw`` (∝ tie
   rating); the ``slack.reference`` node is the angle reference (pandapower ext_grid).
-- **Demand**: ``demand.total_mw`` at ``demand.power_factor`` spread by the scenario's key (on the
-  embedded population centres, so replacing the housing layer of a study does not move demand).
+- **Demand**: ``demand.total_mw`` at ``demand.power_factor`` spread by the scenario's key: the
+  industrial share by station weights, the rest by the inhabitants of the 342 CBS municipalities
+  (2023), each to the in-service EHV station nearest its representative point (the embedded
+  layer, so replacing a study's housing or municipality layer does not move demand).
 - **Balancing** (distributed slack): dispatchable plants that run and can still ramp up
   (weight ∝ headroom to their available maximum: the marginal units of the merit order) take
   ``1 − slack.import_share`` of any change in load and of the losses, the boundary equivalents
@@ -111,13 +113,12 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
     fixed_mw = 0.0
 
     # --- offshore wind: fixed injections at the onshore station
-    off = layers.offshore
-    off = off[_active(off.assign(status=off["status"].replace({"grid_ready": "in_service"})), year)]
+    off = _offshore_in(layers.offshore, scenario)
     for row in off.itertuples():
         if pd.isna(row.substation_id) or row.substation_id not in bus_of:
             continue
         cf = scenario.offshore.per_connection.get(row.id, scenario.offshore.capacity_factor)
-        p = cf * float(row.capacity_mw)
+        p = cf * float(row.output_cap_mw)
         pp.create_sgen(net, bus_of[row.substation_id], p_mw=p, q_mvar=0.0, name=row.id, type="offshore_wind",
                        sn_mva=float(row.capacity_mw))
         fixed_mw += p
@@ -325,11 +326,39 @@ def _resources(net, scenario: Scenario, dispatchable, must_run, boundary, circ, 
     return out
 
 
+def _offshore_in(off: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Offshore connections that inject in the scenario, with ``output_cap_mw`` (the most they
+    inject: the farm's MW where given, never more than the connection).
+
+    ``offshore.basis = "producing"`` (default): a connection counts once its wind farm produces
+    — ``producing_year`` up to the scenario year where the layer gives it (grid-ready is not
+    producing), else in service by then. ``"grid_ready"``: once the connection is in service
+    (the planning view, e.g. the 21 GW programme of the 2024 planning)."""
+    year = scenario.year
+    ready = _active(off.assign(status=off["status"].replace({"grid_ready": "in_service"})), year)
+    if scenario.offshore.basis == "producing" and "producing_year" in off.columns:
+        py = pd.to_numeric(off["producing_year"], errors="coerce")
+        ready &= py.isna() | (py <= year)
+        ready &= ~(py.isna() & off["status"].eq("grid_ready"))  # grid-ready, farm date unknown: not producing
+    out = off[ready].copy()
+    cap = out["capacity_mw"].astype(float)
+    if "producing_mw" in out.columns:
+        farm = pd.to_numeric(out["producing_mw"], errors="coerce")
+        cap = np.minimum(cap, farm.fillna(cap))
+    out["output_cap_mw"] = cap
+    return out
+
+
 @cache
-def _embedded_population() -> gpd.GeoDataFrame:
+def _embedded_inhabitants() -> gpd.GeoDataFrame:
+    """The demand key's points: each embedded CBS 2023 municipality as its representative point
+    (inside the polygon) with its inhabitants."""
     from ..layers import _embedded_layer_set, read_layer
 
-    return read_layer(_embedded_layer_set().layers["population"], "population")
+    mun = read_layer(_embedded_layer_set().layers["municipalities"], "municipalities")
+    pts = mun[["id", "inhabitants"]].copy()
+    return gpd.GeoDataFrame(pts.rename(columns={"inhabitants": "population"}),
+                            geometry=mun.geometry.representative_point(), crs=mun.crs)
 
 
 def _allocate_demand(layers: Layers, subs: gpd.GeoDataFrame, scenario: Scenario) -> dict[str, float]:
@@ -339,9 +368,10 @@ def _allocate_demand(layers: Layers, subs: gpd.GeoDataFrame, scenario: Scenario)
     lowest = nl.sort_values("kv").drop_duplicates("station").set_index("station")
     d = scenario.demand
     out: dict[str, float] = {}
-    # the key is part of the scenario: the embedded population centres, whatever housing layer
-    # the study uses for distances (a user's partial housing layer must not move the demand)
-    pop = _embedded_population()[["population", "geometry"]]
+    # the key is part of the scenario: the inhabitants of the embedded CBS municipalities, each
+    # to the EHV station nearest its representative point, whatever housing layer the study uses
+    # (a user's partial housing layer must not move the demand)
+    pop = _embedded_inhabitants()[["population", "geometry"]]
     stations = lowest.reset_index()[["station", "id", "geometry"]]
     near = gpd.sjoin_nearest(pop, stations, how="left")
     near = near[~near.index.duplicated(keep="first")]

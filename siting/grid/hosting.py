@@ -26,12 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 from .._progress import progress
 from .acpf import ACGrid, ACResult
-from .linear import DCSensitivity
+from .linear import DCSensitivity, ac_sensitivity
 
 __all__ = ["Limits", "CaseSet", "HostingSearch", "case_label", "element_label"]
 
@@ -156,6 +154,7 @@ class CaseSet:
         and voltages. Also keeps the AC sensitivities for :meth:`near_limit`."""
         g = self.grid
         dc = self.dc
+        self._screened = {int(b): j for j, b in enumerate(buses)}
         ptdf_b = dc.ptdf(buses)  # m × B, reference-bus slack
         ptdf_b = ptdf_b - dc.flows(g.slack_w)[:, None]  # distributed slack
         out = np.full((len(self.cases), len(buses)), np.inf)
@@ -201,41 +200,9 @@ class CaseSet:
         bus voltage magnitude [pu/MW] (n × B) and bus voltage angle [rad/MW] (n × B), from the
         case's AC Jacobian."""
         g = self.grid
-        pre = case.pre
-        jac = pre.jacobian
-        n_a, pq = len(g.nonref), g.pq
-        rhs = np.zeros((jac.shape[0], len(buses)))
-        pq_pos = {b: i for i, b in enumerate(pq)}
-        n_p = len(g.active)
-        for j, b in enumerate(buses):
-            rhs[g.p_row[b], j] = 1.0 / g.base_mva
-            if b in pq_pos:
-                rhs[n_p + pq_pos[b], j] = pf_tan / g.base_mva
-        dx = -(np.linalg.solve(jac, rhs) if isinstance(jac, np.ndarray) else splu(sp.csc_matrix(jac)).solve(rhs))
-        dva = np.zeros((g.n, len(buses)))
-        dvm = np.zeros((g.n, len(buses)))
-        dva[g.nonref] = dx[:n_a]
-        dvm[pq] = dx[n_a : n_a + len(pq)]
-        v = pre.vm_pu * np.exp(1j * pre.va_rad)
-        dv_c = v[:, None] * (1j * dva + dvm / pre.vm_pu[:, None])  # complex dV per MW
-        alive = self._alive(case)
-        ybus_f, ybus_t = g.yf, g.yt
-        i_f = (ybus_f @ v) * alive
-        i_t = (ybus_t @ v) * alive
-        di_f = (ybus_f @ dv_c) * alive[:, None]
-        di_t = (ybus_t @ dv_c) * alive[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dmag_f = np.real(np.conj(i_f)[:, None] * di_f) / np.abs(i_f)[:, None]
-            dmag_t = np.real(np.conj(i_t)[:, None] * di_t) / np.abs(i_t)[:, None]
-            rated = np.maximum(alive, 1e-12)
-            dl_f = 100.0 * dmag_f * g.i_base_f_ka[:, None] / (g.i_rated_f_ka * rated)[:, None]
-            dl_t = 100.0 * dmag_t * g.i_base_t_ka[:, None] / (g.i_rated_t_ka * rated)[:, None]
-        lf = np.abs(i_f) * g.i_base_f_ka / (g.i_rated_f_ka * rated)
-        lt = np.abs(i_t) * g.i_base_t_ka / (g.i_rated_t_ka * rated)
-        dl = np.where((lf >= lt)[:, None], dl_f, dl_t)
-        dl = np.nan_to_num(dl, nan=0.0)
-        dl[alive == 0] = 0.0
-        return dl, dvm, dva
+        p_inj = np.zeros((g.n, len(buses)))
+        p_inj[buses, np.arange(len(buses))] = -1.0  # a load: -1 MW of injection
+        return ac_sensitivity(g, case.pre, self._alive(case), p_inj, pf_tan * p_inj)
 
     def _first_order(self, case: Case, dl: np.ndarray, dv: np.ndarray) -> np.ndarray:
         pre = case.pre

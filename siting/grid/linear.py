@@ -12,9 +12,9 @@ import scipy.sparse as sp
 from pandapower.pypower.idx_brch import BR_X, TAP
 from scipy.sparse.linalg import splu
 
-from .acpf import ACGrid
+from .acpf import ACGrid, ACResult
 
-__all__ = ["DCSensitivity"]
+__all__ = ["DCSensitivity", "ac_sensitivity"]
 
 
 class DCSensitivity:
@@ -84,3 +84,58 @@ class DCSensitivity:
         out = sens + np.outer(lodf, sens[k])
         out[k] = (1.0 - d) * sens[k] / denom
         return out
+
+
+def ac_sensitivity(grid: ACGrid, pre: ACResult, alive: np.ndarray, p_inj: np.ndarray,
+                   q_inj: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First-order AC sensitivities at a solved case.
+
+    Parameters
+    ----------
+    grid : ACGrid
+    pre : ACResult
+        The case, solved with ``keep_jacobian=True``.
+    alive : ndarray
+        Per branch, the share of its circuits in service in this case (0…1).
+    p_inj, q_inj : ndarray
+        n × K: active [MW] and reactive [Mvar] injection per internal bus for each of K
+        directions (+ = generation; a load is negative). The distributed slack balances them.
+
+    Returns
+    -------
+    dl, dv, da
+        Branch loading [pp] (m × K), bus voltage magnitude [pu] (n × K) and angle [rad] (n × K)
+        per unit of each direction.
+    """
+    g = grid
+    jac = pre.jacobian
+    n_a, pq = len(g.nonref), g.pq
+    n_p = len(g.active)
+    k = p_inj.shape[1]
+    rhs = np.zeros((jac.shape[0], k))
+    rhs[:n_p] = -p_inj[g.active] / g.base_mva
+    if q_inj is not None:
+        rhs[n_p:n_p + len(pq)] = -q_inj[pq] / g.base_mva
+    dx = -(np.linalg.solve(jac, rhs) if isinstance(jac, np.ndarray) else splu(sp.csc_matrix(jac)).solve(rhs))
+    dva = np.zeros((g.n, k))
+    dvm = np.zeros((g.n, k))
+    dva[g.nonref] = dx[:n_a]
+    dvm[pq] = dx[n_a : n_a + len(pq)]
+    v = pre.vm_pu * np.exp(1j * pre.va_rad)
+    dv_c = v[:, None] * (1j * dva + dvm / pre.vm_pu[:, None])  # complex dV per unit
+    i_f = (g.yf @ v) * alive
+    i_t = (g.yt @ v) * alive
+    di_f = (g.yf @ dv_c) * alive[:, None]
+    di_t = (g.yt @ dv_c) * alive[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dmag_f = np.real(np.conj(i_f)[:, None] * di_f) / np.abs(i_f)[:, None]
+        dmag_t = np.real(np.conj(i_t)[:, None] * di_t) / np.abs(i_t)[:, None]
+        rated = np.maximum(alive, 1e-12)
+        dl_f = 100.0 * dmag_f * g.i_base_f_ka[:, None] / (g.i_rated_f_ka * rated)[:, None]
+        dl_t = 100.0 * dmag_t * g.i_base_t_ka[:, None] / (g.i_rated_t_ka * rated)[:, None]
+    lf = np.abs(i_f) * g.i_base_f_ka / (g.i_rated_f_ka * rated)
+    lt = np.abs(i_t) * g.i_base_t_ka / (g.i_rated_t_ka * rated)
+    dl = np.where((lf >= lt)[:, None], dl_f, dl_t)
+    dl = np.nan_to_num(dl, nan=0.0)
+    dl[alive == 0] = 0.0
+    return dl, dvm, dva

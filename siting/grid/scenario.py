@@ -13,6 +13,8 @@ from __future__ import annotations
 from os import PathLike
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._config import load_named
@@ -31,8 +33,9 @@ class Demand(_Frozen):
     """National demand served from the EHV grid and the key that spreads it over stations.
 
     The key: ``industry_share`` of ``total_mw`` goes to stations by the weights in ``industry``;
-    the rest goes to stations in proportion to the inhabitants of the population centres whose
-    nearest in-service EHV station they are (at a station with two levels, to its 220 kV bus).
+    the rest goes to stations in proportion to the inhabitants (CBS 2023) of the municipalities
+    whose representative point is nearest to them among the in-service EHV stations (at a
+    station with two levels, to its 220 kV bus).
     """
 
     total_mw: float = Field(gt=0, description="Demand served from the 380/220 kV grid [MW].")
@@ -64,9 +67,13 @@ class Dispatch(_Frozen):
 
 
 class Offshore(_Frozen):
-    """Offshore-wind output as a fraction of each connection's capacity."""
+    """Offshore-wind output as a fraction of each connection's capacity, and which connections
+    inject: ``basis = "producing"`` (default) once the wind farm produces (``producing_year`` of
+    the offshore layer; grid-ready is not producing), ``"grid_ready"`` once the connection is in
+    service (a planning view)."""
 
     capacity_factor: float = Field(ge=0, le=1)
+    basis: Literal["producing", "grid_ready"] = "producing"
     per_connection: dict[str, float] = Field(default_factory=dict, description="offshore id -> fraction")
 
 

@@ -16,13 +16,14 @@ base case and every single-circuit outage every branch stays within its thermal 
 
 Method
 ------
-A linear programme (HiGHS, through its Python interface ``highspy``) on DC sensitivities: the flow of
-branch ℓ in case c is the case's **AC** active flow plus the DC change (PTDF, with the outage's
-LODF) of the redispatch; the limit is the branch's rated apparent power at the case's voltage less
-its reactive flow. Rows are generated lazily (only those near a limit enter the LP). The redispatch
-is then confirmed with AC power flow in every case; where AC exceeds a limit, that row's limit is
-tightened by the excess and the LP solved again (AC-corrected margins). Overloads that no remedial
-action can clear are found with penalised slack variables and reported with the reason.
+A linear programme (HiGHS, through its Python interface ``highspy``) on first-order AC
+sensitivities: the loading of branch ℓ in case c (base case or one circuit out) is that case's
+**AC** loading plus the change the redispatch makes to it to first order (the case's AC
+Jacobian, distributed slack included: reactive flows and voltages move with it, unlike a DC
+estimate). Rows are generated lazily (only those near a limit enter the LP). The redispatch is
+then confirmed with AC power flow in every case; where AC exceeds a limit, that row's limit is
+tightened by the excess and the LP solved again. Overloads that no remedial action can clear are
+found with penalised slack variables and reported with the reason.
 
 References
 ----------
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .acpf import ACGrid, ACResult
-from .linear import DCSensitivity
+from .linear import DCSensitivity, ac_sensitivity
 
 __all__ = ["Resource", "RemedialCosts", "SecureResult", "RedispatchLP", "resources_from_net", "secure",
            "apply_redispatch", "shifted", "n1_cases", "constrained_units", "redispatch_volume", "KINDS"]
@@ -50,8 +51,10 @@ KINDS = ("phase_shifter", "plant", "hvdc", "countertrade", "curtailment")
 #: rows within this many percentage points of their limit after securing count as binding: units
 #: whose ramping would load them do not balance a new load (see constrained_units)
 BINDING_BAND_PP = 5.0
-_PENALTY = 1e4  # cost per MW of overload left (elastic rows): far above any resource
-_ROW_BAND_PCT = 25.0  # rows within this many percentage points of their limit enter the LP first
+_PENALTY = 1e4  # cost per percentage point of overload left (elastic rows): far above any resource
+_ROW_BAND_PP = 25.0  # rows within this many percentage points of their limit enter the LP first
+_PAD_PP = 0.05  # an AC correction tightens a row by its excess plus this
+_GAP_BAND_PP = 5.0  # rows this close to their limit (AC or first order) get an AC correction
 
 
 @dataclass(frozen=True)
@@ -189,82 +192,72 @@ class SecureResult:
 
 
 class RedispatchLP:
-    """The security-constrained redispatch LP of one compiled grid and its N-1 cases.
+    """The security-constrained redispatch LP of one compiled grid and its N-1 cases, in loading
+    space: ``loading = AC loading of the case + S · Δ (+ s_load · load) ≤ limit`` per branch.
 
     Parameters
     ----------
     grid : ACGrid
         The compiled network.
-    cases : list
+    cases : list of _Case
         ``(outage, pre, limit_pct)`` per case: the outage branch row (None = base case), its AC
-        state without any redispatch or added load, and the loading each branch may reach [%].
+        state without any redispatch or added load (solved with ``keep_jacobian=True``), and the
+        loading each branch may reach [%].
     resources : list of Resource
     costs : RemedialCosts
-    pattern : per resource, its injection per internal bus (n × R)
+    patterns : ndarray
+        n × R: each resource's injection per internal bus per MW.
     """
 
     def __init__(self, grid: ACGrid, cases: list[_Case], resources: list[Resource], costs: RemedialCosts,
-                 patterns: np.ndarray, dc: DCSensitivity | None = None) -> None:
-        self.grid = grid
+                 patterns: np.ndarray) -> None:
+        self.grid = g = grid
         self.cases = cases
         self.resources = resources
         self.costs = costs
-        self.dc = dc or DCSensitivity(grid)
         self.patterns = patterns  # n × R
-        g = grid
-        flows_r = self.dc.flows(patterns) if patterns.shape[1] else np.zeros((g.m, 0))  # m × R
-        self._sens = [flows_r if c.outage is None else self.dc.after_outage(flows_r, c.outage) for c in cases]
+        n_r = len(resources)
         self._cost = np.array([costs.of(r.kind) for r in resources])
         self._up = np.array([r.up_mw for r in resources])
         self._down = np.array([r.down_mw for r in resources])
-        self._alive = []
-        self._p0 = []
-        self._fmax0 = []
+        sens, l0, lim = [], [], []
         for c in cases:
             alive = np.ones(g.m)
             if c.outage is not None:
                 alive[c.outage] = 1.0 - 1.0 / g.parallel[c.outage]
-            rating = math.sqrt(3.0) * g.base_kv[g.f] * c.pre.vm_pu[g.f] * g.i_rated_f_ka * alive
-            q0 = np.nan_to_num(c.pre.q_from_mvar)
-            lim = np.where(np.isfinite(c.limit_pct), c.limit_pct, np.inf)
-            with np.errstate(invalid="ignore"):
-                fmax = np.sqrt(np.maximum((lim / 100.0 * rating) ** 2 - q0**2, 0.0))
-            fmax[alive == 0] = np.inf
-            self._alive.append(alive)
-            self._p0.append(np.nan_to_num(c.pre.p_from_mw))
-            self._fmax0.append(fmax)
-        self.rating_mva = [math.sqrt(3.0) * g.base_kv[g.f] * c.pre.vm_pu[g.f] * g.i_rated_f_ka * a
-                           for c, a in zip(cases, self._alive)]
-        # the same, stacked over cases (C × m [× R]) for vectorised row checks
-        self.S = np.stack(self._sens) if cases else np.zeros((0, g.m, len(resources)))
-        self.P0 = np.stack(self._p0) if cases else np.zeros((0, g.m))
-        self.FMAX0 = np.stack(self._fmax0) if cases else np.zeros((0, g.m))
-        self.BAND = np.where(np.isfinite(self.FMAX0), np.stack(self.rating_mva) if cases else 0.0, 0.0) / 100.0
+            dl = ac_sensitivity(g, c.pre, alive, patterns)[0] if n_r else np.zeros((g.m, 0))
+            sens.append(dl)
+            l0.append(np.nan_to_num(c.pre.loading_pct, nan=-np.inf))
+            lim.append(np.where(alive > 0, c.limit_pct, np.inf))
+        #: C × m × R loading change [pp] per MW of each resource; C × m loadings and limits [%]
+        self.S = np.stack(sens) if cases else np.zeros((0, g.m, n_r))
+        self.L0 = np.stack(l0) if cases else np.zeros((0, g.m))
+        self.LIMIT = np.stack(lim) if cases else np.zeros((0, g.m))
 
     # ------------------------------------------------------------------ LP
 
-    def solve(self, load_sens: list[np.ndarray] | None = None, load_mw: float | None = None,
+    def solve(self, load_sens: np.ndarray | None = None, load_mw: float | None = None,
               maximise_load: bool = False, max_load_mw: float = 0.0, tighten: dict | None = None,
               elastic: bool = False, session: _Session | None = None) -> dict:
         """Least-cost redispatch (or the largest load) that keeps every row within its limit.
 
-        `load_sens` (per case, m-vector: flow change per MW of the load, its balancing
-        included) with `load_mw` fixed, or with `maximise_load` the load is a variable in
-        ``[0, max_load_mw]`` maximised first (then the cost). `tighten` maps ``(case, branch)`` to
-        MW taken off that row's limit (AC correction). With `elastic`, rows may be exceeded at a
-        penalty (to find what cannot be cleared). Rows enter lazily: those near their limit at the
-        start, then any the solution violates. Pass the `session` of an earlier call with the same
-        load to warm-start from it (only `tighten` may differ).
+        `load_sens` (C × m: loading change [pp] per MW of the load, its balancing included) with
+        `load_mw` fixed, or with `maximise_load` the load is a variable in ``[0, max_load_mw]``
+        maximised first (then the cost). `tighten` maps ``(case, branch)`` to percentage points
+        taken off that row's limit (AC correction). With `elastic`, rows may be exceeded at a
+        penalty (to find what cannot be cleared). Rows enter lazily: those near their limit at
+        the start, then any the solution violates. Pass the `session` of an earlier call with the
+        same load to warm-start from it (only `tighten` may differ).
 
         Returns a dict: ``status`` ("optimal" | "infeasible"), ``delta`` (R-vector, MW), ``load``
-        (MW), ``overload`` ({(case, branch): MW} left with `elastic`), ``session``.
+        (MW), ``overload`` ({(case, branch): pp} left with `elastic`), ``session``.
         """
         tighten = tighten or {}
         fixed = 0.0 if load_sens is None or maximise_load else float(load_mw or 0.0)
         if session is None:
             session = _Session(self, load_sens, fixed, maximise_load, max_load_mw, elastic)
             start = max_load_mw if maximise_load else fixed
-            session.add(self._rows_near(load_sens, start, tighten, _ROW_BAND_PCT), tighten)
+            session.add(self._rows_near(load_sens, start, tighten, _ROW_BAND_PP), tighten)
         else:
             session.retighten(tighten)
         for _ in range(50):
@@ -277,37 +270,30 @@ class RedispatchLP:
             session.add(added, tighten)
         return sol
 
-    def flows(self, delta: np.ndarray | None, load_sens, load: float) -> np.ndarray:
-        """DC active flow per case and branch (C × m) [MW] after redispatch `delta` and `load` MW
-        at the load's bus (`load_sens`: C × m, flow per MW)."""
-        f = self.P0 if delta is None or not len(delta) else self.P0 + self.S @ delta
+    def loadings(self, delta: np.ndarray | None, load_sens, load: float) -> np.ndarray:
+        """First-order loading per case and branch (C × m) [%] after redispatch `delta` and `load`
+        MW at the load's bus — signed: negative where the current would reverse, so the loading
+        is its absolute value."""
+        out = self.L0 if delta is None or not len(delta) else self.L0 + self.S @ delta
         if load_sens is not None and load:
-            f = f + np.asarray(load_sens) * load
-        return f
+            out = out + np.asarray(load_sens) * load
+        return out
 
-    def _fmax(self, ci: int, tighten: dict) -> np.ndarray:
-        fmax = self._fmax0[ci].copy()
-        for (c, k), mw in tighten.items():
-            if c == ci:
-                fmax[k] = max(fmax[k] - mw, 0.0)
-        return fmax
-
-    def _fmax_all(self, tighten: dict) -> np.ndarray:
-        fmax = self.FMAX0
+    def _limits(self, tighten: dict) -> np.ndarray:
+        lim = self.LIMIT
         if tighten:
-            fmax = fmax.copy()
-            for (c, k), mw in tighten.items():
-                fmax[c, k] = max(fmax[c, k] - mw, 0.0)
-        return fmax
+            lim = lim.copy()
+            for (c, k), pp in tighten.items():
+                lim[c, k] -= pp
+        return lim
 
-    def _rows_near(self, load_sens, load: float, tighten: dict, band_pct: float,
+    def _rows_near(self, load_sens, load: float, tighten: dict, band_pp: float,
                    delta: np.ndarray | None = None) -> set:
-        """Rows whose flow is within `band_pct` of the rating from their limit (or beyond it)."""
-        f = self.flows(delta, load_sens, load)
-        fmax = self._fmax_all(tighten)
-        slack = 1e-3 if band_pct == 0 else 0.0
+        """Rows whose first-order loading is within `band_pp` of their limit (or beyond it)."""
+        est = self.loadings(delta, load_sens, load)
+        lim = self._limits(tighten)
         with np.errstate(invalid="ignore"):
-            over = np.isfinite(fmax) & (np.abs(f) > fmax - band_pct * self.BAND + slack)
+            over = np.isfinite(lim) & (np.abs(est) > lim - band_pp + (1e-6 if band_pp == 0 else 0.0))
         return set(zip(*(a.tolist() for a in np.nonzero(over))))
 
     # ------------------------------------------------------------------ AC
@@ -329,8 +315,8 @@ class RedispatchLP:
         return out
 
     def ac_excess(self, results: list[tuple[int, ACResult]], tol_pct: float = 0.0) -> dict:
-        """{(case, branch): MW over the limit} from AC results (non-convergence: every row of the
-        case at +inf is not representable, so the case is reported under branch -1)."""
+        """{(case, branch): percentage points over the limit} from AC results (a case that does
+        not converge is reported under branch -1, at +inf)."""
         out = {}
         for ci, res in results:
             if not res.converged:
@@ -338,7 +324,7 @@ class RedispatchLP:
                 continue
             over = res.loading_pct - self.cases[ci].limit_pct
             for k in np.flatnonzero(np.nan_to_num(over, nan=-np.inf) > tol_pct):
-                out[(ci, int(k))] = float(over[k]) / 100.0 * self.rating_mva[ci][k]
+                out[(ci, int(k))] = float(over[k])
         return out
 
 
@@ -352,7 +338,7 @@ def n1_cases(grid: ACGrid, limit_pct: float, n_minus_1: bool = True) -> tuple[li
     ok, split = grid.contingencies() if n_minus_1 else ([], [])
     cases, failed = [], []
     for outage in [None, *ok]:
-        pre = grid.solve(outage=outage)
+        pre = grid.solve(outage=outage, keep_jacobian=True)
         if not pre.converged:
             if outage is None:
                 raise RuntimeError("base case does not converge")
@@ -426,8 +412,8 @@ def secure(grid: ACGrid, net, resources: list[Resource], costs: RemedialCosts, t
         new = {key: mw for key, mw in excess.items() if key[1] >= 0 and key not in sol["overload"]}
         if not new:
             break
-        for key, mw in new.items():
-            tighten[key] = tighten.get(key, 0.0) + mw + 1.0
+        for key, pp in new.items():
+            tighten[key] = tighten.get(key, 0.0) + pp + _PAD_PP
     worst_after, where_after = worst(results)
     binding = []
     for ci, res in results:
@@ -509,26 +495,24 @@ def constrained_units(grid: ACGrid, net, binding, dc: DCSensitivity | None = Non
 
 def _why_not_cleared(lp: RedispatchLP, ci: int, k: int, delta: np.ndarray) -> str:
     """Why the remedial actions leave branch `k` overloaded in case `ci`: no resource moves its
-    flow, or those that relieve it are at their limits."""
-    s = lp._sens[ci][k]
-    flow = lp._p0[ci][k] + s @ delta
-    sign = 1.0 if flow >= 0 else -1.0
+    loading, or those that relieve it are at their limits, or relieving it overloads another."""
+    s = lp.S[ci, k]
     helpful = []
     for j, r in enumerate(lp.resources):
-        relief = -sign * s[j]  # MW of relief per MW of increase
-        if abs(relief) < 0.02:
+        relief = -s[j]  # percentage points of relief per MW of increase
+        if abs(relief) < 2e-4:  # less than 0.02 pp per 100 MW
             continue
         at_limit = (relief > 0 and delta[j] >= r.up_mw - 1e-3) or (relief < 0 and -delta[j] >= r.down_mw - 1e-3)
         helpful.append((abs(relief), r.name, at_limit))
     if not helpful:
-        return ("no remedial resource changes this flow (it feeds demand radially or is set by fixed injections); "
-                "only a grid reinforcement or less demand behind it clears it")
-    free = [name for _, name, at in sorted(helpful, reverse=True) if not at]
+        return ("no remedial resource changes this loading (it feeds demand radially or is set by fixed "
+                "injections); only a grid reinforcement or less demand behind it clears it")
+    ranked = sorted(helpful, reverse=True)
+    free = [name for _, name, at in ranked if not at]
     if not free:
-        names = ", ".join(name for _, name, _ in sorted(helpful, reverse=True)[:4])
-        return f"every resource that relieves it is at its limit ({names})"
-    return ("relieving it further would overload another branch in some outage (the constraints conflict); "
-            f"resources still free: {', '.join(free[:4])}")
+        return f"every resource that relieves it is at its limit ({', '.join(name for _, name, _ in ranked[:4])})"
+    return ("relieving it further would overload another branch in some outage, or needs generation that is "
+            f"exhausted elsewhere (the constraints conflict); resources not at their limit: {', '.join(free[:4])}")
 
 
 # ------------------------------------------------------------------- hosting with redispatch
@@ -540,11 +524,13 @@ class RedispatchHosting:
     case within its limits, and the redispatch volume it needs.
 
     The load is balanced like the firm hosting's (the distributed slack); the redispatch comes on
-    top of that and sums to zero. The LP (DC sensitivities on each case's AC state) maximises the
-    load, then minimises the cost; AC power flow confirms the answer in every case the LP puts
-    near a limit, tightening a row by its AC excess and solving again until AC agrees. Where
-    voltages or convergence bind (no LP row), a bisection on the load with the least-cost
-    redispatch at each step decides.
+    top of that and sums to zero. The LP (first-order AC sensitivities on each case's AC state)
+    maximises the load, then minimises the cost; AC power flow confirms the answer in every case
+    the LP puts near a limit, tightening a row by its AC excess and solving again until AC
+    agrees. When a correction was needed, a bisection with the least-cost redispatch at each
+    step refines the answer between the confirmed and the rejected load (the corrections were
+    measured at the larger load). Where voltages or convergence bind (no LP row), the same
+    bisection decides.
     """
 
     def __init__(self, cs, resources: list[Resource], costs: RemedialCosts, net, pf_tan: float,
@@ -553,27 +539,42 @@ class RedispatchHosting:
         g = cs.grid
         patterns = np.column_stack([r.pattern(net, g) for r in resources]) if resources else np.zeros((g.n, 0))
         cases = [_Case(c.outage, c.pre, c.max_loading) for c in cs.cases]
-        self.lp = RedispatchLP(g, cases, resources, costs, patterns, dc=cs.dc)
+        self.lp = RedispatchLP(g, cases, resources, costs, patterns)
         self.tan = pf_tan
         self.max_mw = max_mw
         self.tol = tol_mw
         self.ac_solves = 0
-        self._slack_flows = cs.dc.flows(g.slack_w)
 
     def load_sens(self, bus: int) -> np.ndarray:
-        """Per case (C × m): flow change per MW of load at `bus`, balanced by the distributed slack."""
-        col = -(self.cs.dc.ptdf(np.array([bus]))[:, 0] - self._slack_flows)[:, None]
-        return np.stack([col[:, 0] if c.outage is None else self.cs.dc.after_outage(col, c.outage)[:, 0]
-                         for c in self.cs.cases])
+        """Per case (C × m): loading change [pp] per MW of load at internal bus `bus` (at the
+        load's power factor), balanced by the distributed slack — from the screen when it has the
+        bus, else from each case's Jacobian."""
+        cs = self.cs
+        col = getattr(cs, "_screened", {}).get(int(bus))
+        if col is not None:
+            return np.stack([dl[:, col] for dl in cs._dl])
+        g = cs.grid
+        p_inj = np.zeros((g.n, 1))
+        p_inj[int(bus), 0] = -1.0
+        return np.stack([ac_sensitivity(g, c.pre, cs._alive(c), p_inj, self.tan * p_inj)[0][:, 0] for c in cs.cases])
 
     def run(self, bus: int, firm_mw: float) -> dict:
-        """``with_redispatch_mw``, ``redispatch_mw`` (volume up), limiting element and case."""
+        """``with_redispatch_mw``, ``redispatch_mw`` (volume up), limiting element and case.
+
+        The LP gives the largest load; AC checks it; a row AC finds over its limit is tightened
+        by the excess and the LP solved again, until AC agrees. A correction measured at a
+        larger load (with more redispatch, where the first-order model is less exact) may be too
+        large at the answer, so when one was needed the answer is refined between the confirmed
+        and the rejected load by regula falsi on the worst AC excess, with the least-cost
+        redispatch at each trial load."""
         from .hosting import case_label, element_label
 
         lp, cs = self.lp, self.cs
         sens = self.load_sens(bus)
         tighten: dict = {}
-        best, session, rejected = None, None, math.inf
+        best, session = None, None
+        hi, hi_excess = math.inf, math.inf
+        other = False
         for _ in range(10):
             sol = lp.solve(load_sens=sens, maximise_load=True, max_load_mw=self.max_mw, tighten=tighten,
                            session=session)
@@ -582,19 +583,18 @@ class RedispatchHosting:
                 break
             check = self._ac(sol, sens, bus)
             if check["ok"]:
-                best = sol
+                best = sol | {"tighten": dict(tighten)}
                 break
-            rejected = min(rejected, sol["load"])
+            if sol["load"] < hi:
+                hi, hi_excess = sol["load"], check["worst"]
             if check["other"]:  # a voltage or convergence limit: the LP has no row for it
+                other = True
                 break
-            for key, mw in check["excess"].items():
-                tighten[key] = tighten.get(key, 0.0) + mw + 1.0
+            self._correct(tighten, check)
         lo = best["load"] if best is not None else max(firm_mw, 0.0)
-        if math.isfinite(rejected) and rejected - lo > max(self.tol, 1.0):
-            # the corrections were measured at larger loads and may overshoot: refine between the
-            # confirmed and the rejected load with the least-cost redispatch at each step
-            refined = self._bisect(bus, sens, lo, rejected)
-            if refined is not None:
+        if math.isfinite(hi) and hi - lo > max(self.tol, 1.0):
+            refined = self._refine(bus, sens, lo, hi, hi_excess, other)
+            if refined is not None and (best is None or refined["load"] > best["load"]):
                 best = refined
         if best is None or best["load"] <= firm_mw:
             return {"with_redispatch_mw": firm_mw, "redispatch_mw": 0.0, "redispatch_limiting_element": "",
@@ -611,53 +611,84 @@ class RedispatchHosting:
         return {"with_redispatch_mw": load, "redispatch_mw": up, "redispatch_limiting_element": elem,
                 "redispatch_limiting_case": case, "redispatch_constraint": kind}
 
+    def _refine(self, bus, sens, lo: float, hi: float, hi_excess: float, other: bool) -> dict | None:
+        """Largest load in (lo, hi] whose least-cost redispatch passes AC, to 2 MW: regula falsi
+        on the worst AC excess [pp] (bisection where it is not usable, e.g. a voltage limit)."""
+        best = None
+        lo_margin = None  # worst AC margin below the limits at lo (>= 0), once known
+        step = max(2.0 * self.tol, 2.0)
+        while hi - lo > step:
+            if lo_margin is not None and math.isfinite(hi_excess) and hi_excess > 0 and not other:
+                mid = lo + (hi - lo) * lo_margin / (lo_margin + hi_excess)
+                mid = min(max(mid, lo + 0.5 * step), hi - 0.5 * step)
+            else:
+                mid = 0.5 * (lo + hi)
+            sol, worst = self._trial(bus, sens, mid)
+            if sol is not None:
+                lo, best, lo_margin = mid, sol, max(-worst, 0.0)
+            else:
+                hi, hi_excess = mid, worst
+        return best
+
+    def _trial(self, bus, sens, load: float) -> tuple[dict | None, float]:
+        """The least-cost redispatch at `load` with AC corrections; (solution or None, worst AC
+        excess over the limits [pp], negative = margin)."""
+        tighten: dict = {}
+        session = None
+        worst = math.inf
+        for _ in range(6):
+            sol = self.lp.solve(load_sens=sens, load_mw=load, tighten=tighten, session=session)
+            session = sol["session"]
+            if sol["status"] != "optimal":
+                return None, math.inf
+            check = self._ac(sol, sens, bus)
+            worst = check["worst"]
+            if check["ok"]:
+                return sol | {"tighten": tighten}, worst
+            if check["other"]:
+                return None, math.inf
+            self._correct(tighten, check)
+        return None, worst
+
     def at_load(self, bus: int, load: float) -> dict | None:
         """The least-cost redispatch that lets `load` MW connect at internal bus `bus`,
         AC-confirmed in every case near a limit (rows tightened by the AC excess); None when
         there is none. The dict has ``delta`` (MW per resource) and ``load``."""
-        return self._feasible(int(bus), self.load_sens(int(bus)), float(load), {})
-
-    def _feasible(self, bus: int, sens, load: float, tighten: dict, rounds: int = 8) -> dict | None:
-        session = None
-        for _ in range(rounds):
-            sol = self.lp.solve(load_sens=sens, load_mw=load, tighten=tighten, session=session)
-            session = sol["session"]
-            if sol["status"] != "optimal":
-                return None
-            check = self._ac(sol, sens, bus)
-            if check["ok"]:
-                return sol | {"tighten": tighten}
-            if check["other"]:
-                return None
-            for key, mw in check["excess"].items():
-                tighten[key] = tighten.get(key, 0.0) + mw + 1.0
-        return None
+        return self._trial(int(bus), self.load_sens(int(bus)), float(load))[0]
 
     def _ac(self, sol, sens, bus) -> dict:
-        """AC check of the LP answer: the base case, then every case the DC flows put within a
-        guard band of a limit — 3 % of the rating plus 1.5 × the base case's observed AC−DC
-        difference at this answer. Returns thermal excesses per row, and whether a voltage or
+        """AC check of the LP answer: the base case, then every case whose first-order loading is
+        within a guard band of a limit — 1 pp plus 1.5 × the base case's observed AC − first-order
+        difference at this answer. Returns thermal excesses per row [pp], and whether a voltage or
         convergence limit is hit."""
         lp, cs = self.lp, self.cs
         load = sol["load"]
-        f = lp.flows(sol["delta"], sens, load)
-        rating = np.maximum(lp.BAND * 100.0, 1e-9)
-        with np.errstate(invalid="ignore"):
-            dc_pct = 100.0 * np.abs(f) / rating  # DC estimate of loading, reactive part aside
+        est = np.abs(lp.loadings(sol["delta"], sens, load))
         base = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=[0])
         err = 0.0
         if base[0][1].converged:
-            ac = np.nan_to_num(base[0][1].loading_pct)
-            on = np.isfinite(lp.FMAX0[0]) & (ac > 30.0)
-            err = float(np.max(np.abs(ac[on] - dc_pct[0][on]), initial=0.0))
-        limit = np.stack([c.max_loading for c in cs.cases])
+            ac = base[0][1].loading_pct
+            with np.errstate(invalid="ignore"):  # the error where it matters: near the limits
+                ok = np.isfinite(ac) & np.isfinite(est[0]) & (np.fmax(ac, est[0]) >= lp.LIMIT[0] - 30.0)
+            err = float(np.max(np.abs(ac[ok] - est[0][ok]), initial=0.0))
         with np.errstate(invalid="ignore"):
-            near = np.isfinite(lp.FMAX0) & (dc_pct >= limit - (3.0 + 1.5 * err))
+            near = est >= lp.LIMIT - (1.0 + 1.5 * err)
         pick = [ci for ci in np.flatnonzero(near.any(axis=1)).tolist() if ci != 0]
         results = base + lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=pick)
         self.ac_solves += len(results)
-        excess, other = {}, False
+        excess, gap, other = {}, {}, False
+        worst = -math.inf
         for ci, res in results:
+            if res.converged:
+                worst = max(worst, float(np.nanmax(res.loading_pct - cs.cases[ci].max_loading)))
+            else:
+                worst = math.inf
+            if res.converged:
+                with np.errstate(invalid="ignore"):
+                    rel = np.flatnonzero(np.nan_to_num(np.fmax(res.loading_pct, est[ci]), nan=-np.inf)
+                                         >= lp.LIMIT[ci] - _GAP_BAND_PP)
+                for k in rel:
+                    gap[(ci, int(k))] = float(res.loading_pct[k] - abs(est[ci][k]))
             ev = cs.judge(cs.cases[ci], res)
             if ev.feasible:
                 continue
@@ -666,29 +697,24 @@ class RedispatchHosting:
                 continue
             over = res.loading_pct - cs.cases[ci].max_loading
             for k in np.flatnonzero(np.nan_to_num(over, nan=-np.inf) > 0):
-                excess[(ci, int(k))] = float(over[k]) / 100.0 * lp.rating_mva[ci][k]
-        return {"ok": not excess and not other, "excess": excess, "other": other}
+                excess[(ci, int(k))] = float(over[k])
+                gap[(ci, int(k))] = float(res.loading_pct[k] - abs(est[ci][k]))
+        return {"ok": not excess and not other, "excess": excess, "gap": gap, "other": other, "worst": worst}
 
-    def _bisect(self, bus, sens, lo, hi) -> dict | None:
-        """Largest load in [lo, hi] whose least-cost redispatch passes AC (to 1 MW or the
-        tolerance); the best feasible solution found, or None."""
-        best = None
-        step = max(self.tol, 1.0)
-        while hi - lo > step:
-            mid = 0.5 * (lo + hi)
-            sol = self._feasible(bus, sens, mid, {})
-            if sol is not None:
-                lo, best = mid, sol
-            else:
-                hi = mid
-        return best
+    @staticmethod
+    def _correct(tighten: dict, check: dict) -> None:
+        """Tighten each row AC found over its limit: by at least its AC − first-order gap at
+        this answer (so a row the LP thought slack becomes binding), and by at least the
+        previous correction plus the excess."""
+        for key, pp in check["excess"].items():
+            need = max(tighten.get(key, 0.0) + pp, check["gap"].get(key, 0.0))
+            tighten[key] = need + _PAD_PP
 
     def _binding(self, sol, sens, tighten) -> tuple[int, int]:
         """The row closest to its limit at the answer (the one that stops the load)."""
         lp = self.lp
-        f = lp.flows(sol["delta"], sens, sol["load"])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            margin = (lp._fmax_all(tighten) - np.abs(f)) / (lp.BAND * 100.0)
+        with np.errstate(invalid="ignore"):
+            margin = lp._limits(tighten) - np.abs(lp.loadings(sol["delta"], sens, sol["load"]))
         margin = np.where(np.isfinite(margin), margin, np.inf)
         if not margin.size:
             return -1, -1
@@ -730,9 +756,10 @@ def _highs():
 class _Session:
     """One redispatch LP in HiGHS, grown row by row and re-solved warm.
 
-    Columns: increases (R), decreases (R), [the load], [two overload slacks per row when
+    Columns: increases (R), decreases (R), [the load], [one overload slack per row when
     elastic]. Rows: the balance (the resources' changes sum to zero), then one ranged row per
-    (case, branch): ``-fmax − f0 ≤ S·(up − down) + s_L·load − σ⁺ + σ⁻ ≤ fmax − f0``.
+    (case, branch) on the signed first-order loading (the current's direction in the case):
+    ``−(limit − tighten) − loading₀ ≤ S·(up − down) + s_L·load − σ⁺ + σ⁻ ≤ limit − tighten − loading₀``.
     """
 
     def __init__(self, lp: RedispatchLP, load_sens, load_mw: float, maximise: bool, max_load_mw: float,
@@ -740,7 +767,7 @@ class _Session:
         import highspy
 
         self.lp = lp
-        self.load_sens = load_sens
+        self.load_sens = None if load_sens is None else np.asarray(load_sens)
         self.load_mw = load_mw
         self.maximise = maximise
         self.elastic = elastic
@@ -749,9 +776,7 @@ class _Session:
         n_r = len(lp.resources)
         self.n_r = n_r
         cost = lp._cost * (1e-4 if maximise else 1.0)  # the load first, then the least redispatch
-        lower = np.zeros(2 * n_r)
-        upper = np.r_[lp._up, lp._down]
-        h.addVars(2 * n_r, lower, upper)
+        h.addVars(2 * n_r, np.zeros(2 * n_r), np.r_[lp._up, lp._down])
         if n_r:
             h.changeColsCost(2 * n_r, np.arange(2 * n_r, dtype=np.int32), np.r_[cost, cost])
         self.i_load = -1
@@ -765,14 +790,12 @@ class _Session:
         h.addRows(1, np.array([0.0]), np.array([0.0]), 2 * n_r, np.array([0], dtype=np.int32), idx, np.r_[tot, -tot])
         self.rows: dict[tuple[int, int], int] = {}
         self.slack_col: dict[tuple[int, int], int] = {}
-        self._f0: dict[tuple[int, int], float] = {}
+        self._l0: dict[tuple[int, int], float] = {}
 
     def _bounds(self, key, tighten) -> tuple[float, float]:
         ci, k = key
-        fmax = self.lp._fmax0[ci][k] - tighten.get(key, 0.0)
-        fmax = max(fmax, 0.0)
-        f0 = self._f0[key]
-        return -fmax - f0, fmax - f0
+        lim = max(float(self.lp.LIMIT[ci, k] - tighten.get(key, 0.0)), 0.0)
+        return -lim - self._l0[key], lim - self._l0[key]
 
     def add(self, keys, tighten: dict) -> None:
         lp, h = self.lp, self.h
@@ -787,15 +810,15 @@ class _Session:
         ci = np.array([key[0] for key in keys])
         kk = np.array([key[1] for key in keys])
         sens = lp.S[ci, kk]  # rows × R
-        f0 = lp.P0[ci, kk].copy()
+        l0 = lp.L0[ci, kk].copy()
         if self.load_sens is not None and not self.maximise:
-            f0 += np.asarray(self.load_sens)[ci, kk] * self.load_mw
-        for key, v in zip(keys, f0.tolist()):
-            self._f0[key] = v
-        lo, hi = zip(*(self._bounds(key, tighten) for key in keys))
+            l0 += self.load_sens[ci, kk] * self.load_mw
+        for key, v in zip(keys, l0.tolist()):
+            self._l0[key] = v
+        lo, hi = (np.array(x) for x in zip(*(self._bounds(key, tighten) for key in keys)))
         blocks = [sens, -sens]
         if self.maximise:
-            blocks.append(np.asarray(self.load_sens)[ci, kk][:, None])
+            blocks.append(self.load_sens[ci, kk][:, None])
         if self.elastic:
             pair = np.zeros((len(keys), 2 * len(keys)))
             pair[np.arange(len(keys)), 2 * np.arange(len(keys))] = -1.0
@@ -811,7 +834,7 @@ class _Session:
         index = np.broadcast_to(cols, dense.shape)[nz].astype(np.int32)
         value = dense[nz]
         first = h.getNumRow()
-        h.addRows(len(keys), np.array(lo), np.array(hi), len(index), starts, index, value)
+        h.addRows(len(keys), lo, hi, len(index), starts, index, value)
         for j, key in enumerate(keys):
             self.rows[key] = first + j
         if self.elastic:
@@ -819,8 +842,7 @@ class _Session:
 
     def retighten(self, tighten: dict) -> None:
         for key, row in self.rows.items():
-            a, b = self._bounds(key, tighten)
-            self.h.changeRowBounds(row, a, b)
+            self.h.changeRowBounds(row, *self._bounds(key, tighten))
         missing = [k for k in tighten if k not in self.rows]
         if missing:
             self.add(missing, tighten)
@@ -837,11 +859,6 @@ class _Session:
         x = np.asarray(h.getSolution().col_value)
         delta = x[:n_r] - x[n_r:2 * n_r]
         delta[np.abs(delta) < 1e-6] = 0.0
-        overload = {}
-        if self.elastic:
-            for key, c in self.slack_col.items():
-                over = x[c] + x[c + 1]
-                if over > 1e-3:
-                    overload[key] = float(over)
+        overload = {key: float(x[c] + x[c + 1]) for key, c in self.slack_col.items() if x[c] + x[c + 1] > 1e-4}
         load = float(x[self.i_load]) if self.maximise else float(self.load_mw)
         return {"status": "optimal", "delta": delta, "load": load, "overload": overload, "session": self}
