@@ -101,23 +101,25 @@ def test_case39_secures_with_generator_redispatch():
 
 def independent_with_redispatch(model: GridModel, bus, firm_mw: float, max_mw: float = 3000.0, tol: float = 0.5,
                                 pf: float = 0.98) -> float:
-    """Bisection on the load; at each step the least-cost LP redispatch for that load, confirmed
-    by AC power flow in EVERY N-1 case (no screening), rows tightened by the AC excess."""
+    """Bisection on the load; at each step the least-cost LP redispatch for that load (linearised
+    where the grid holds without redispatch, at the firm value), confirmed by AC power flow in
+    EVERY N-1 case (no screening), rows tightened by their AC − first-order gap."""
     cs = model._caseset(Limits(), True)
     tan = math.tan(math.acos(pf))
     rh = RedispatchHosting(cs, model._resources(), model._costs(), model.net, tan, max_mw)
     ib = int(cs.grid.bus_lookup[model._resolve_bus(bus)])
-    sens = rh.load_sens(ib)
+    lp, sens = rh._linearise(ib, firm_mw)
 
     def ok(load: float) -> bool:
+        extra = load - firm_mw
         tighten: dict = {}
-        for _ in range(15):
-            sol = rh.lp.solve(load_sens=sens, load_mw=load, tighten=tighten)
+        for _ in range(30):
+            sol = lp.solve(load_sens=sens, load_mw=extra, tighten=tighten)
             if sol["status"] != "optimal":
                 return False
             bad = False
-            est = np.abs(rh.lp.loadings(sol["delta"], sens, load))  # first-order loading [%]
-            for ci, res in rh.lp.ac_check(sol["delta"], bus=ib, p_mw=load, q_mvar=load * tan):
+            est = np.abs(lp.loadings(sol["delta"], sens, extra))  # first-order loading [%]
+            for ci, res in lp.ac_check(sol["delta"], bus=ib, p_mw=load, q_mvar=load * tan):
                 ev = cs.judge(cs.cases[ci], res)
                 if ev.feasible:
                     continue

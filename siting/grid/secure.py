@@ -55,6 +55,7 @@ _PENALTY = 1e4  # cost per percentage point of overload left (elastic rows): far
 _ROW_BAND_PP = 25.0  # rows within this many percentage points of their limit enter the LP first
 _PAD_PP = 0.05  # an AC correction tightens a row by its excess plus this
 _GAP_BAND_PP = 5.0  # rows this close to their limit (AC or first order) get an AC correction
+_REFINE_MW = 4.0  # the refinement of the hosting with redispatch stops within this
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,14 @@ def resources_from_net(net) -> list[Resource]:
     return out
 
 
+def _alive(g: ACGrid, outage: int | None) -> np.ndarray:
+    """Per branch, the share of its circuits in service with one circuit of `outage` out."""
+    alive = np.ones(g.m)
+    if outage is not None:
+        alive[outage] = 1.0 - 1.0 / g.parallel[outage]
+    return alive
+
+
 @dataclass
 class _Case:
     outage: int | None
@@ -210,7 +219,7 @@ class RedispatchLP:
     """
 
     def __init__(self, grid: ACGrid, cases: list[_Case], resources: list[Resource], costs: RemedialCosts,
-                 patterns: np.ndarray) -> None:
+                 patterns: np.ndarray, sens: list[np.ndarray] | None = None) -> None:
         self.grid = g = grid
         self.cases = cases
         self.resources = resources
@@ -220,12 +229,14 @@ class RedispatchLP:
         self._cost = np.array([costs.of(r.kind) for r in resources])
         self._up = np.array([r.up_mw for r in resources])
         self._down = np.array([r.down_mw for r in resources])
+        given = sens
         sens, l0, lim = [], [], []
-        for c in cases:
-            alive = np.ones(g.m)
-            if c.outage is not None:
-                alive[c.outage] = 1.0 - 1.0 / g.parallel[c.outage]
-            dl = ac_sensitivity(g, c.pre, alive, patterns)[0] if n_r else np.zeros((g.m, 0))
+        for ci, c in enumerate(cases):
+            alive = _alive(g, c.outage)
+            if given is not None:
+                dl = given[ci]
+            else:
+                dl = ac_sensitivity(g, c.pre, alive, patterns)[0] if n_r else np.zeros((g.m, 0))
             sens.append(dl)
             l0.append(np.nan_to_num(c.pre.loading_pct, nan=-np.inf))
             lim.append(np.where(alive > 0, c.limit_pct, np.inf))
@@ -524,64 +535,109 @@ class RedispatchHosting:
     case within its limits, and the redispatch volume it needs.
 
     The load is balanced like the firm hosting's (the distributed slack); the redispatch comes on
-    top of that and sums to zero. The LP (first-order AC sensitivities on each case's AC state)
-    maximises the load, then minimises the cost; AC power flow confirms the answer in every case
-    the LP puts near a limit, tightening a row by its AC excess and solving again until AC
-    agrees. When a correction was needed, a bisection with the least-cost redispatch at each
-    step refines the answer between the confirmed and the rejected load (the corrections were
-    measured at the larger load). Where voltages or convergence bind (no LP row), the same
-    bisection decides.
+    top of that and sums to zero. Method, per bus:
+
+    1. every case is solved (AC) with the firm hosting capacity at the bus — where the grid sits
+       at its limit without redispatch — and linearised there (first-order AC sensitivities of
+       the loadings to each resource and to more load): a large load makes the grid nonlinear,
+       and a linearisation at no load would be optimistic;
+    2. the LP maximises the extra load above firm, then minimises the cost;
+    3. AC power flow confirms it in every case whose corrected first-order loading (corrected
+       branch by branch by the base case's AC − first-order difference at the answer) is near a
+       limit; a row AC finds over is tightened by its gap and the LP solved again; a final check
+       covers every case within 10 pp of a limit;
+    4. when a correction was needed, regula falsi between the confirmed and the rejected load,
+       with the least-cost redispatch at each trial load, refines the answer to 4 MW (the answer
+       is the confirmed end: never above an AC-confirmed load).
+
+    A voltage or convergence limit (no LP row) is handled by the same refinement.
     """
 
     def __init__(self, cs, resources: list[Resource], costs: RemedialCosts, net, pf_tan: float,
                  max_mw: float, tol_mw: float = 0.5) -> None:
         self.cs = cs
         g = cs.grid
-        patterns = np.column_stack([r.pattern(net, g) for r in resources]) if resources else np.zeros((g.n, 0))
-        cases = [_Case(c.outage, c.pre, c.max_loading) for c in cs.cases]
-        self.lp = RedispatchLP(g, cases, resources, costs, patterns)
+        self.resources = resources
+        self.costs = costs
+        self.patterns = np.column_stack([r.pattern(net, g) for r in resources]) if resources else np.zeros((g.n, 0))
         self.tan = pf_tan
         self.max_mw = max_mw
         self.tol = tol_mw
         self.ac_solves = 0
 
+    def _linearise(self, bus: int, base_mw: float) -> tuple[RedispatchLP, np.ndarray]:
+        """The redispatch LP linearised with `base_mw` at `bus`, and the load's sensitivities
+        (C × m, pp per MW) there."""
+        cs, g = self.cs, self.cs.grid
+        n_r = self.patterns.shape[1]
+        p_inj = np.zeros((g.n, n_r + 1))
+        p_inj[:, :n_r] = self.patterns
+        p_inj[bus, n_r] = -1.0
+        q_inj = np.zeros_like(p_inj)
+        q_inj[bus, n_r] = -self.tan
+        cases, sens_r, sens_l = [], [], []
+        for c in cs.cases:
+            state = c.pre
+            if base_mw > 0:
+                res = g.solve(outage=c.outage, bus=bus, p_mw=base_mw, q_mvar=base_mw * self.tan, keep_jacobian=True,
+                              v_init=c.pre.vm_pu * np.exp(1j * c.pre.va_rad))
+                self.ac_solves += 1
+                if res.converged:
+                    state = res
+            dl = ac_sensitivity(g, state, _alive(g, c.outage), p_inj, q_inj)[0]
+            cases.append(_Case(c.outage, state, c.max_loading))
+            sens_r.append(dl[:, :n_r])
+            sens_l.append(dl[:, n_r])
+        return RedispatchLP(g, cases, self.resources, self.costs, self.patterns, sens=sens_r), np.stack(sens_l)
+
     def load_sens(self, bus: int) -> np.ndarray:
         """Per case (C × m): loading change [pp] per MW of load at internal bus `bus` (at the
-        load's power factor), balanced by the distributed slack — from the screen when it has the
-        bus, else from each case's Jacobian."""
-        cs = self.cs
-        col = getattr(cs, "_screened", {}).get(int(bus))
-        if col is not None:
-            return np.stack([dl[:, col] for dl in cs._dl])
-        g = cs.grid
-        p_inj = np.zeros((g.n, 1))
-        p_inj[int(bus), 0] = -1.0
-        return np.stack([ac_sensitivity(g, c.pre, cs._alive(c), p_inj, self.tan * p_inj)[0][:, 0] for c in cs.cases])
+        load's power factor) from the cases without load, balanced by the distributed slack."""
+        return self._linearise(int(bus), 0.0)[1]
 
     def run(self, bus: int, firm_mw: float) -> dict:
-        """``with_redispatch_mw``, ``redispatch_mw`` (volume up), limiting element and case.
-
-        The LP gives the largest load; AC checks it; a row AC finds over its limit is tightened
-        by the excess and the LP solved again, until AC agrees. A correction measured at a
-        larger load (with more redispatch, where the first-order model is less exact) may be too
-        large at the answer, so when one was needed the answer is refined between the confirmed
-        and the rejected load by regula falsi on the worst AC excess, with the least-cost
-        redispatch at each trial load."""
+        """``with_redispatch_mw``, ``redispatch_mw`` (volume up), limiting element and case."""
         from .hosting import case_label, element_label
 
-        lp, cs = self.lp, self.cs
-        sens = self.load_sens(bus)
-        tighten: dict = {}
+        none = {"with_redispatch_mw": firm_mw, "redispatch_mw": 0.0, "redispatch_limiting_element": "",
+                "redispatch_limiting_case": "", "redispatch_constraint": "firm"}
+        if firm_mw >= self.max_mw - self.tol:
+            return none | {"redispatch_constraint": "cap"}
+        lp, sens = self._linearise(bus, firm_mw)
+        room = self.max_mw - firm_mw
+        best, hi, hi_excess, other = self._search(lp, sens, bus, firm_mw, room, {})
+        lo = best["load"] if best is not None else 0.0
+        if math.isfinite(hi) and hi - lo > max(2.0 * self.tol, _REFINE_MW):
+            refined = self._refine(lp, sens, bus, firm_mw, lo, hi, hi_excess, other)
+            if refined is not None and (best is None or refined["load"] > best["load"]):
+                best = refined
+        if best is None or best["load"] <= self.tol:
+            return none
+        load = firm_mw + min(best["load"], room)
+        if best["load"] >= room - 1e-6:
+            elem, case, kind = "", "", "cap"
+        else:
+            ci, k = self._binding(lp, best, sens, best.get("tighten", {}))
+            elem = element_label(self.cs.grid, "thermal", k) if k >= 0 else ""
+            case = case_label(self.cs.grid, self.cs.cases[ci].outage) if ci >= 0 else ""
+            kind = best.get("kind", "thermal")
+        up, _ = redispatch_volume(self.resources, best["delta"])
+        return {"with_redispatch_mw": load, "redispatch_mw": up, "redispatch_limiting_element": elem,
+                "redispatch_limiting_case": case, "redispatch_constraint": kind}
+
+    def _search(self, lp, sens, bus, base, room, tighten: dict):
+        """LP for the largest extra load, AC-corrected until the quick AC check agrees; returns
+        (best or None, the smallest rejected load, its worst excess, a voltage/convergence
+        limit met)."""
+        tighten = dict(tighten)
         best, session = None, None
-        hi, hi_excess = math.inf, math.inf
-        other = False
+        hi, hi_excess, other = math.inf, math.inf, False
         for _ in range(10):
-            sol = lp.solve(load_sens=sens, maximise_load=True, max_load_mw=self.max_mw, tighten=tighten,
-                           session=session)
+            sol = lp.solve(load_sens=sens, maximise_load=True, max_load_mw=room, tighten=tighten, session=session)
             session = sol["session"]
             if sol["status"] != "optimal":
                 break
-            check = self._ac(sol, sens, bus)
+            check = self._ac(lp, sol, sens, bus, base)
             if check["ok"]:
                 best = sol | {"tighten": dict(tighten)}
                 break
@@ -591,57 +647,48 @@ class RedispatchHosting:
                 other = True
                 break
             self._correct(tighten, check)
-        lo = best["load"] if best is not None else max(firm_mw, 0.0)
-        if math.isfinite(hi) and hi - lo > max(self.tol, 1.0):
-            refined = self._refine(bus, sens, lo, hi, hi_excess, other)
-            if refined is not None and (best is None or refined["load"] > best["load"]):
-                best = refined
-        if best is None or best["load"] <= firm_mw:
-            return {"with_redispatch_mw": firm_mw, "redispatch_mw": 0.0, "redispatch_limiting_element": "",
-                    "redispatch_limiting_case": "", "redispatch_constraint": "firm"}
-        load = min(best["load"], self.max_mw)
-        if load >= self.max_mw - 1e-6:
-            elem, case, kind = "", "", "cap"
-        else:
-            ci, k = self._binding(best, sens, best.get("tighten", tighten))
-            elem = element_label(cs.grid, "thermal", k) if k >= 0 else ""
-            case = case_label(cs.grid, cs.cases[ci].outage) if ci >= 0 else ""
-            kind = best.get("kind", "thermal")
-        up, _ = redispatch_volume(self.lp.resources, best["delta"])
-        return {"with_redispatch_mw": load, "redispatch_mw": up, "redispatch_limiting_element": elem,
-                "redispatch_limiting_case": case, "redispatch_constraint": kind}
+        return best, hi, hi_excess, other
 
-    def _refine(self, bus, sens, lo: float, hi: float, hi_excess: float, other: bool) -> dict | None:
-        """Largest load in (lo, hi] whose least-cost redispatch passes AC, to 2 MW: regula falsi
-        on the worst AC excess [pp] (bisection where it is not usable, e.g. a voltage limit)."""
+    def at_load(self, bus: int, load: float, firm_mw: float = 0.0) -> dict | None:
+        """The least-cost redispatch that lets `load` MW connect at internal bus `bus`
+        (linearised at `firm_mw`, where the grid holds without redispatch), AC-confirmed; None
+        when there is none. The dict has ``delta`` (MW per resource) and ``load`` (MW above
+        `firm_mw`)."""
+        base = min(float(firm_mw), float(load))
+        lp, sens = self._linearise(int(bus), base)
+        return self._trial(lp, sens, int(bus), base, float(load) - base)[0]
+
+    def _refine(self, lp, sens, bus, base, lo: float, hi: float, hi_excess: float, other: bool) -> dict | None:
+        """Largest extra load in (lo, hi] whose least-cost redispatch passes AC, to 2 MW: regula
+        falsi on the worst AC excess [pp] (bisection where it is not usable)."""
         best = None
         lo_margin = None  # worst AC margin below the limits at lo (>= 0), once known
-        step = max(2.0 * self.tol, 2.0)
+        step = max(2.0 * self.tol, _REFINE_MW)
         while hi - lo > step:
             if lo_margin is not None and math.isfinite(hi_excess) and hi_excess > 0 and not other:
                 mid = lo + (hi - lo) * lo_margin / (lo_margin + hi_excess)
                 mid = min(max(mid, lo + 0.5 * step), hi - 0.5 * step)
             else:
                 mid = 0.5 * (lo + hi)
-            sol, worst = self._trial(bus, sens, mid)
+            sol, worst = self._trial(lp, sens, bus, base, mid)
             if sol is not None:
                 lo, best, lo_margin = mid, sol, max(-worst, 0.0)
             else:
                 hi, hi_excess = mid, worst
         return best
 
-    def _trial(self, bus, sens, load: float) -> tuple[dict | None, float]:
-        """The least-cost redispatch at `load` with AC corrections; (solution or None, worst AC
-        excess over the limits [pp], negative = margin)."""
+    def _trial(self, lp, sens, bus, base, extra: float) -> tuple[dict | None, float]:
+        """The least-cost redispatch for `extra` MW above `base` with AC corrections; (solution
+        or None, worst AC excess over the limits [pp], negative = margin)."""
         tighten: dict = {}
         session = None
         worst = math.inf
-        for _ in range(6):
-            sol = self.lp.solve(load_sens=sens, load_mw=load, tighten=tighten, session=session)
+        for _ in range(8):
+            sol = lp.solve(load_sens=sens, load_mw=extra, tighten=tighten, session=session)
             session = sol["session"]
             if sol["status"] != "optimal":
                 return None, math.inf
-            check = self._ac(sol, sens, bus)
+            check = self._ac(lp, sol, sens, bus, base)
             worst = check["worst"]
             if check["ok"]:
                 return sol | {"tighten": tighten}, worst
@@ -650,45 +697,49 @@ class RedispatchHosting:
             self._correct(tighten, check)
         return None, worst
 
-    def at_load(self, bus: int, load: float) -> dict | None:
-        """The least-cost redispatch that lets `load` MW connect at internal bus `bus`,
-        AC-confirmed in every case near a limit (rows tightened by the AC excess); None when
-        there is none. The dict has ``delta`` (MW per resource) and ``load``."""
-        return self._trial(int(bus), self.load_sens(int(bus)), float(load))[0]
+    def _ac(self, lp, sol, sens, bus, base) -> dict:
+        """AC check of the LP answer (`base` + the LP's load at `bus`): the base case, then every
+        case whose first-order loading, corrected branch by branch by the base case's observed
+        AC − first-order difference at this answer, is within a guard band of a limit (1 pp plus
+        half that difference); when those pass, every case within 10 pp. Returns thermal
+        excesses and AC − first-order gaps per row [pp], the worst AC excess, and whether a
+        voltage or convergence limit is hit."""
+        cs = self.cs
+        load = base + sol["load"]
+        est = np.abs(lp.loadings(sol["delta"], sens, sol["load"]))
+        first = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=[0])
+        corr = np.zeros(lp.L0.shape[1])
+        if first[0][1].converged:
+            with np.errstate(invalid="ignore"):
+                corr = np.nan_to_num(first[0][1].loading_pct - est[0], nan=0.0, posinf=0.0, neginf=0.0)
+        checked = {0}
+        out = self._judge(lp, first, est)
+        for band in (1.0, 10.0):
+            if not out["ok"]:
+                break
+            with np.errstate(invalid="ignore"):
+                near = est + corr >= lp.LIMIT - (band + 0.5 * np.abs(corr))
+            pick = [ci for ci in np.flatnonzero(near.any(axis=1)).tolist() if ci not in checked]
+            checked |= set(pick)
+            more = self._judge(lp, lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=pick), est)
+            out = _merge_checks(out, more)
+        self.ac_solves += len(checked)
+        return out
 
-    def _ac(self, sol, sens, bus) -> dict:
-        """AC check of the LP answer: the base case, then every case whose first-order loading is
-        within a guard band of a limit — 1 pp plus 1.5 × the base case's observed AC − first-order
-        difference at this answer. Returns thermal excesses per row [pp], and whether a voltage or
-        convergence limit is hit."""
-        lp, cs = self.lp, self.cs
-        load = sol["load"]
-        est = np.abs(lp.loadings(sol["delta"], sens, load))
-        base = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=[0])
-        err = 0.0
-        if base[0][1].converged:
-            ac = base[0][1].loading_pct
-            with np.errstate(invalid="ignore"):  # the error where it matters: near the limits
-                ok = np.isfinite(ac) & np.isfinite(est[0]) & (np.fmax(ac, est[0]) >= lp.LIMIT[0] - 30.0)
-            err = float(np.max(np.abs(ac[ok] - est[0][ok]), initial=0.0))
-        with np.errstate(invalid="ignore"):
-            near = est >= lp.LIMIT - (1.0 + 1.5 * err)
-        pick = [ci for ci in np.flatnonzero(near.any(axis=1)).tolist() if ci != 0]
-        results = base + lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=pick)
-        self.ac_solves += len(results)
+    def _judge(self, lp, results, est) -> dict:
+        cs = self.cs
         excess, gap, other = {}, {}, False
         worst = -math.inf
         for ci, res in results:
-            if res.converged:
-                worst = max(worst, float(np.nanmax(res.loading_pct - cs.cases[ci].max_loading)))
-            else:
-                worst = math.inf
-            if res.converged:
-                with np.errstate(invalid="ignore"):
-                    rel = np.flatnonzero(np.nan_to_num(np.fmax(res.loading_pct, est[ci]), nan=-np.inf)
-                                         >= lp.LIMIT[ci] - _GAP_BAND_PP)
-                for k in rel:
-                    gap[(ci, int(k))] = float(res.loading_pct[k] - abs(est[ci][k]))
+            if not res.converged:
+                worst, other = math.inf, True
+                continue
+            worst = max(worst, float(np.nanmax(res.loading_pct - cs.cases[ci].max_loading)))
+            with np.errstate(invalid="ignore"):
+                rel = np.flatnonzero(np.nan_to_num(np.fmax(res.loading_pct, est[ci]), nan=-np.inf)
+                                     >= lp.LIMIT[ci] - _GAP_BAND_PP)
+            for k in rel:
+                gap[(ci, int(k))] = float(res.loading_pct[k] - est[ci][k])
             ev = cs.judge(cs.cases[ci], res)
             if ev.feasible:
                 continue
@@ -698,7 +749,7 @@ class RedispatchHosting:
             over = res.loading_pct - cs.cases[ci].max_loading
             for k in np.flatnonzero(np.nan_to_num(over, nan=-np.inf) > 0):
                 excess[(ci, int(k))] = float(over[k])
-                gap[(ci, int(k))] = float(res.loading_pct[k] - abs(est[ci][k]))
+                gap[(ci, int(k))] = float(res.loading_pct[k] - est[ci][k])
         return {"ok": not excess and not other, "excess": excess, "gap": gap, "other": other, "worst": worst}
 
     @staticmethod
@@ -710,9 +761,8 @@ class RedispatchHosting:
             need = max(tighten.get(key, 0.0) + pp, check["gap"].get(key, 0.0))
             tighten[key] = need + _PAD_PP
 
-    def _binding(self, sol, sens, tighten) -> tuple[int, int]:
+    def _binding(self, lp, sol, sens, tighten) -> tuple[int, int]:
         """The row closest to its limit at the answer (the one that stops the load)."""
-        lp = self.lp
         with np.errstate(invalid="ignore"):
             margin = lp._limits(tighten) - np.abs(lp.loadings(sol["delta"], sens, sol["load"]))
         margin = np.where(np.isfinite(margin), margin, np.inf)
@@ -720,6 +770,11 @@ class RedispatchHosting:
             return -1, -1
         ci, k = np.unravel_index(int(np.argmin(margin)), margin.shape)
         return int(ci), int(k)
+
+
+def _merge_checks(a: dict, b: dict) -> dict:
+    return {"ok": a["ok"] and b["ok"], "excess": a["excess"] | b["excess"], "gap": a["gap"] | b["gap"],
+            "other": a["other"] or b["other"], "worst": max(a["worst"], b["worst"])}
 
 
 # ----------------------------------------------------------------------------- LP session
