@@ -340,6 +340,11 @@ def _offshore_in(off: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         py = pd.to_numeric(off["producing_year"], errors="coerce")
         ready &= py.isna() | (py <= year)
         ready &= ~(py.isna() & off["status"].eq("grid_ready"))  # grid-ready, farm date unknown: not producing
+    unknown = sorted(set(scenario.offshore.include) - set(off["id"]))
+    if unknown:
+        raise ConfigError(f"scenario '{scenario.name}': offshore.include names unknown connection ids {unknown}; "
+                          f"known: {', '.join(off['id'])}")
+    ready |= off["id"].isin(scenario.offshore.include)
     out = off[ready].copy()
     cap = out["capacity_mw"].astype(float)
     if "producing_mw" in out.columns:

@@ -74,6 +74,8 @@ class Offshore(_Frozen):
 
     capacity_factor: float = Field(ge=0, le=1)
     basis: Literal["producing", "grid_ready"] = "producing"
+    include: tuple[str, ...] = Field(default=(), description="connection ids that inject whatever their year "
+                                     "and status (e.g. a planning view of a programme since delayed)")
     per_connection: dict[str, float] = Field(default_factory=dict, description="offshore id -> fraction")
 
 
