@@ -107,10 +107,21 @@ class Evaluation:
             return self.__dict__["_capacity_check"]
         if not self.models:
             raise ConfigError("this evaluation holds no grid models (made by an older version?); run evaluate() again")
+        from .capacity_map import read_ehv_map
+
         cm = cmap if hasattr(cmap, "areas") else read_capacity_map(cmap)
-        tables = {name: m.hosting_capacity(pf=self.params.get("pf", 0.98)) for name, m in self.models.items()}
+        year = int(self.params["year"])
+        # with redispatch only where the map publishes a demand figure for the year (the rest is
+        # not comparable); firm everywhere
+        pub = cm.areas[(cm.areas["year"] == year) & cm.areas["demand_available_mw"].notna()]["area"]
+        emap = read_ehv_map()
+        stations = set(emap.loc[emap["area"].isin(pub), "ehv_station"].dropna())
+        tables = {}
+        for name, m in self.models.items():
+            buses = [b for b in m.buses()["bus"] if b.rsplit("-", 1)[0] in stations]
+            tables[name] = m.hosting_capacity(pf=self.params.get("pf", 0.98), redispatch=buses)
         worst = _worst_hosting(tables)
-        out = compare_capacity(cm, worst, int(self.params["year"]))
+        out = compare_capacity(cm, worst, year)
         out.insert(2, "scenarios", ", ".join(tables))
         if cmap is None:
             self.__dict__["_capacity_check"] = out
@@ -443,7 +454,8 @@ def _worst_hosting(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         t = tables[s_min]
         rows.append({
             "bus": bus, "firm_mw": firm[s_min],
-            "with_redispatch_mw": min(tt.at[bus, "with_redispatch_mw"] for tt in tables.values() if bus in tt.index),
+            "with_redispatch_mw": np.nanmin([tt.at[bus, "with_redispatch_mw"] for tt in tables.values() if bus in tt.index])
+            if any(pd.notna(tt.at[bus, "with_redispatch_mw"]) for tt in tables.values() if bus in tt.index) else np.nan,
             "limiting_element": t.at[bus, "limiting_element"],
             "limiting_case": f"{t.at[bus, 'limiting_case']} ({s_min})" if t.at[bus, "limiting_case"] else "",
             "constraint": t.at[bus, "constraint"],

@@ -13,6 +13,17 @@ REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread():
+    """The reference computations in the tests (brute-force bisections) solve the same small
+    systems as the library: one BLAS thread, as the library's grid entry points use (see
+    siting/grid/_threads.py); many threads on small matrices stall on a busy 2-core machine."""
+    from siting.grid._threads import single_blas_thread
+
+    with single_blas_thread():
+        yield
+
+
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     """../shared/reference beside the repository (CI has it); skipped only outside CI."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pandas as pd
 import pyogrio
 import pytest
 
@@ -26,8 +27,13 @@ def small_eval():
 def test_export_writes_every_file(tmp_path, small_eval):
     out = export(small_eval, tmp_path / "out", layers=embedded_layers(), sensitivity=small_eval.sensitivity(n=20))
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["map.html", "map.png", "provenance.json", "ranking.csv", "ranking.geojson", "ranking.gpkg", "sensitivity.csv",
-                     "sites", "what_it_would_take.csv"]
+    assert names == ["capacity_check.csv", "map.html", "map.png", "provenance.json", "ranking.csv", "ranking.geojson",
+                     "ranking.gpkg", "sensitivity.csv", "sites", "what_it_would_take.csv"]
+    cap = pd.read_csv(out / "capacity_check.csv")
+    assert len(cap) == 22 and set(cap["year"]) == {2030}  # TenneT's 22 areas, the study year
+    nh = cap.set_index("area").loc["Noord-Holland"]
+    assert nh["published_demand_available_mw"] == 4900  # TenneT's 2030 figure
+    assert nh["model_firm_mw"] > 0 and nh["direction"] in {"within_2x", "model_higher", "model_lower"}
     layers = dict(pyogrio.list_layers(out / "ranking.gpkg"))
     assert {"sites", "stations", "circuits", "offshore", "layer_styles", "provenance"} <= set(layers)
     with sqlite3.connect(out / "ranking.gpkg") as db:

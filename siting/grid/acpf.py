@@ -24,7 +24,7 @@ from pandapower.pypower.idx_brch import BR_STATUS, F_BUS, T_BUS
 from pandapower.pypower.idx_bus import BASE_KV, BS, BUS_TYPE, GS, NONE, PD, PQ, PV, QD, REF, SL_FAC, VA, VM
 from pandapower.pd2ppc import _pd2ppc
 from pandapower.pypower.idx_gen import GEN_BUS, GEN_STATUS, PG, VG
-from pandapower.pypower.makeYbus import makeYbus
+from pandapower.pypower.makeYbus import branch_vectors, makeYbus
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
@@ -131,16 +131,14 @@ class ACGrid:
             self.element[s:e] = [(kind, int(i)) for i in table.index]
             self.parallel[s:e] = table["parallel"].to_numpy(float)
             self.i_rated_f_ka[s:e], self.i_rated_t_ka[s:e] = _rated_currents(kind, table)
-        # each branch's own admittance contribution, to take circuits out cheaply
-        self._dy = []
-        no_shunt = bus.copy()
-        no_shunt[:, [GS, BS]] = 0.0
-        for k in range(self.m):
-            single = branch.copy()
-            single[:, BR_STATUS] = 0
-            single[k, BR_STATUS] = branch[k, BR_STATUS]
-            yb, _, _ = makeYbus(self.base_mva, no_shunt, single)
-            self._dy.append(sp.coo_matrix(yb))
+        # each branch's own admittance contribution (its 2 × 2 stamp), to take circuits out cheaply
+        ytt, yff, yft, ytf = branch_vectors(branch, self.m)
+        self._dy = [
+            sp.coo_matrix((np.array([yff[k], yft[k], ytf[k], ytt[k]]),
+                           (np.array([self.f[k], self.f[k], self.t[k], self.t[k]]),
+                            np.array([self.f[k], self.t[k], self.f[k], self.t[k]]))), shape=(self.n, self.n))
+            for k in range(self.m)
+        ]
         self.dense = self.n <= DENSE_MAX_BUSES
         self._ybus_dense = self.ybus.toarray() if self.dense else None
         # Jacobian block indices, built once (the dense Jacobian is assembled per iteration)

@@ -33,6 +33,7 @@ scenario entry):
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -81,33 +82,36 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
     year = scenario.year
     grid_year = year if grid_year is None else grid_year
     subs = layers.substations[_active(layers.substations, grid_year)].copy()
-    net = pp.create_empty_network(name=f"siting NL EHV grid, scenario {scenario.name}", f_hz=50.0, sn_mva=100.0)
+    net = copy.deepcopy(_empty_network())
+    net.name = f"siting NL EHV grid, scenario {scenario.name}"
     wgs = subs.to_crs("EPSG:4326")
-    bus_of: dict[str, int] = {}
-    for row, pt in zip(subs.itertuples(), wgs.geometry):
-        bus_of[row.id] = pp.create_bus(
-            net, vn_kv=float(row.kv), name=row.id, geodata=(pt.x, pt.y), zone=row.station,
-            min_vm_pu=0.9, max_vm_pu=1.1,
-        )
+    idx = pp.create_buses(net, len(subs), vn_kv=subs["kv"].to_numpy(float), name=subs["id"].to_numpy(),
+                          geodata=list(zip(wgs.geometry.x, wgs.geometry.y)), zone=subs["station"].to_numpy(),
+                          min_vm_pu=0.9, max_vm_pu=1.1)
+    bus_of: dict[str, int] = dict(zip(subs["id"], (int(i) for i in idx)))
     net.bus["station"] = subs["station"].to_numpy()
 
     circ = layers.circuits[_active(layers.circuits, grid_year)]
     circ = circ[circ["from_id"].isin(bus_of) & circ["to_id"].isin(bus_of)]
-    for row in circ.itertuples():
-        pp.create_line_from_parameters(
-            net, bus_of[row.from_id], bus_of[row.to_id], length_km=float(row.length_km),
-            r_ohm_per_km=float(row.r_ohm_per_km), x_ohm_per_km=float(row.x_ohm_per_km),
-            c_nf_per_km=float(row.c_nf_per_km), max_i_ka=float(row.rating_mva) / (math.sqrt(3) * float(row.kv)),
-            parallel=int(row.circuits), name=row.id, type="cs" if row.type == "cable" else "ol",
+    if len(circ):
+        pp.create_lines_from_parameters(
+            net, circ["from_id"].map(bus_of).to_numpy(), circ["to_id"].map(bus_of).to_numpy(),
+            length_km=circ["length_km"].to_numpy(float), r_ohm_per_km=circ["r_ohm_per_km"].to_numpy(float),
+            x_ohm_per_km=circ["x_ohm_per_km"].to_numpy(float), c_nf_per_km=circ["c_nf_per_km"].to_numpy(float),
+            max_i_ka=circ["rating_mva"].to_numpy(float) / (math.sqrt(3) * circ["kv"].to_numpy(float)),
+            parallel=circ["circuits"].to_numpy(int), name=circ["id"].to_numpy(),
+            type=np.where(circ["type"] == "cable", "cs", "ol"),
         )
     trafo = layers.transformers[_active(layers.transformers, grid_year)]
     trafo = trafo[trafo["hv_id"].isin(bus_of) & trafo["lv_id"].isin(bus_of)]
-    for row in trafo.itertuples():
-        pp.create_transformer_from_parameters(
-            net, bus_of[row.hv_id], bus_of[row.lv_id], sn_mva=float(row.rating_mva),
-            vn_hv_kv=380.0, vn_lv_kv=220.0, vkr_percent=TRAFO_VKR_PERCENT, vk_percent=TRAFO_VK_PERCENT,
-            pfe_kw=0.0, i0_percent=0.0, parallel=int(row.units), name=row.id,
+    if len(trafo):
+        pp.create_transformers_from_parameters(
+            net, trafo["hv_id"].map(bus_of).to_numpy(), trafo["lv_id"].map(bus_of).to_numpy(),
+            sn_mva=trafo["rating_mva"].to_numpy(float), vn_hv_kv=380.0, vn_lv_kv=220.0,
+            vkr_percent=TRAFO_VKR_PERCENT, vk_percent=TRAFO_VK_PERCENT, pfe_kw=0.0, i0_percent=0.0,
+            parallel=trafo["units"].to_numpy(int), name=trafo["id"].to_numpy(),
         )
+    batch = _Batch()
 
     balance: list[dict] = []
     fixed_mw = 0.0
@@ -119,8 +123,8 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
             continue
         cf = scenario.offshore.per_connection.get(row.id, scenario.offshore.capacity_factor)
         p = cf * float(row.output_cap_mw)
-        pp.create_sgen(net, bus_of[row.substation_id], p_mw=p, q_mvar=0.0, name=row.id, type="offshore_wind",
-                       sn_mva=float(row.capacity_mw))
+        batch.add("sgen", bus=bus_of[row.substation_id], p_mw=p, name=row.id, type="offshore_wind",
+                  sn_mva=float(row.capacity_mw))
         fixed_mw += p
         balance.append({"component": "offshore wind", "id": row.id, "p_mw": p})
 
@@ -140,8 +144,7 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
             raise ConfigError(
                 f"scenario '{scenario.name}': exchange.hvdc.{link_id} = {p} MW exceeds the link's capacity of {cap:g} MW"
             )
-        pp.create_sgen(net, bus_of[row["substation_id"]], p_mw=float(p), q_mvar=0.0, name=link_id, type="hvdc",
-                       sn_mva=cap)
+        batch.add("sgen", bus=bus_of[row["substation_id"]], p_mw=float(p), name=link_id, type="hvdc", sn_mva=cap)
         fixed_mw += float(p)
         balance.append({"component": "HVDC import", "id": link_id, "p_mw": float(p)})
 
@@ -163,23 +166,22 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
             fixed_mw += p
             balance.append({"component": f"must-run {row.fuel}", "id": row.id, "p_mw": p})
             if at:
-                idx = pp.create_gen(net, bus_of[at], p_mw=p, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel,
-                                    slack_weight=0.0)
+                idx = batch.add("gen", bus=bus_of[at], p_mw=p, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel,
+                                slack_weight=0.0)
                 must_run.append(("gen", idx, row.fuel))
             else:
-                idx = pp.create_sgen(net, bus_of[bus_id], p_mw=p, q_mvar=0.0, name=row.id, type=row.fuel, sn_mva=cap)
+                idx = batch.add("sgen", bus=bus_of[bus_id], p_mw=p, name=row.id, type=row.fuel, sn_mva=cap)
                 must_run.append(("sgen", idx, row.fuel))
         elif row.fuel in scenario.dispatch.merit_order:
+            top = scenario.dispatch.available.get(row.fuel, 0.0) * cap  # the most it can run at
             if at:
-                top = scenario.dispatch.available.get(row.fuel, 0.0) * cap  # the most it can run at
-                g = pp.create_gen(net, bus_of[at], p_mw=0.0, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel,
-                                  slack_weight=0.0, max_p_mw=top, sn_mva=cap)
+                g = batch.add("gen", bus=bus_of[at], p_mw=0.0, vm_pu=scenario.vm_gen_pu, name=row.id, type=row.fuel,
+                              slack_weight=0.0, max_p_mw=top, sn_mva=cap)
                 dispatchable.append((g, cap, row.fuel, "gen"))
             else:
-                top = scenario.dispatch.available.get(row.fuel, 0.0) * cap
-                s = pp.create_sgen(net, bus_of[bus_id], p_mw=0.0, q_mvar=0.0, name=row.id, type=row.fuel,
-                                   max_p_mw=top, sn_mva=cap)
+                s = batch.add("sgen", bus=bus_of[bus_id], p_mw=0.0, name=row.id, type=row.fuel, max_p_mw=top, sn_mva=cap)
                 dispatchable.append((s, cap, row.fuel, "sgen"))
+    batch.flush(net)
 
     # --- neighbouring grids: boundary equivalents at the xb-* nodes
     xb = [b for b in bus_of if b.startswith("xb-")]
@@ -198,8 +200,10 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
     # --- demand, by the scenario's key
     loads = _allocate_demand(layers, subs, scenario)
     tan_phi = math.tan(math.acos(scenario.demand.power_factor))
-    for bus_id, p in loads.items():
-        pp.create_load(net, bus_of[bus_id], p_mw=p, q_mvar=p * tan_phi, name=f"demand:{bus_id}")
+    if loads:
+        p_load = np.array(list(loads.values()), dtype=float)
+        pp.create_loads(net, [bus_of[b] for b in loads], p_mw=p_load, q_mvar=p_load * tan_phi,
+                        name=[f"demand:{b}" for b in loads])
     balance.append({"component": "demand", "id": "total", "p_mw": -scenario.demand.total_mw})
 
     ac_import = scenario.exchange.ac_import_mw
@@ -352,6 +356,37 @@ def _offshore_in(off: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         cap = np.minimum(cap, farm.fillna(cap))
     out["output_cap_mw"] = cap
     return out
+
+
+@cache
+def _empty_network() -> pp.pandapowerNet:
+    """pandapower's empty network (slow to create: made once, copied for each build)."""
+    return pp.create_empty_network(name="siting NL EHV grid", f_hz=50.0, sn_mva=100.0)
+
+
+class _Batch:
+    """Generator rows collected while the scenario is read and created in one call per table
+    (pandapower's per-element create is slow); indices are those pandapower will give."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict]] = {"gen": [], "sgen": []}
+
+    def add(self, table: str, **row) -> int:
+        self.rows[table].append(row)
+        return len(self.rows[table]) - 1
+
+    def flush(self, net: pp.pandapowerNet) -> None:
+        for table, rows in self.rows.items():
+            if not rows:
+                continue
+            df = pd.DataFrame(rows)
+            cols = {c: df[c].to_numpy() for c in df.columns if c not in ("bus", "p_mw")}
+            start = len(net[table])
+            create = pp.create_gens if table == "gen" else pp.create_sgens
+            idx = create(net, df["bus"].to_numpy(int), p_mw=df["p_mw"].to_numpy(float), **cols)
+            if list(idx) != list(range(start, start + len(rows))):  # pragma: no cover - pandapower's contract
+                raise RuntimeError(f"unexpected {table} indices from pandapower")
+        self.rows = {"gen": [], "sgen": []}
 
 
 @cache

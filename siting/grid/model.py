@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import ConfigError, SitingError
 from ..layers import Layers, load_layers
+from ._threads import one_blas_thread
 from .acpf import ACGrid
 from .build import build_network, rebalance_slack
 from .hosting import CaseSet, HostingSearch, Limits, case_label, element_label
@@ -125,6 +126,7 @@ class GridModel:
     # ------------------------------------------------------------------- builders
 
     @classmethod
+    @one_blas_thread
     def from_layers(cls, layers: Layers | None = None, scenario: str | PathLike[str] | Scenario = "winter-peak-2026",
                     grid_year: int | None = None, secure: bool = True) -> GridModel:
         """Build from substation, circuit, transformer, plant, offshore and interconnector
@@ -156,6 +158,7 @@ class GridModel:
         model.resources = list(built.resources)
         return model.secured() if secure else model
 
+    @one_blas_thread
     def secured(self, target_pct: float | None = None, costs: RemedialCosts | None = None) -> GridModel:
         """A copy of this model at the least-cost N-1 secure operating point (see
         :mod:`siting.grid.secure`), with ``security`` describing the redispatch, the worst N-1
@@ -314,6 +317,7 @@ class GridModel:
 
     # ----------------------------------------------------------------------- checks
 
+    @one_blas_thread
     def check_load(self, bus: str | int, p_mw: float, pf: float = 0.98, n_minus_1: bool = True,
                    max_loading_pct: float = 100.0, vm_min_pu: float = 0.9, vm_max_pu: float = 1.1) -> LoadCheck:
         """Can a load of `p_mw` at `bus` connect? AC power flow in the base case and every
@@ -380,9 +384,11 @@ class GridModel:
             skipped_outages=tuple(case_label(cs.grid, k) for k in cs.split + cs.failed_pre),
         )
 
+    @one_blas_thread
     def hosting_capacity(self, buses: list[str | int] | None = None, pf: float = 0.98, n_minus_1: bool = True,
                          max_loading_pct: float = 100.0, vm_min_pu: float = 0.9, vm_max_pu: float = 1.1,
-                         max_mw: float = 3000.0, tol_mw: float = 0.5, redispatch: bool = True) -> pd.DataFrame:
+                         max_mw: float = 3000.0, tol_mw: float = 0.5,
+                         redispatch: bool | list[str | int] = True) -> pd.DataFrame:
         """Hosting capacity per bus, two definitions: the largest added load that creates no
         violation in the base case and every single-circuit outage (N-1) — **firm**, with no
         remedial action for the load, and **with redispatch**, when a preventive redispatch of
@@ -399,8 +405,9 @@ class GridModel:
             Upper end of the search; a value equal to ``max_mw`` means "at least max_mw".
         tol_mw : float
             Precision of the answer [MW].
-        redispatch : bool
-            Also compute the hosting capacity with redispatch (default True).
+        redispatch : bool or list
+            Also compute the hosting capacity with redispatch (default True), or only at these
+            buses (the others get NaN).
 
         Returns
         -------
@@ -449,10 +456,14 @@ class GridModel:
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
         table = search.run(internal, [self._bus_name(i) for i in idx]).rename(columns={"hosting_mw": "firm_mw"})
         solves = search.ac_solves
-        if redispatch:
+        if redispatch is not False and redispatch is not None:
             rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, math.tan(math.acos(pf)), max_mw,
                                    tol_mw=tol_mw)
-            rows = [rh.run(int(b), float(f)) for b, f in zip(internal, table["firm_mw"])]
+            wanted = set(table.index) if redispatch is True else {self._bus_name(self._resolve_bus(b)) for b in redispatch}
+            empty = {"with_redispatch_mw": math.nan, "redispatch_mw": math.nan, "redispatch_limiting_element": "",
+                     "redispatch_limiting_case": "", "redispatch_constraint": ""}
+            rows = [rh.run(int(b), float(f)) if name in wanted else empty
+                    for b, f, name in zip(internal, table["firm_mw"], table.index)]
             table = table.join(pd.DataFrame(rows, index=table.index))
             solves += rh.ac_solves
         table.attrs["skipped_outages"] = [case_label(cs.grid, k) for k in cs.split + cs.failed_pre]
@@ -461,6 +472,7 @@ class GridModel:
         table.attrs["secured"] = bool(self.security.secured) if self.security is not None else None
         return table
 
+    @one_blas_thread
     def compare_capacity_map(self, cmap=None, year: int | None = None, hosting: pd.DataFrame | None = None,
                              pf: float = 0.98) -> pd.DataFrame:
         """The published capacity map beside this model's hosting capacity, per congestion area.
@@ -504,6 +516,7 @@ class GridModel:
         rem = self.scenario.remedial if self.scenario is not None else None
         return RemedialCosts(**{k: getattr(rem, f"cost_{k}") for k in KINDS}) if rem else RemedialCosts()
 
+    @one_blas_thread
     def direct_coupling(self, landing: str, p_mw: float, pf: float = 0.98, n_minus_1: bool = True) -> CouplingResult:
         """A load at an offshore-wind landing station with that connection's output netted
         first (§7.1: direct coupling to large-scale production).
