@@ -105,13 +105,14 @@ def test_open_water_and_built_up_are_drawn_when_present():
     with_towns = types.SimpleNamespace(**{n: layers[n] for n in layers.names}, built_up=town)
     import matplotlib.pyplot as plt
 
+    box = (110_000, 470_000, 160_000, 520_000)  # IJsselmeer's south-west shore and the town
     fig, ax = plt.subplots()
-    handles = draw_context(ax, with_towns)
+    handles = draw_context(ax, with_towns, box)
     labels = [h.get_label() for h in handles]
     assert "built-up land" in labels and "open water (sea, lakes, estuaries)" in labels
     assert all(isinstance(h, Patch) for h in handles if h.get_label() == "built-up land")
     fig2, ax2 = plt.subplots()
-    assert "built-up land" not in [h.get_label() for h in draw_context(ax2, layers)]  # absent: skipped silently
+    assert "built-up land" not in [h.get_label() for h in draw_context(ax2, layers, box)]  # absent: skipped silently
     plt.close("all")
 
 
