@@ -216,9 +216,10 @@ def national_figure(evaluation, layers, surface=None, towns: int = TOWNS_NAMED):
     fig.text(0.01, 0.985, f"AIGF {p['it_load_mw']:.0f} MW IT × PUE {p['pue']} = {p['grid_load_mw']:.0f} MW grid load, "
              f"{p['year']}; scenarios: {', '.join(p['scenarios'])}; criteria: {p['criteria']} (Ecorys 2025)",
              fontsize=9, va="top", ha="left")
-    list_top = 0.99
-    if surface is not None:
-        cax = fig.add_axes((0.655, 0.955, 0.25, 0.012))
+    list_top, list_bottom = 0.99, 0.01
+    if surface is not None:  # the colour bar at the foot of the side panel, the list above it
+        cax = fig.add_axes((0.655, 0.04, 0.25, 0.012))
+        list_bottom = 0.1
         fig.colorbar(im, cax=cax, orientation="horizontal")
         cax.tick_params(labelsize=6)
         cax.set_title("suitability score (soft criteria)", fontsize=7, loc="left")
@@ -230,7 +231,7 @@ def national_figure(evaluation, layers, surface=None, towns: int = TOWNS_NAMED):
     renderer = fig.canvas.get_renderer()
 
     # the numbered list of every site, beside the map
-    listed = _site_list(side, table, list_top, renderer)
+    listed = _site_list(side, table, list_top, renderer, bottom=list_bottom)
 
     # labels on the map: every site's rank first, then town names, then 380 kV station names
     leader = {"color": "#555555", "linewidth": 0.4, "zorder": 4.5}
@@ -252,7 +253,7 @@ def national_figure(evaluation, layers, surface=None, towns: int = TOWNS_NAMED):
     return fig, {"map": texts, "list": listed, "missing": missing_ids, "legend": legend}
 
 
-def _site_list(side, table, top: float, renderer, fontsize: float = 6.5) -> list:
+def _site_list(side, table, top: float, renderer, fontsize: float = 6.5, bottom: float = 0.01) -> list:
     """Every site by rank as ``rank  name (verdict)`` from `top` (axes fraction) down, a long
     entry wrapped at word boundaries; in two columns when one is not enough, and beyond two full
     columns the rest summarised in a last line (the names are all in ranking.csv and the cards)."""
@@ -261,7 +262,6 @@ def _site_list(side, table, top: float, renderer, fontsize: float = 6.5) -> list
     fig = side.figure
     frame = side.get_window_extent(renderer)
     line = fontsize * 1.45 * fig.dpi / 72.0 / frame.height
-    bottom = 0.01
     texts = [side.text(0.0, top, "Sites by rank (the number on the map)", fontsize=7.5, fontweight="bold", va="top")]
     n = len(table)
     lines_needed = n * 1.15
