@@ -201,7 +201,9 @@ def _sensitivity_blocks(sens: pd.DataFrame | None, site_id: str) -> list:
                  f"{r['rank_median']:g}, 90 % interval {r['rank_p05']:g}–{r['rank_p95']:g}."),
     ]
     if "rank_driver" in r.index:
-        blocks.append(("para", f"What moves its rank most: {r['rank_driver']}."))
+        driver = r["rank_driver"]
+        blocks.append(("para", "Its rank is the same in every draw." if driver == "-" else
+                       f"What moves its rank most: {driver}."))
     if "threshold_note" in r.index and r.get("on_threshold", False):
         blocks.append(("para", f"**On a threshold**: {r['threshold_note']}."))
     return blocks
