@@ -28,7 +28,8 @@ class Label:
     """One label: the point it names (data units), its text and text properties.
 
     ``radius_pt`` is the half-size of the symbol at the point, so the label clears it;
-    ``required`` labels search farther and are reported when they cannot be placed.
+    ``required`` labels search farther and are reported when they cannot be placed; ``far``
+    labels search farther too but are dropped quietly (default: as ``required``).
     """
 
     x: float
@@ -38,6 +39,7 @@ class Label:
     radius_pt: float = 3.0
     required: bool = False
     leader: dict | None = None
+    far: bool | None = None
 
 
 def _free(box: np.ndarray, placed: np.ndarray, pad: float) -> bool:
@@ -74,7 +76,7 @@ def place_labels(ax, labels: list[Label], obstacles: list | None = None, pad_px:
         text = ax.text(0, 0, lab.text, ha="left", va="bottom", **lab.props)
         ext = text.get_window_extent(renderer)
         w, h = ext.width, ext.height
-        steps = steps_pt + (far_steps_pt if lab.required else ())
+        steps = steps_pt + (far_steps_pt if (lab.required if lab.far is None else lab.far) else ())
         spot = None
         for step in steps:
             r = (lab.radius_pt + step) * pt

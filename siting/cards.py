@@ -109,14 +109,15 @@ def card_figure(row, layers, table=None, half_km: float = 12.0):
     labels += [Label(x, y, f"{name} ({kv} kV)", {"fontsize": 6.5, "style": "italic", "color": "#3f007d", "zorder": 6.6,
                                                 "path_effects": halo}, radius_pt=2.5, leader=leader)
                for name, kv, (x, y) in zip(subs["name"].astype(str), subs["kv"], station_xy)]
+    # priority: the site, stations, the other candidate sites, towns, landings
+    if others is not None and len(others):
+        labels += [Label(x, y, f"{int(r)}. {n}", {"fontsize": 6, "color": "#444444", "zorder": 6.4, "path_effects": halo},
+                         radius_pt=3.0, leader=leader, far=True) for (x, y), r, n in zip(_points(others), others["rank"], others["name"].astype(str))]
+    labels += [Label(x, y, name, {"fontsize": 7, "color": "#333333", "zorder": 6.5, "path_effects": halo},
+                     radius_pt=2.0) for name, x, y in towns]
     off = layers.offshore[layers.offshore["status"].isin(["in_service", "grid_ready"])].cx[box[0]:box[2], box[1]:box[3]]
     labels += [Label(x, y, name, {"fontsize": 6, "color": "#01665e", "zorder": 6.5, "path_effects": halo},
                      radius_pt=3.5, leader=leader) for name, (x, y) in zip(off["name"].astype(str), _points(off))]
-    labels += [Label(x, y, name, {"fontsize": 7, "color": "#333333", "zorder": 6.5, "path_effects": halo},
-                     radius_pt=2.0) for name, x, y in towns]
-    if others is not None and len(others):
-        labels += [Label(x, y, f"{int(r)}. {n}", {"fontsize": 6, "color": "#444444", "zorder": 6.4, "path_effects": halo},
-                         radius_pt=3.0) for (x, y), r, n in zip(_points(others), others["rank"], others["name"].astype(str))]
     renderer = fig.canvas.get_renderer()
     obstacles = (_marker_boxes(ax, np.array([[site_pt.x, site_pt.y]]), 4.0) + _marker_boxes(ax, station_xy, 2.5)
                  + _marker_boxes(ax, town_xy, 2.0) + [a.get_window_extent(renderer) for a in (bar, bar_text)])
