@@ -17,6 +17,23 @@ def _fail(exc: BaseException) -> None:
     sys.exit(2)
 
 
+def _force_option(help_text: str):
+    """``--force`` (replace existing output), with ``--overwrite`` kept as a hidden, deprecated
+    alias of it."""
+
+    def warn(ctx, param, value):
+        if value:
+            click.echo("warning: --overwrite is deprecated; use --force", err=True)
+        return value
+
+    def decorate(f):
+        f = click.option("--overwrite", "overwrite_deprecated", is_flag=True, hidden=True, callback=warn,
+                         expose_value=True, help="Deprecated alias of --force.")(f)
+        return click.option("--force", is_flag=True, help=help_text)(f)
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="siting")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars (for scripts and logs).")
@@ -137,10 +154,10 @@ def scenarios(detail: bool) -> None:
               help="Also compute the hosting capacity with a preventive redispatch for the load.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Write the table: .csv, or .gpkg/.geojson with bus points.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
+@_force_option("Replace an existing --out file.")
 @click.option("--layer-set", type=click.Path(path_type=Path), default=None, help="TOML layer set replacing embedded layers.")
 def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redispatch: bool, out: Path | None,
-            overwrite: bool, layer_set: Path | None) -> None:
+            force: bool, overwrite_deprecated: bool, layer_set: Path | None) -> None:
     """Hosting capacity of every EHV bus [MW] in a scenario (AC power flow, N-1, on the N-1
     secure base case): firm (no remedial action for the load) and with redispatch."""
     import geopandas as gpd
@@ -157,7 +174,7 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redis
             if out.suffix.lower() in (".gpkg", ".geojson"):
                 pts = model.bus_points.loc[table.index]
                 table = gpd.GeoDataFrame(table, geometry=pts.to_numpy(), crs=pts.crs)
-            write_table(table, out, overwrite=overwrite, layer="hosting")
+            write_table(table, out, overwrite=force or overwrite_deprecated, layer="hosting")
     except SitingError as exc:
         _fail(exc)
     shown = table.drop(columns=[c for c in ("geometry", "screened_mw") if c in table.columns])
@@ -246,13 +263,14 @@ def _climate_options(f):
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Output folder: ranking.gpkg (QGIS-styled), .geojson, .csv, map.png, sites/ report cards, "
                    "sensitivity.csv, what_it_would_take.csv, provenance.json.")
-@click.option("--force", is_flag=True, help="Replace an existing --out folder.")
+@_force_option("Replace an existing --out folder.")
 @click.option("--surface", "surface_res", type=float, default=None,
               help="Also compute a suitability surface at this resolution [m]: maps show it, surface.tif is written.")
 @_climate_options
 def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
          sites: Path | None, layer_set: Path | None, policy: str | None, samples: int, seed: int, top_k: int,
-         out: Path | None, force: bool, surface_res: float | None, climate: Path | None, free_cooling_c: float) -> None:
+         out: Path | None, force: bool, overwrite_deprecated: bool, surface_res: float | None, climate: Path | None,
+         free_cooling_c: float) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
     from .evaluate import evaluate
     from .exports import export
@@ -274,7 +292,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
                 ds = make_surface(layers=layers, criteria=criteria, resolution_m=surface_res, year=year,
                                   it_load_mw=it_load, pue=pue, pf=pf, scenario=list(scenarios) or None, policy=policy,
                                   climate=climate, free_cooling_c=free_cooling_c)
-            export(ev, out, layers=layers, sensitivity=sens, surface=ds, force=force)
+            export(ev, out, layers=layers, sensitivity=sens, surface=ds, force=force or overwrite_deprecated)
     except SitingError as exc:
         _fail(exc)
     p = ev.params
@@ -302,9 +320,9 @@ def _surface_options(f):
 @main.command()
 @_surface_options
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="surface.tif (COG) or surface.nc.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@_force_option("Replace an existing --out file.")
 def surface(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
-            climate: Path | None, free_cooling_c: float, out: Path, overwrite: bool) -> None:
+            climate: Path | None, free_cooling_c: float, out: Path, force: bool, overwrite_deprecated: bool) -> None:
     """Score every cell of Dutch land (score, hard mask, metrics) and write it as a raster."""
     from .surface import surface as make_surface
     from .surface import write_raster
@@ -312,7 +330,7 @@ def surface(resolution: float, year: int, it_load: float, pue: float, scenarios:
     try:
         ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
                           scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c)
-        write_raster(ds, out, overwrite=overwrite)
+        write_raster(ds, out, overwrite=force or overwrite_deprecated)
     except SitingError as exc:
         _fail(exc)
     click.echo(f"wrote {out}: {ds.sizes['x']} x {ds.sizes['y']} cells of {resolution:g} m; "
@@ -328,10 +346,10 @@ def surface(resolution: float, year: int, it_load: float, pue: float, scenarios:
 @click.option("--separation", default=1000.0, show_default=True, type=float,
               help="Least distance between two regions, edge to edge [m].")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="regions.gpkg (or .geojson).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@_force_option("Replace an existing --out file.")
 def locate(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
            climate: Path | None, free_cooling_c: float, n: int, min_ha: float, max_ha: float, separation: float,
-           out: Path, overwrite: bool) -> None:
+           out: Path, force: bool, overwrite_deprecated: bool) -> None:
     """Find the best contiguous 30–60 ha regions of the surface that meet the hard mask."""
     from .exports import write_table
     from .surface import locate as find_regions
@@ -341,7 +359,7 @@ def locate(resolution: float, year: int, it_load: float, pue: float, scenarios: 
         ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
                           scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c)
         regions = find_regions(ds, n=n, min_ha=min_ha, max_ha=max_ha, min_separation_m=separation)
-        write_table(regions, out, overwrite=overwrite, layer="regions")
+        write_table(regions, out, overwrite=force or overwrite_deprecated, layer="regions")
     except SitingError as exc:
         _fail(exc)
     click.echo(regions.drop(columns="geometry").to_string(index=False) if len(regions) else "no region meets the hard mask")

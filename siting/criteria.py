@@ -37,6 +37,7 @@ class Criterion(BaseModel):
     section: str = Field(min_length=1, description="report section(s), e.g. '§5.3.1', or 'policy'")
     rationale: str = Field(min_length=1)
     policy: bool = Field(default=False, description="true for conditions beyond the report (national policy)")
+    references: tuple[str, ...] = Field(default=(), description="public sources beyond the report: title, publisher, date")
     # hard
     min: float | None = None
     max: float | None = None

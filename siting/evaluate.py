@@ -136,7 +136,8 @@ class Evaluation:
         )
 
     def _repr_html_(self) -> str:
-        """A ranked HTML table for notebooks: verdict coloured, score, conditions not met."""
+        """A ranked HTML table for notebooks: verdict coloured, score, conditions not met now and
+        the reasons in full (not cut)."""
         import html
 
         p = self.params
@@ -148,12 +149,13 @@ class Evaluation:
                 f"<tr><td>{r['rank']}</td><td>{html.escape(r['id'])}</td><td>{html.escape(r['name'])}</td>"
                 f"<td style='background:{colour};color:white;font-weight:bold'>{r['verdict']}</td>"
                 f"<td>{r['score']:.3f}</td><td>{html.escape(str(r['bus']))}</td>"
-                f"<td>{html.escape(not_met[r['id']])}</td></tr>"
+                f"<td>{html.escape(not_met[r['id']])}</td>"
+                f"<td style='text-align:left;white-space:normal;min-width:30em'>{html.escape(str(r['reasons']))}</td></tr>"
             )
         head = (f"<p><b>AIGF {p['it_load_mw']:.0f} MW IT × PUE {p['pue']} = {p['grid_load_mw']:.0f} MW</b>, "
                 f"{p['year']}, scenarios {html.escape(', '.join(p['scenarios']))}, criteria {html.escape(p['criteria'])}</p>")
         return (head + "<table><thead><tr><th>rank</th><th>id</th><th>name</th><th>verdict</th><th>score</th>"
-                "<th>bus</th><th>not met now</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+                "<th>bus</th><th>not met now</th><th>reasons</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
     def explore(self, **kwargs):
         """Interactive map (folium): EHV circuits by voltage, stations, offshore landings and
@@ -225,13 +227,38 @@ class Evaluation:
     def sensitivity(self, n: int = 500, seed: int = 0, top_k: int = 5, concentration: float = 100.0) -> pd.DataFrame:
         """Monte Carlo over soft weights (Dirichlet around the file's weights, ``concentration``
         = sum of its parameters), hard thresholds (uniform in each ``range``) and soft x points
-        (scaled by a factor uniform in ``1 ± jitter``), seeded.
+        (scaled by a factor uniform in ``1 ± jitter``), seeded; and what explains each site's
+        spread.
 
         Returns
         -------
         DataFrame
-            Per site (index ``id``): ``p_top_k`` (probability of a rank ≤ `top_k`),
-            ``p_suitable``, ``rank_median``, ``rank_p05``, ``rank_p95``.
+            Per site (index ``id``):
+
+            - ``p_top_k``: probability of a rank ≤ `top_k`; ``p_suitable``;
+              ``rank_median``, ``rank_p05``, ``rank_p95``;
+            - ``rank_driver``: what moves the site's rank most, in words. When the site's own
+              verdict changes in at least 5 % of the draws, the varied hard threshold whose
+              draws flip it most often ("space threshold (varied 30–40 ha) changes its verdict
+              in 100 % of draws"); otherwise the varied parameter (a soft weight, a hard
+              threshold, a soft transform's x scale) whose draws correlate most with the
+              site's rank (Spearman ρ), or "-" when the rank never changes;
+            - ``driver``: that parameter as a code (``threshold:<criterion>``,
+              ``weight:<criterion>``, ``points:<criterion>``, or ``-``) and ``driver_rho``:
+              its rank correlation with the site's rank (NaN for a verdict flip);
+            - ``on_threshold``: True when a hard condition's result for this site depends on
+              where in its ``range`` the threshold is drawn (the site's value lies inside the
+              varied interval), with ``threshold_note`` naming the condition, the value and the
+              interval ("" when not).
+
+            ``attrs`` holds ``n``, ``seed``, ``top_k`` and ``concentration``.
+
+        Notes
+        -----
+        A site sitting on a threshold has a verdict, and so a rank, that the analysis can move
+        for reasons unrelated to its merit: e.g. a 30.0 ha plot passes the space condition
+        (≥ 30 ha) only at the lowest threshold drawn from 30–40 ha, so in nearly every draw it
+        fails it and falls in the ranking.
         """
         if n < 1 or top_k < 1:
             raise ConfigError("n and top_k must be at least 1")
@@ -242,24 +269,45 @@ class Evaluation:
         ids = self.table["id"].to_numpy()
         ranks = np.empty((n, len(ids)), dtype=int)
         suitable = np.zeros(len(ids))
+        base_verdict, _, base_hard, _ = _judge(crits, self.metrics)
+        ranged = [c for c in crits.hard if c.range is not None]
+        jittered = [c for c in soft if c.jitter]
+        # the varied parameters, one column per draw: weights, thresholds, x-point scale factors
+        names = ([f"weight:{c.id}" for c in soft] if len(soft) and base_w.sum() > 0 else []) \
+            + [f"threshold:{c.id}" for c in ranged] + [f"points:{c.id}" for c in jittered]
+        draws = np.empty((n, len(names)))
+        flips = np.zeros((len(ranged), len(ids)))  # draws where the verdict changed and this threshold's result did
+        verdict_changed = np.zeros(len(ids))
         for k in progress(range(n), "sensitivity (draws)", min_items=200):
             weights = {}
+            row = []
             if len(soft) and base_w.sum() > 0:
                 alpha = np.maximum(base_w * concentration, 1e-3)
                 weights = dict(zip([c.id for c in soft], rng.dirichlet(alpha)))
+                row += list(weights.values())
             thresholds = {c.id: rng.uniform(*c.range) for c in crits.hard if c.range is not None}
+            row += [thresholds[c.id] for c in ranged]
             points = {}
+            factors = {}
             for c in soft:
                 pts = np.asarray(c.points, dtype=float).copy()
                 if c.jitter and c.transform != "step":
-                    pts[:, 0] *= 1.0 + rng.uniform(-c.jitter, c.jitter)
+                    factors[c.id] = 1.0 + rng.uniform(-c.jitter, c.jitter)
+                    pts[:, 0] *= factors[c.id]
                 elif c.jitter:
-                    pts[0, 0] *= 1.0 + rng.uniform(-c.jitter, c.jitter)
+                    factors[c.id] = 1.0 + rng.uniform(-c.jitter, c.jitter)
+                    pts[0, 0] *= factors[c.id]
                 points[c.id] = pts
-            verdict, score, _, _ = _judge(crits, self.metrics, thresholds, points, weights)
+            row += [factors[c.id] for c in jittered]
+            draws[k] = row
+            verdict, score, hard, _ = _judge(crits, self.metrics, thresholds, points, weights)
             ranks[k] = _rank(verdict, score, ids)
             suitable += verdict == 0
-        return pd.DataFrame(
+            changed = verdict != base_verdict
+            verdict_changed += changed
+            for i, c in enumerate(ranged):
+                flips[i] += changed & (hard[c.id] != base_hard[c.id])
+        out = pd.DataFrame(
             {
                 "p_top_k": (ranks <= top_k).mean(axis=0),
                 "p_suitable": suitable / n,
@@ -269,6 +317,88 @@ class Evaluation:
             },
             index=pd.Index(ids, name="id"),
         )
+        driver, rho_out, text = _drivers(crits, names, draws, ranks, flips, verdict_changed, n)
+        out["rank_driver"] = text
+        out["driver"] = driver
+        out["driver_rho"] = rho_out
+        on, notes = _on_threshold(ranged, self.metrics, base_hard)
+        out["on_threshold"] = on
+        out["threshold_note"] = notes
+        out.attrs.update({"n": int(n), "seed": int(seed), "top_k": int(top_k), "concentration": float(concentration)})
+        return out
+
+
+def _param_text(crits: CriteriaSet, name: str) -> str:
+    kind, cid = name.split(":", 1)
+    c = next(x for x in crits.criterion if x.id == cid)
+    unit = METRICS.get(c.metric, ("", ""))[0]
+    unit = "" if unit in ("bool", "0-1") else f" {unit}"
+    if kind == "threshold":
+        return f"{c.id} threshold (varied {c.range[0]:g}–{c.range[1]:g}{unit})"
+    if kind == "weight":
+        return f"weight of {c.id} (file {c.weight:.2f})"
+    return f"{c.id} scoring points (x scaled by 1 ± {c.jitter:g})"
+
+
+def _drivers(crits: CriteriaSet, names: list[str], draws: np.ndarray, ranks: np.ndarray, flips: np.ndarray,
+             verdict_changed: np.ndarray, n: int) -> tuple[list, np.ndarray, list]:
+    """Per site: the parameter that drives its rank spread (code, Spearman ρ, words)."""
+    from scipy.stats import rankdata
+
+    ranged = [x for x in names if x.startswith("threshold:")]
+    rho = np.full((len(names), ranks.shape[1]), np.nan)
+    if len(names) and n > 2:
+        a = rankdata(draws, axis=0)
+        b = rankdata(ranks, axis=0)
+        a = (a - a.mean(axis=0)) / np.where(a.std(axis=0) > 0, a.std(axis=0), np.nan)
+        b = (b - b.mean(axis=0)) / np.where(b.std(axis=0) > 0, b.std(axis=0), np.nan)
+        rho = a.T @ b / n  # (parameters, sites); NaN where a rank or a parameter never varies
+    codes, rhos, texts = [], np.full(ranks.shape[1], np.nan), []
+    for j in range(ranks.shape[1]):
+        share = verdict_changed[j] / n
+        if share >= 0.05 and len(ranged) and flips[:, j].max() > 0:
+            i = int(np.argmax(flips[:, j]))
+            codes.append(ranged[i])
+            texts.append(f"{_param_text(crits, ranged[i])} changes its verdict in {share:.0%} of draws")
+            continue
+        col = rho[:, j]
+        if ranks[:, j].min() == ranks[:, j].max() or not np.isfinite(col).any():
+            codes.append("-")
+            texts.append("-" if ranks[:, j].min() == ranks[:, j].max() else "no single parameter")
+            continue
+        i = int(np.nanargmax(np.abs(col)))
+        codes.append(names[i])
+        rhos[j] = round(float(col[i]), 3)
+        way = "a higher value worsens its rank" if col[i] > 0 else "a higher value improves its rank"
+        texts.append(f"{_param_text(crits, names[i])}: Spearman ρ = {col[i]:+.2f} with its rank ({way})")
+    return codes, rhos, texts
+
+
+#: A site sits on a threshold when its result on a hard condition changes for at least this share
+#: of the condition's varied threshold range.
+ON_THRESHOLD_SHARE = 0.25
+
+
+def _on_threshold(ranged: list[Criterion], metrics: pd.DataFrame, base_hard: dict,
+                  steps: int = 100) -> tuple[np.ndarray, list]:
+    """Sites whose result on a ranged hard condition changes over a material share of its range
+    (the probability that a uniform threshold draw flips it)."""
+    on = np.zeros(len(metrics), dtype=bool)
+    notes = [[] for _ in range(len(metrics))]
+    for c in ranged:
+        lo, hi = c.range
+        grid = lo + (np.arange(steps) + 0.5) / steps * (hi - lo)
+        base = base_hard[c.id]
+        share = np.mean([_hard_status(c, metrics, t) != base for t in grid], axis=0)
+        unit = METRICS.get(c.metric, ("", ""))[0]
+        op = "≥" if c.min is not None else "≤"
+        for i in np.flatnonzero(share >= ON_THRESHOLD_SHARE):
+            on[i] = True
+            value = metrics[c.metric].iloc[i]
+            notes[i].append(f"{c.title}: {_fmt(value, unit)} against {op} {c.threshold:g} {unit} (varied "
+                            f"{lo:g}–{hi:g} {unit}); {_STATUS[int(base[i])]} now, but its result changes over "
+                            f"{share[i]:.0%} of that range")
+    return on, ["; ".join(x) for x in notes]
 
 
 def _with_rasters(metrics, rasters: dict | None, crits: CriteriaSet, sample):

@@ -400,20 +400,28 @@ def _grow(r0: int, c0: int, avail: np.ndarray, score: np.ndarray, need: int) -> 
 
 def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str] | None = None,
                  overwrite: bool = False) -> Path:
-    """Write `ds` as a Cloud-Optimised GeoTIFF (``.tif``: one float32 band per variable, band
-    names, CRS, nodata NaN, overviews) or CF NetCDF (``.nc``); atomically, never overwriting
-    silently. Read back with :func:`read_raster`."""
+    """Write `ds` as a Cloud-Optimised GeoTIFF (``.tif``: one float32 band per variable, each
+    band described by its variable's name, CRS, nodata NaN, overviews) or CF NetCDF (``.nc``);
+    atomically, never overwriting silently, with the permissions of the user's umask. Read back
+    with :func:`read_raster`.
+
+    Without `variables`, every (y, x) variable is written with ``score`` first, so that a GIS
+    showing band 1 shows the suitability score."""
     import os
     import tempfile
 
     import rasterio
 
+    from .exports import _share
+
     path = Path(path)
     if path.exists() and not overwrite:
-        raise ConfigError(f"'{path}' exists; not overwriting. Fix: choose another name or pass overwrite=True")
+        raise ConfigError(f"'{path}' exists; not overwriting. Fix: choose another name or pass overwrite=True (--force)")
     if path.suffix.lower() not in (".tif", ".tiff", ".nc"):
         raise ConfigError(f"cannot write '{path}': use .tif (COG) or .nc (NetCDF)")
     names = variables or [v for v in ds.data_vars if ds[v].dims == ("y", "x")]
+    if variables is None and "score" in names:
+        names = ["score"] + [v for v in names if v != "score"]
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -437,6 +445,11 @@ def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str]
                 dst.write(stack)
                 for i, v in enumerate(names, start=1):
                     dst.set_band_description(i, v)
+                    unit, meaning = METRICS.get(v, ("", ds[v].attrs.get("long_name", "")))
+                    tags = {k: val for k, val in (("unit", unit), ("meaning", meaning)) if val}
+                    if tags:
+                        dst.update_tags(i, **tags)
+        _share(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

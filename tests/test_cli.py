@@ -89,7 +89,15 @@ def test_hosting_command_writes_csv_and_gpkg(tmp_path):
     assert "maasvlakte-380" in table.index and not any(i.startswith("xb-") for i in table.index)
     # never silently overwrite
     again = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(csv)])
-    assert again.exit_code == 2 and "exists; not overwriting" in again.output
+    assert again.exit_code == 2 and "exists; not overwriting" in again.output and "--force" in again.output
+    # one flag name across commands: --force; --overwrite still works, hidden and deprecated
+    forced = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(csv), "--force"])
+    assert forced.exit_code == 0 and "deprecated" not in forced.output
+    old = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(csv), "--overwrite"])
+    assert old.exit_code == 0 and "--overwrite is deprecated; use --force" in old.output
+    for command in ("hosting", "rank", "surface", "locate"):
+        shown = CliRunner().invoke(main, [command, "--help"]).output
+        assert "--force" in shown and "--overwrite" not in shown, command
     gpkg = tmp_path / "hosting.gpkg"
     result = CliRunner().invoke(main, ["hosting", "--scenario", "high-wind-2030", "--no-n-1", "--out", str(gpkg)])
     assert result.exit_code == 0, result.output

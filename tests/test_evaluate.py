@@ -120,6 +120,41 @@ def test_sensitivity_is_seeded_and_bounded(national):
     assert not a.equals(c)
 
 
+def test_sensitivity_names_the_driver_and_flags_sites_on_a_threshold(national):
+    """A conditional site whose plot is exactly the 30 ha the space condition needs fails it for
+    every threshold drawn from 30-40 ha: the analysis says so, and names the space threshold."""
+    from siting.evaluate import Evaluation
+
+    first = national.table.index[national.table["verdict"] != "unsuitable"][0]
+    site = national.table.loc[first, "id"]
+    area = np.where(np.arange(len(national.table)) == first, 30.0, 60.0)
+    ev = Evaluation(table=national.table, metrics=national.metrics.assign(area_ha=area), criteria=national.criteria,
+                    params=national.params)
+    s = ev.sensitivity(n=200, seed=1)
+    row = s.loc[site]
+    assert row["on_threshold"] and "30.0 ha against ≥ 30 ha (varied 30–40 ha)" in row["threshold_note"]
+    assert "changes over 100% of that range" in row["threshold_note"]
+    assert row["driver"] == "threshold:space" and np.isnan(row["driver_rho"])
+    assert row["rank_driver"] == "space threshold (varied 30–40 ha) changes its verdict in 100% of draws"
+    assert row["p_suitable"] == 0 and row["rank_p95"] > national.table.loc[first, "rank"]
+    others = s.drop(index=site)
+    assert not others["threshold_note"].str.contains("Space").any()  # 60 ha: far from the threshold
+    moved = others[others["rank_p05"] < others["rank_p95"]]
+    assert moved["driver"].str.match(r"^(weight|threshold|points):").all()
+    rho = moved["driver_rho"].dropna()
+    assert ((rho >= -1) & (rho <= 1)).all()
+    assert s.attrs == {"n": 200, "seed": 1, "top_k": 5, "concentration": 100.0}
+
+
+def test_notebook_table_shows_reasons_in_full(national):
+    html = national._repr_html_()
+    longest = max(national.table["reasons"], key=len)
+    assert len(longest) > 100
+    import html as html_lib
+
+    assert html_lib.escape(longest) in html and "<th>reasons</th>" in html
+
+
 def test_policy_modes(national):
     crits = national.criteria
     hard = crits.with_policy("hard")
@@ -194,6 +229,27 @@ def test_explore_draws_grid_layers_and_sites(national):
     html = national.explore().get_root().render()
     for name in ("380 kV circuits", "380/220 kV stations", "offshore-wind landings", "AMS-IX", "sites"):
         assert name in html, name
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_progress_in_a_notebook_is_plain_text_on_stdout_without_warnings(capsys, monkeypatch):
+    """No ipywidgets (or one tqdm cannot use): plain text on stdout, no TqdmWarning, nothing
+    on stderr (Jupyter paints stderr red)."""
+    import warnings
+
+    from siting import _progress
+
+    monkeypatch.setattr(_progress, "in_notebook", lambda: True)
+    _progress.set_quiet(False)
+    for widgets in (False, True):
+        monkeypatch.setattr(_progress, "_has_widgets", lambda w=widgets: w)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            if widgets:  # a widget bar needs a live kernel; here tqdm.notebook fails and falls back
+                monkeypatch.setattr("tqdm.notebook.IProgress", None, raising=False)
+            assert list(_progress.progress(range(10), "demo", min_items=1)) == list(range(10))
+        out, err = capsys.readouterr()
+        assert err == "" and "demo" in out
 
 
 def test_progress_bars_follow_quiet(capsys):
