@@ -10,6 +10,7 @@ a site over a failed hard condition.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from os import PathLike
 
@@ -418,7 +419,8 @@ def _with_rasters(metrics, rasters: dict | None, crits: CriteriaSet, sample):
 
 def _grid_models(layers: Layers, year: int, scenario) -> tuple[dict, dict]:
     """Grid models per scenario on the study year's grid, and on the grid with every dated
-    planned reinforcement (same dispatch). Default scenarios: the shipped ones of `year`."""
+    planned reinforcement (same dispatch). Default scenarios: the shipped ones of `year`.
+    Built models are reused within the process (see :func:`_secured_model`)."""
     if scenario is None:
         names = [n for n in list_scenarios() if load_scenario(n).year == year]
         if not names:
@@ -427,10 +429,46 @@ def _grid_models(layers: Layers, year: int, scenario) -> tuple[dict, dict]:
         names = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
     models, planned = {}, {}
     for s in progress(names, "grid models (scenarios)", min_items=1):
-        model = GridModel.from_layers(layers, scenario=s, grid_year=year)
+        model = _secured_model(layers, s, year)
         models[model.scenario.name] = model
-        planned[model.scenario.name] = GridModel.from_layers(layers, scenario=s, grid_year=PLANNED_GRID_YEAR)
+        planned[model.scenario.name] = _secured_model(layers, s, PLANNED_GRID_YEAR)
     return models, planned
+
+
+_MODEL_CACHE: OrderedDict = OrderedDict()
+_MODEL_CACHE_SIZE = 12
+#: the layers a grid model is built from (plus the embedded municipalities of the demand key)
+_GRID_LAYERS = ("substations", "circuits", "transformers", "plants", "offshore", "interconnectors")
+
+
+def _grid_fingerprint(layers: Layers) -> str:
+    """A digest of the layers a grid model depends on: equal digests, equal models."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in _GRID_LAYERS:
+        gdf = layers[name]
+        h.update(name.encode())
+        h.update(pd.util.hash_pandas_object(gdf.drop(columns="geometry").astype(str), index=True).to_numpy().tobytes())
+        h.update(b"".join(gdf.geometry.to_wkb().tolist()))
+    return h.hexdigest()
+
+
+def _secured_model(layers: Layers, scenario, grid_year: int) -> GridModel:
+    """``GridModel.from_layers(layers, scenario, grid_year)`` (secured), built once per process
+    for the same layer content, scenario content and grid year — an evaluation builds four
+    models and a study script runs many evaluations on the same grid. The model is shared: its
+    checks do not change it."""
+    sc = load_scenario(scenario)
+    key = (_grid_fingerprint(layers), sc.model_dump_json(), grid_year)
+    if key in _MODEL_CACHE:
+        _MODEL_CACHE.move_to_end(key)
+        return _MODEL_CACHE[key]
+    model = GridModel.from_layers(layers, scenario=sc, grid_year=grid_year)
+    _MODEL_CACHE[key] = model
+    while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
+        _MODEL_CACHE.popitem(last=False)
+    return model
 
 
 def evaluate(

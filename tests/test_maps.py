@@ -102,7 +102,7 @@ def test_open_water_and_built_up_are_drawn_when_present():
     assert "IJsselmeer" in set(water["name"])
     town = gpd.GeoDataFrame({"id": ["t"], "name": ["Town"], "source": ["test"]},
                             geometry=[shapely.box(120_000, 480_000, 125_000, 485_000)], crs="EPSG:28992")
-    with_towns = types.SimpleNamespace(**{n: layers[n] for n in layers.names}, built_up=town)
+    with_towns = types.SimpleNamespace(**({n: layers[n] for n in layers.names} | {"built_up": town}))
     import matplotlib.pyplot as plt
 
     box = (110_000, 470_000, 160_000, 520_000)  # IJsselmeer's south-west shore and the town

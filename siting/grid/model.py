@@ -122,6 +122,7 @@ class GridModel:
         #: what securing did (:meth:`secured`); None for a model that was not secured
         self.security: SecureResult | None = None
         self._cases: dict[tuple, CaseSet] = {}
+        self._hosting_memo: dict[tuple, pd.DataFrame] = {}  # hosting tables by their arguments
 
     # ------------------------------------------------------------------- builders
 
@@ -445,6 +446,25 @@ class GridModel:
         max_mw = self._check_mw(max_mw, "max_mw")
         if max_mw <= 0:
             raise ConfigError("max_mw must be > 0")
+        key = (None if buses is None else tuple(buses), pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw,
+               tol_mw, redispatch if isinstance(redispatch, bool) else tuple(redispatch))
+        try:
+            cached = self._hosting_memo.get(key)
+        except TypeError:  # unhashable bus ids: no memo
+            key, cached = None, None
+        if cached is not None:
+            out = cached.copy()
+            out.attrs = dict(cached.attrs)
+            return out
+        table = self._hosting_capacity(buses, pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw, tol_mw,
+                                       redispatch)
+        if key is not None:
+            self._hosting_memo[key] = table.copy()
+            self._hosting_memo[key].attrs = dict(table.attrs)
+        return table
+
+    def _hosting_capacity(self, buses, pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw, tol_mw,
+                          redispatch) -> pd.DataFrame:
         if buses is None:
             isolated = set(self._grid.isolated.tolist())
             idx = [i for i in self.net.bus.index if not self._bus_name(i).startswith("xb-")
