@@ -298,9 +298,16 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
     p = ev.params
     click.echo(f"AIGF {p['it_load_mw']:.0f} MW IT × PUE {p['pue']} = {p['grid_load_mw']:.0f} MW grid load, "
                f"{p['year']}, scenarios {', '.join(p['scenarios'])}, criteria {p['criteria']}")
-    shown = table[["rank", "id", "verdict", "score", "bus", "p_top_k"]].copy()
-    shown["not_met_now"] = shown["id"].map(ev.not_met()).to_numpy()
-    click.echo(shown.to_string(index=False))
+    click.echo(f"verdicts: {', '.join(f'{n} {v}' for v, n in table['verdict'].value_counts().items())}; "
+               f"grid: firm hosting capacity (no remedial action) must cover the grid load in every scenario")
+    import textwrap
+
+    for _, r in table.iterrows():
+        click.echo(f"{r['rank']:>3}. {r['id']} — {r['verdict']}, score {r['score']:.3f}, bus {r['bus']}, "
+                   f"P(top {top_k}) {r['p_top_k']:.2f}")
+        lines = [r["reasons"]] + ([f"borderline: {r['borderline']}"] if r.get("borderline") else [])
+        for line in lines:
+            click.echo(textwrap.fill(line, width=110, initial_indent="     ", subsequent_indent="       "))
     if out is not None:
         click.echo(f"wrote {out}/: ranking.gpkg, ranking.geojson, ranking.csv, map.png, map.html, sites/, sensitivity.csv, "
                    "what_it_would_take.csv, provenance.json")

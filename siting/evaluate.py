@@ -587,6 +587,7 @@ def evaluate(
                     f"grid_check@{name}"):
             table[col] = metrics[col].to_numpy()
     table.insert(5, "reasons", ["; ".join(r) if r else "all hard conditions hold now" for r in reasons])
+    table.insert(6, "borderline", _borderline(crits, metrics, grid_load))
     table = table.sort_values("rank").reset_index(drop=True)
     metrics = metrics.assign(id=ids).set_index("id").loc[table["id"]]
     params = {"it_load_mw": float(it_load_mw), "pue": float(pue), "grid_load_mw": grid_load, "pf": float(pf),
@@ -629,3 +630,32 @@ def _worst_hosting(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "constraint": t.at[bus, "constraint"],
         })
     return pd.DataFrame(rows).set_index("bus")
+
+
+#: a result within this share of the load (grid headroom) or of a threshold could flip
+BORDERLINE_SHARE = 0.10
+
+
+def _borderline(crits: CriteriaSet, metrics: pd.DataFrame, grid_load_mw: float) -> list[str]:
+    """Per site, the hard conditions whose verdict would flip within ±10 % of the grid load (for
+    headroom metrics, in MW of load) or of the threshold (others), in words; empty when none."""
+    out = [[] for _ in range(len(metrics))]
+    for c in crits.hard:
+        if c.threshold is None:
+            continue
+        for metric in filter(None, (c.metric, c.conditional_metric)):
+            if metric not in metrics:
+                continue
+            v = metrics[metric].to_numpy(dtype=float, na_value=np.nan)
+            if metric.startswith("grid_headroom"):
+                band, what = BORDERLINE_SHARE * grid_load_mw, f"±10 % of the load ({BORDERLINE_SHARE * grid_load_mw:.0f} MW)"
+            else:
+                band = BORDERLINE_SHARE * max(abs(c.threshold), 1e-9)
+                what = f"±10 % of the threshold {c.threshold:g}"
+            unit = METRICS.get(metric, ("", ""))[0]
+            near = np.abs(v - c.threshold) <= band
+            for i in np.flatnonzero(near):
+                text = f"{c.id} ({metric} {v[i]:.0f} {unit} is within {what})"
+                if text not in out[i]:
+                    out[i].append(text)
+    return ["; ".join(x) for x in out]

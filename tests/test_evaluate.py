@@ -272,3 +272,23 @@ def test_free_cooling_is_a_metric_and_the_s6_criterion_scores_it(national):
     assert crit.section == "§4.1" and crit.metric == "free_cooling_hours"
     assert "free_cooling_why" in national.table.columns
     assert national.table["free_cooling_result"].between(0.3, 0.9).all()
+
+
+def test_grid_verdict_responds_to_the_load_and_flags_borderline_results(test_sites):
+    """The grid condition depends on the load (on a secure base case); a site whose firm headroom
+    lies within ±10 % of the load is flagged borderline, one far from it is not; a plot of 31 ha
+    sits within 10 % of the 30 ha space threshold."""
+    sites = test_sites.iloc[[2]].copy()  # Maasvlakte, 50 ha
+    layers = embedded_layers()
+    low = evaluate(it_load_mw=100.0, layers=layers, sites=sites).table.set_index("id").loc["maasvlakte-50"]
+    high = evaluate(it_load_mw=1500.0, layers=layers, sites=sites).table.set_index("id").loc["maasvlakte-50"]
+    assert low["grid_capacity_result"] == "pass"
+    assert high["grid_capacity_result"] in {"conditional", "fail"}
+    firm = low["grid_capacity"] + 100.0 * 1.2  # the worst scenario's firm hosting at the bus [MW]
+    tight = evaluate(it_load_mw=firm / 1.05 / 1.2, layers=layers, sites=sites).table.set_index("id").loc["maasvlakte-50"]
+    assert tight["grid_capacity_result"] == "pass" and "grid_capacity" in tight["borderline"]
+    assert "grid_capacity" not in low["borderline"]
+    small = sites.assign(area_ha=31.0, geometry=[_square(sites.geometry.iloc[0].centroid.x,
+                                                          sites.geometry.iloc[0].centroid.y, 31.0)])
+    t = evaluate(layers=layers, sites=small).table.set_index("id")
+    assert "space" in t.loc["maasvlakte-50", "borderline"]

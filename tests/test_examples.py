@@ -12,6 +12,9 @@ from nbclient import NotebookClient
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
+# end-to-end runs of minutes: run by .ci/run (`python -m pytest -m slow`), not the default suite
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.ipynb")))
 def test_notebook_runs(name, tmp_path):

@@ -108,6 +108,11 @@ def independent_with_redispatch(model: GridModel, bus, firm_mw: float, max_mw: f
     tan = math.tan(math.acos(pf))
     rh = RedispatchHosting(cs, model._resources(), model._costs(), model.net, tan, max_mw)
     ib = int(cs.grid.bus_lookup[model._resolve_bus(bus)])
+    with cs.attributed(ib, tan):  # the definition: pre-existing overloads held only where the load moves >= 5 %
+        return _independent(cs, rh, ib, firm_mw, max_mw, tol, tan)
+
+
+def _independent(cs, rh, ib, firm_mw, max_mw, tol, tan) -> float:
     lp, sens = rh._linearise(ib, firm_mw)
 
     def ok(load: float) -> bool:

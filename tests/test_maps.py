@@ -112,7 +112,8 @@ def test_open_water_and_built_up_are_drawn_when_present():
     assert "built-up land" in labels and "open water (sea, lakes, estuaries)" in labels
     assert all(isinstance(h, Patch) for h in handles if h.get_label() == "built-up land")
     fig2, ax2 = plt.subplots()
-    assert "built-up land" not in [h.get_label() for h in draw_context(ax2, layers, box)]  # absent: skipped silently
+    without = types.SimpleNamespace(**{n: layers[n] for n in layers.names if n != "built_up"})
+    assert "built-up land" not in [h.get_label() for h in draw_context(ax2, without, box)]  # absent: skipped silently
     plt.close("all")
 
 

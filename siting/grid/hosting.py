@@ -22,6 +22,7 @@ answer is thus the AC answer; the linear model only decides where to look.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,10 @@ GUARD_ANGLE_RAD = math.radians(30.0)
 _WATCH_FACTOR = 1.15  # outages whose screened limit is within this factor (+ _WATCH_MW) are searched
 _WATCH_MW = 5.0
 _WATCH_MAX = 4  # at most this many outages searched up front; the rest are generated lazily
+#: an overload present without the load is held against the load only where the load moves at
+#: least this share of its MW over that branch (the flow-based 5 % threshold; see CaseSet.attributed)
+ATTRIBUTION_SHARE = 0.05
+_SQRT3 = math.sqrt(3.0)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,54 @@ class CaseSet:
             vm_high = np.maximum(limits.vm_max_pu, pre.vm_pu + limits.worsen_pu)
             self.cases.append(Case(outage, pre, max_loading, vm_low, vm_high))
         self._prepare_dc()
+        #: per case, the branches already over the limit without any added load
+        self._existing = [np.nan_to_num(c.pre.loading_pct, nan=-np.inf) > limits.max_loading_pct for c in self.cases]
+        self._attrib: dict[tuple[int, float], list[Case]] = {}
+
+    @contextmanager
+    def attributed(self, bus: int, pf_tan: float):
+        """Within the block, ``cases`` are those of a load at internal bus `bus`: an overload
+        that exists without the load is held against it (at most ``worsen_pp`` more) only where
+        the load moves at least :data:`ATTRIBUTION_SHARE` of its MW over that branch — the 5 %
+        threshold TSOs use to decide which critical branches a transfer affects (flow-based
+        market coupling, ACER decision 02/2019 on the Core capacity calculation). A load far
+        away that shifts a fraction of a percent onto an overload the grid had anyway is not
+        refused for it."""
+        if not any(e.any() for e in self._existing):
+            yield
+            return
+        key = (int(bus), round(float(pf_tan), 9))
+        if key not in self._attrib:
+            self._attrib[key] = self._cases_for(int(bus), pf_tan)
+        saved = self.cases
+        self.cases = self._attrib[key]
+        try:
+            yield
+        finally:
+            self.cases = saved
+
+    def _cases_for(self, bus: int, pf_tan: float) -> list[Case]:
+        g = self.grid
+        col = getattr(self, "_screened", {}).get(bus)
+        p_inj = np.zeros((g.n, 1))
+        p_inj[bus, 0] = -1.0
+        out = []
+        for ci, case in enumerate(self.cases):
+            existing = self._existing[ci]
+            if not existing.any():
+                out.append(case)
+                continue
+            alive = self._alive(case)
+            if col is not None and ci < len(getattr(self, "_dl", [])):
+                dl = self._dl[ci][:, col]
+            else:
+                dl = ac_sensitivity(g, case.pre, alive, p_inj, pf_tan * p_inj)[0][:, 0]
+            rating_mva = _SQRT3 * g.base_kv[g.f] * case.pre.vm_pu[g.f] * g.i_rated_f_ka * alive
+            share = np.abs(dl) * rating_mva / 100.0  # MW over the branch per MW of load
+            relax = existing & (share < ATTRIBUTION_SHARE)
+            out.append(Case(case.outage, case.pre, np.where(relax, np.inf, case.max_loading), case.vm_low,
+                            case.vm_high) if relax.any() else case)
+        return out
 
     # ------------------------------------------------------------------- evaluation
 
@@ -279,7 +332,9 @@ class HostingSearch:
         rows = []
         for j, (bus, name) in progress(list(enumerate(zip(buses, names))), "hosting capacity (buses)"):
             p_lin = float(np.min(screen[:, j]))
-            rows.append(self._one(int(bus), j, screen[:, j], p_lin) | {"bus": name, "screened_mw": min(p_lin, self.max_mw)})
+            with cs.attributed(int(bus), self.tan):
+                row = self._one(int(bus), j, screen[:, j], p_lin)
+            rows.append(row | {"bus": name, "screened_mw": min(p_lin, self.max_mw)})
         return pd.DataFrame(rows).set_index("bus")
 
     def _one(self, bus: int, j: int, screen_col: np.ndarray, p_lin: float) -> dict:

@@ -44,7 +44,11 @@ class LoadCheck:
     ``passed`` is True when the load creates no violation, and worsens no existing one beyond
     the tolerance, in the base case and (with N-1) every single-circuit outage; a case that
     does not converge is a violation. ``violations`` has one row per violated constraint:
-    ``element, case, kind (thermal|voltage|convergence), value, limit``.
+    ``element, case, kind (thermal|voltage|convergence), value, limit, unit (% | pu), before``
+    (the value in that case without the load) and ``existing`` (True when the constraint was
+    already violated before the load: the load may worsen it by at most 1 pp / 0.005 pu).
+    ``worst_margin`` is the smallest distance to a thermal limit over every case with the load
+    [percentage points]; negative when the check fails on a thermal limit.
     """
 
     bus: str
@@ -60,23 +64,61 @@ class LoadCheck:
     worst_loading_pct: float
     violations: pd.DataFrame = field(repr=False)
     skipped_outages: tuple[str, ...] = ()
+    scenario: str = ""
+    worst_element: str = ""
+    worst_limit_pct: float = math.nan
+    worst_before_pct: float = math.nan
+
+    @property
+    def worst_margin(self) -> float:
+        return self.worst_limit_pct - self.worst_loading_pct
 
     def __str__(self) -> str:
-        head = (
-            f"{self.p_mw:.0f} MW at {self.bus}: {'PASSES' if self.passed else 'FAILS'}"
-            f" ({'N-1' if self.n_minus_1 else 'base case only'})"
-        )
+        where = f"{self.p_mw:.0f} MW at {self.bus}" + (f" (scenario {self.scenario})" if self.scenario else "")
+        test = "N-1: the base case and every single-circuit outage" if self.n_minus_1 else "the base case only"
         if not self.converged:
-            return head + " — the power flow did not converge with this load (voltage collapse)"
-        body = (
-            f"; base case max loading {self.base_max_loading_pct:.1f} %, voltages "
-            f"{self.base_vm_min_pu:.3f}–{self.base_vm_max_pu:.3f} pu; worst case {self.worst_case} "
-            f"at {self.worst_loading_pct:.1f} %"
-        )
-        if not self.passed:
-            first = self.violations.iloc[0]
-            body += f"; {len(self.violations)} violation(s), e.g. {first['kind']} {first['element']} in {first['case']}: {first['value']:.3f} > limit {first['limit']:.3f}"
-        return head + body
+            return (f"{where}: does NOT fit — the power flow does not converge with this load in some case "
+                    f"(voltage collapse); checked {test}")
+        base = (f"base case: highest loading {self.base_max_loading_pct:.1f} %, voltages "
+                f"{self.base_vm_min_pu:.3f}–{self.base_vm_max_pu:.3f} pu")
+        worst = ""
+        if self.worst_element:
+            case = "in the base case" if self.worst_case == "base" else f"with {self.worst_case.removeprefix('outage ')} out"
+            worst = f"; most loaded: {self.worst_element} at {self.worst_loading_pct:.1f} % of its rating {case} ("
+            if not math.isfinite(self.worst_limit_pct):
+                worst += (f"already at {self.worst_before_pct:.1f} % before the load, an overload the grid has "
+                          "anyway; this load moves under 5 % of its MW over it, so it is not held against it)")
+            else:
+                worst += f"limit {self.worst_limit_pct:.0f} %"
+                if self.worst_before_pct > 100.0 + 1e-6:
+                    worst += f"; already at {self.worst_before_pct:.1f} % before the load: it may add at most 1 pp"
+                worst += ")"
+        if self.passed:
+            margin = f"; margin {self.worst_margin:.1f} pp" if math.isfinite(self.worst_margin) else ""
+            return f"{where}: fits under {test}; {base}{worst}{margin}"
+        v = self.violations
+        new, old = v[~v["existing"]], v[v["existing"]]
+        parts = []
+        if len(new):
+            r = new.iloc[0]
+            parts.append(f"{len(new)} new violation(s), e.g. {_describe(r)}")
+        if len(old):
+            r = old.iloc[0]
+            parts.append(f"{len(old)} already there before the load and worsened beyond the tolerance, e.g. "
+                         f"{_describe(r)}")
+        return f"{where}: does NOT fit under {test}: {'; '.join(parts)}; {base}"
+
+
+def _describe(r) -> str:
+    """One violation in words, with units."""
+    case = "in the base case" if r["case"] == "base" else f"with {str(r['case']).removeprefix('outage ')} out"
+    if r["kind"] == "convergence":
+        return f"no convergence {case}"
+    unit = " %" if r["unit"] == "%" else " pu"
+    what = "loading" if r["kind"] == "thermal" else "voltage"
+    before = f", {r['before']:.{1 if unit == ' %' else 3}f}{unit} without the load" if pd.notna(r["before"]) else ""
+    return (f"{r['element']} {what} {r['value']:.{1 if unit == ' %' else 3}f}{unit} {case} "
+            f"(limit {r['limit']:.{0 if unit == ' %' else 3}f}{unit}{before})")
 
 
 @dataclass(frozen=True)
@@ -352,10 +394,15 @@ class GridModel:
         q = p * math.tan(math.acos(pf))
         cs = self._caseset(Limits(max_loading_pct, vm_min_pu, vm_max_pu), n_minus_1)
         ib = int(cs.grid.bus_lookup[b])
+        with cs.attributed(ib, math.tan(math.acos(pf))):
+            return self._check_load(cs, b, ib, p, q, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu)
+
+    def _check_load(self, cs, b, ib, p, q, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu) -> LoadCheck:
         rows = []
         base_res = None
         worst_case, worst_loading = "base", -math.inf
         converged = True
+        worst_elem, worst_limit, worst_before = "", math.nan, math.nan
         for case in cs.cases:
             res = cs.grid.solve(outage=case.outage, bus=ib, p_mw=p, q_mvar=q,
                                 v_init=case.pre.vm_pu * np.exp(1j * case.pre.va_rad))
@@ -365,13 +412,27 @@ class GridModel:
             if not res.converged:
                 converged = False
             else:
-                top = float(np.nanmax(res.loading_pct))
+                k = int(np.nanargmax(res.loading_pct))
+                top = float(res.loading_pct[k])
                 if top > worst_loading:
                     worst_case, worst_loading = label, top
+                    worst_elem = element_label(cs.grid, "thermal", k)
+                    worst_limit = float(case.max_loading[k])
+                    worst_before = float(case.pre.loading_pct[k])
             for kind, elem, value, limit in cs.violations(case, res):
+                before = math.nan
+                existing = False
+                if kind == "thermal":
+                    before = float(case.pre.loading_pct[elem])
+                    existing = before > max_loading_pct
+                elif kind == "voltage":
+                    before = float(case.pre.vm_pu[elem])
+                    existing = not (vm_min_pu <= before <= vm_max_pu)
                 rows.append({"element": element_label(cs.grid, kind, elem), "case": label, "kind": kind,
-                             "value": value, "limit": limit})
-        violations = pd.DataFrame(rows, columns=["element", "case", "kind", "value", "limit"])
+                             "value": value, "limit": limit, "unit": "%" if kind == "thermal" else "pu" if kind == "voltage" else "",
+                             "before": before, "existing": existing})
+        violations = pd.DataFrame(rows, columns=["element", "case", "kind", "value", "limit", "unit", "before", "existing"])
+        violations["existing"] = violations["existing"].astype(bool)
         ok_base = base_res is not None and base_res.converged
         return LoadCheck(
             bus=self._bus_name(b), p_mw=p, q_mvar=q, n_minus_1=n_minus_1, passed=violations.empty,
@@ -383,6 +444,8 @@ class GridModel:
             worst_loading_pct=worst_loading if math.isfinite(worst_loading) else math.nan,
             violations=violations,
             skipped_outages=tuple(case_label(cs.grid, k) for k in cs.split + cs.failed_pre),
+            scenario=self.scenario.name if self.scenario else "",
+            worst_element=worst_elem, worst_limit_pct=worst_limit, worst_before_pct=worst_before,
         )
 
     @one_blas_thread
@@ -482,8 +545,13 @@ class GridModel:
             wanted = set(table.index) if redispatch is True else {self._bus_name(self._resolve_bus(b)) for b in redispatch}
             empty = {"with_redispatch_mw": math.nan, "redispatch_mw": math.nan, "redispatch_limiting_element": "",
                      "redispatch_limiting_case": "", "redispatch_constraint": ""}
-            rows = [rh.run(int(b), float(f)) if name in wanted else empty
-                    for b, f, name in zip(internal, table["firm_mw"], table.index)]
+            rows = []
+            for b, f, name in zip(internal, table["firm_mw"], table.index):
+                if name not in wanted:
+                    rows.append(empty)
+                    continue
+                with cs.attributed(int(b), math.tan(math.acos(pf))):
+                    rows.append(rh.run(int(b), float(f)))
             table = table.join(pd.DataFrame(rows, index=table.index))
             solves += rh.ac_solves
         table.attrs["skipped_outages"] = [case_label(cs.grid, k) for k in cs.split + cs.failed_pre]
