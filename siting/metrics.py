@@ -179,12 +179,11 @@ def grid_metrics(cands: gpd.GeoDataFrame, models: dict, grid_load_mw: float, pf:
         needed = cands["bus"].map(hosting["redispatch_mw"]).astype(float)
         out[f"redispatch_mw@{name}"] = np.where(h.to_numpy() >= grid_load_mw, 0.0, needed.to_numpy())
         out[f"grid_pass@{name}"] = ok.to_numpy()
-        out[f"grid_limit@{name}"] = cands["bus"].map(hosting["limiting_element"] + " (" + hosting["limiting_case"] + ")").to_numpy()
-        out[f"grid_check@{name}"] = cands["bus"].map({
-            b: (f"{'passes' if c.passed else 'fails'}: base case max loading {c.base_max_loading_pct:.0f} %, "
-                f"worst {c.worst_case} {c.worst_loading_pct:.0f} %, {len(c.violations)} violation(s)")
-            if c.converged else "fails: does not converge (voltage collapse)"
-            for b, c in checks.items()}).to_numpy()
+        limit = np.where(hosting["constraint"] == "cap", "none up to the search cap (at least " +
+                         hosting["firm_mw"].round(0).astype(int).astype(str) + " MW)",
+                         hosting["limiting_element"] + " (" + hosting["limiting_case"] + ")")
+        out[f"grid_limit@{name}"] = cands["bus"].map(pd.Series(limit, index=hosting.index)).to_numpy()
+        out[f"grid_check@{name}"] = cands["bus"].map({b: c.summary() for b, c in checks.items()}).to_numpy()
         heads.append(h - grid_load_mw)
         heads_rd.append(hr - grid_load_mw)
         passes.append(ok)

@@ -58,10 +58,10 @@ def test_export_writes_every_file(tmp_path, small_eval):
     assert "![map of site-0](site-0.png)" in card
     meta = pyogrio.read_info(out / "ranking.gpkg", layer="sites")["dataset_metadata"]
     assert json.loads(meta["siting_provenance"])["version"] == siting.__version__
-    assert "N-1 check of 360 MW" in card and "base case max loading" in card
+    assert "N-1 check of 360 MW" in card and ("fits" in card or "does not fit" in card) and "firm hosting capacity" in card
     # the HTML card has what the Markdown card has: the N-1 table, the sensitivity, the sources
     page = (out / "sites" / "site-0.html").read_text()
-    for text in ("N-1 check of 360 MW", "base case max loading", "What it would take", "Sensitivity",
+    for text in ("N-1 check of 360 MW", "firm hosting capacity", "What it would take", "Sensitivity",
                  "Sources", "Ecorys (2025)", "Staatsblad 2023, 492"):
         assert text in card and text in page, text
     spread = ("What moves its rank most", "Its rank is the same in every draw")
