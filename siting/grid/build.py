@@ -48,7 +48,8 @@ from ..layers import Layers
 from .scenario import Scenario
 from .secure import Resource
 
-__all__ = ["build_network", "NetworkBuild", "rebalance_slack", "TRAFO_VK_PERCENT", "TRAFO_VKR_PERCENT"]
+__all__ = ["build_network", "NetworkBuild", "rebalance_slack", "import_by_headroom", "TRAFO_VK_PERCENT",
+           "TRAFO_VKR_PERCENT"]
 
 TRAFO_VK_PERCENT = 12.0
 TRAFO_VKR_PERCENT = 0.25
@@ -250,6 +251,49 @@ def build_network(layers: Layers, scenario: Scenario, grid_year: int | None = No
     resources = _resources(net, scenario, dispatchable, must_run, boundary, circ, bus_of)
     balance.append({"component": "unbalance before losses (to slack)", "id": "total", "p_mw": residual})
     return NetworkBuild(net=net, balance=pd.DataFrame(balance), resources=tuple(resources))
+
+
+def import_by_headroom(grid, net: pp.pandapowerNet) -> bool:
+    """Spread the boundary equivalents' share of the distributed slack in proportion to each
+    tie's N-1 headroom in the grid's base case — its rating with one circuit out less the flow it
+    carries — keeping their total weight: more import for a new load comes over the ties that
+    have room, not pro rata to ratings onto a tie that is nearly full. Ties with phase shifters
+    (weight 0: they hold their flow) keep 0. Changes `net` in place (recompile the grid after);
+    returns whether any weight changed."""
+    units = []
+    for table in ("gen", "ext_grid"):
+        t = net[table]
+        for idx, row in t.iterrows():
+            is_boundary = table == "ext_grid" or row.get("type") == "boundary"
+            if is_boundary and float(row.get("slack_weight", 0.0) or 0.0) > 0:
+                units.append((table, idx, int(row["bus"])))
+    if len(units) < 2:
+        return False
+    base = grid.solve()
+    if not base.converged:
+        return False
+    headroom = {}
+    for table, idx, bus in units:
+        ib = int(grid.bus_lookup[bus])
+        room = 0.0
+        for k in np.flatnonzero((grid.f == ib) | (grid.t == ib)):
+            par = grid.parallel[k]
+            rating = math.sqrt(3.0) * grid.base_kv[grid.f[k]] * base.vm_pu[grid.f[k]] * grid.i_rated_f_ka[k]
+            n1 = rating * (par - 1.0) / par if par > 1 else 0.0
+            flow = abs(float(base.p_from_mw[k]))
+            room += max(n1 - flow, 0.0)  # import into NL grows the tie's flow: room left under N-1
+        headroom[(table, idx)] = room
+    total_w = sum(float(net[t].at[i, "slack_weight"]) for t, i, _ in units)
+    total_room = sum(headroom.values())
+    if total_room <= 0 or total_w <= 0:
+        return False
+    changed = False
+    for (table, idx), room in headroom.items():
+        w = total_w * room / total_room
+        if abs(w - float(net[table].at[idx, "slack_weight"])) > 1e-9:
+            net[table].at[idx, "slack_weight"] = w
+            changed = True
+    return changed
 
 
 def _pst_nodes(circ: pd.DataFrame, xb: list[str]) -> set[str]:

@@ -25,7 +25,7 @@ from ..errors import ConfigError, SitingError
 from ..layers import Layers, load_layers
 from ._threads import one_blas_thread
 from .acpf import ACGrid
-from .build import build_network, rebalance_slack
+from .build import build_network, import_by_headroom, rebalance_slack
 from .hosting import CaseSet, HostingSearch, Limits, case_label, element_label
 from .scenario import Scenario, load_scenario
 from .secure import (KINDS, RedispatchHosting, RemedialCosts, Resource, SecureResult, apply_redispatch,
@@ -278,7 +278,8 @@ class GridModel:
         # a new load is met by units that can ramp without overloading what the secure state
         # uses to its limit; the others are held where the operator put them
         held_behind = constrained_units(grid, net, total.binding)
-        if held_behind:
+        reweighted = import_by_headroom(grid, net)
+        if held_behind or reweighted:
             held = {r.name for r, d in zip(resources, moved) if r.kind == "plant" and d < -0.5} | set(held_behind)
             rebalance_slack(net, held=held)
             for table in ("gen", "ext_grid"):
