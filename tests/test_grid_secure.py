@@ -159,9 +159,12 @@ def test_with_redispatch_matches_independent_check_ieee39(case39):
         assert abs(ref - table.at[str(bus), "with_redispatch_mw"]) <= 5.0, (bus, ref, table.loc[str(bus)].to_dict())
 
 
-def test_with_redispatch_matches_independent_check_embedded(secured):
-    model = secured["winter-peak-2026"]
-    buses = ["maasvlakte-380", "zwolle-220", "diemen-380"]
+@pytest.mark.parametrize("scenario, buses", [
+    ("winter-peak-2026", ["maasvlakte-380", "zwolle-220", "diemen-380"]),
+    ("high-wind-2030", ["louwsmeer-220"]),  # limited by a voltage in an outage the LP has no row for
+])
+def test_with_redispatch_matches_independent_check_embedded(secured, scenario, buses):
+    model = secured[scenario]
     table = model.hosting_capacity(buses=buses)
     for bus in buses:
         row = table.loc[bus]

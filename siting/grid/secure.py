@@ -576,7 +576,7 @@ class RedispatchHosting:
         q_inj = np.zeros_like(p_inj)
         q_inj[bus, n_r] = -self.tan
         col = getattr(cs, "_screened", {}).get(int(bus))
-        cases, sens_r, sens_l = [], [], []
+        cases, sens_r, sens_l, volt_r, volt_l = [], [], [], [], []
         for ci, c in enumerate(cs.cases):
             state = c.pre
             if base_mw > 0:
@@ -593,11 +593,20 @@ class RedispatchHosting:
                 self.ac_solves += 1
                 if res.converged:
                     state = res
-            dl = ac_sensitivity(g, state, _alive(g, c.outage), p_inj, q_inj)[0]
+            dl, dv, _ = ac_sensitivity(g, state, _alive(g, c.outage), p_inj, q_inj)
             cases.append(_Case(c.outage, state, c.max_loading))
             sens_r.append(dl[:, :n_r])
             sens_l.append(dl[:, n_r])
-        return RedispatchLP(g, cases, self.resources, self.costs, self.patterns, sens=sens_r), np.stack(sens_l)
+            volt_r.append(dv[:, :n_r])
+            volt_l.append(dv[:, n_r])
+        lp = RedispatchLP(g, cases, self.resources, self.costs, self.patterns, sens=sens_r)
+        # first-order voltages too (n per case): the AC check also looks where a voltage nears its band
+        lp.V0 = np.stack([c.pre.vm_pu for c in cases])
+        lp.DV = np.stack(volt_r)
+        lp.DV_LOAD = np.stack(volt_l)
+        lp.VLOW = np.stack([c.vm_low for c in cs.cases])
+        lp.VHIGH = np.stack([c.vm_high for c in cs.cases])
+        return lp, np.stack(sens_l)
 
     def load_sens(self, bus: int) -> np.ndarray:
         """Per case (C × m): loading change [pp] per MW of load at internal bus `bus` (at the
@@ -613,18 +622,23 @@ class RedispatchHosting:
         if firm_mw >= self.max_mw - self.tol:
             return none | {"redispatch_constraint": "cap"}
         lp, sens = self._linearise(bus, firm_mw)
+        self._other_at = None
         room = self.max_mw - firm_mw
         best, hi, hi_excess, other = self._search(lp, sens, bus, firm_mw, room, {})
         lo = best["load"] if best is not None else 0.0
         if math.isfinite(hi) and hi - lo > max(2.0 * self.tol, _REFINE_MW):
-            refined = self._refine(lp, sens, bus, firm_mw, lo, hi, hi_excess, other)
+            refined = self._refine(lp, sens, bus, firm_mw, lo, hi, hi_excess, bool(other))
             if refined is not None and (best is None or refined["load"] > best["load"]):
-                best = refined
+                best = refined | ({"kind": other} if other else {})
         if best is None or best["load"] <= self.tol:
             return none
         load = firm_mw + min(best["load"], room)
         if best["load"] >= room - 1e-6:
             elem, case, kind = "", "", "cap"
+        elif best.get("kind") in ("voltage", "convergence") and getattr(self, "_other_at", None):
+            ci, kind, k = self._other_at
+            elem = element_label(self.cs.grid, kind, k) if kind == "voltage" else ""
+            case = case_label(self.cs.grid, self.cs.cases[ci].outage)
         else:
             ci, k = self._binding(lp, best, sens, best.get("tighten", {}))
             elem = element_label(self.cs.grid, "thermal", k) if k >= 0 else ""
@@ -653,7 +667,7 @@ class RedispatchHosting:
             if sol["load"] < hi:
                 hi, hi_excess = sol["load"], check["worst"]
             if check["other"]:  # a voltage or convergence limit: the LP has no row for it
-                other = True
+                other = check["other"]
                 break
             self._correct(tighten, check)
         return best, hi, hi_excess, other
@@ -721,14 +735,22 @@ class RedispatchHosting:
         if first[0][1].converged:
             with np.errstate(invalid="ignore"):
                 corr = np.nan_to_num(first[0][1].loading_pct - est[0], nan=0.0, posinf=0.0, neginf=0.0)
+        v_est = lp.V0 + lp.DV @ sol["delta"] + lp.DV_LOAD * sol["load"] if hasattr(lp, "V0") else None
+        v_corr = 0.0
+        if v_est is not None and first[0][1].converged:
+            v_corr = first[0][1].vm_pu - v_est[0]
         checked = {0}
         out = self._judge(lp, first, est)
-        for band in (1.0, 10.0):
+        for band, vband in ((1.0, 0.01), (10.0, 0.03)):
             if not out["ok"]:
                 break
             with np.errstate(invalid="ignore"):
-                near = est + corr >= lp.LIMIT - (band + 0.5 * np.abs(corr))
-            pick = [ci for ci in np.flatnonzero(near.any(axis=1)).tolist() if ci not in checked]
+                near = (est + corr >= lp.LIMIT - (band + 0.5 * np.abs(corr))).any(axis=1)
+                if v_est is not None:
+                    v = v_est + v_corr
+                    vb = vband + 0.5 * np.abs(v_corr)
+                    near |= ((v <= lp.VLOW + vb) | (v >= lp.VHIGH - vb)).any(axis=1)
+            pick = [ci for ci in np.flatnonzero(near).tolist() if ci not in checked]
             checked |= set(pick)
             more = self._judge(lp, lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=pick), est)
             out = _merge_checks(out, more)
@@ -741,7 +763,7 @@ class RedispatchHosting:
         worst = -math.inf
         for ci, res in results:
             if not res.converged:
-                worst, other = math.inf, True
+                worst, other = math.inf, "convergence"
                 continue
             worst = max(worst, float(np.nanmax(res.loading_pct - cs.cases[ci].max_loading)))
             with np.errstate(invalid="ignore"):
@@ -753,7 +775,8 @@ class RedispatchHosting:
             if ev.feasible:
                 continue
             if ev.kind != "thermal":
-                other = True
+                other = ev.kind
+                self._other_at = (ci, ev.kind, ev.element)
                 continue
             over = res.loading_pct - cs.cases[ci].max_loading
             for k in np.flatnonzero(np.nan_to_num(over, nan=-np.inf) > 0):
