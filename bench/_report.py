@@ -8,9 +8,18 @@ import platform
 from pathlib import Path
 
 
+def _version(module: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return getattr(__import__(module), "__version__", "?")
+
+
 def header(title: str, modules: tuple[str, ...]) -> list[str]:
     """Title with timestamp, then machine, Python and the versions of `modules`."""
-    versions = ", ".join(f"{m} {__import__(m).__version__}" for m in modules)
+    versions = ", ".join(f"{m} {_version(m)}" for m in modules)
     return [f"# {title}, {dt.datetime.now().isoformat(timespec='seconds')}", "",
             f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
             f"Python {platform.python_version()}; {versions}", ""]
