@@ -51,16 +51,24 @@ def bisect(ok) -> float:
     return lo
 
 
-def brute_own(model: GridModel, bus) -> float:
+def _cases(model: GridModel, bus):
+    """The N-1 cases with the limits of the definition for a load at `bus` (an overload the
+    grid has without the load is held against it only where it moves >= 5 % of its MW over it)."""
     cs = model._caseset(Limits(), True)
     ib = int(cs.grid.bus_lookup[model._resolve_bus(bus)])
+    with cs.attributed(ib, TAN):
+        return cs, ib, list(cs.cases)
+
+
+def brute_own(model: GridModel, bus) -> float:
+    cs, ib, cases = _cases(model, bus)
     return bisect(lambda p: all(cs.judge(c, cs.grid.solve(outage=c.outage, bus=ib, p_mw=p, q_mvar=p * TAN)).feasible
-                                for c in cs.cases))
+                                for c in cases))
 
 
 def brute_pandapower(model: GridModel, bus) -> float:
     """Bisection with pandapower.runpp for every case and step; limits as in the definition."""
-    cs = model._caseset(Limits(), True)
+    cs, _, cases = _cases(model, bus)
     b = model._resolve_bus(bus)
     base = copy.deepcopy(model.net)
     load = pp.create_load(base, b, p_mw=0.0, name="probe")
@@ -68,7 +76,7 @@ def brute_pandapower(model: GridModel, bus) -> float:
     def ok(p):
         base.load.at[load, "p_mw"] = p
         base.load.at[load, "q_mvar"] = p * TAN
-        for case in cs.cases:
+        for case in cases:
             net = base
             if case.outage is not None:
                 net = copy.deepcopy(base)
