@@ -638,24 +638,29 @@ BORDERLINE_SHARE = 0.10
 
 def _borderline(crits: CriteriaSet, metrics: pd.DataFrame, grid_load_mw: float) -> list[str]:
     """Per site, the hard conditions whose verdict would flip within ±10 % of the grid load (for
-    headroom metrics, in MW of load) or of the threshold (others), in words; empty when none."""
+    headroom metrics, in MW of load) or of the threshold (others), in words; empty when none.
+    One entry per condition: the first of its metrics (main, then conditional) that is near."""
     out = [[] for _ in range(len(metrics))]
     for c in crits.hard:
         if c.threshold is None:
             continue
+        seen: set[int] = set()
         for metric in filter(None, (c.metric, c.conditional_metric)):
             if metric not in metrics:
                 continue
             v = metrics[metric].to_numpy(dtype=float, na_value=np.nan)
             if metric.startswith("grid_headroom"):
-                band, what = BORDERLINE_SHARE * grid_load_mw, f"±10 % of the load ({BORDERLINE_SHARE * grid_load_mw:.0f} MW)"
+                band = BORDERLINE_SHARE * grid_load_mw
+                what = f"within ±10 % of the load ({band:.0f} MW) of flipping"
             else:
                 band = BORDERLINE_SHARE * max(abs(c.threshold), 1e-9)
-                what = f"±10 % of the threshold {c.threshold:g}"
+                what = f"within ±10 % of the threshold {_fmt(c.threshold, METRICS.get(c.metric, ('', ''))[0])}"
             unit = METRICS.get(metric, ("", ""))[0]
             near = np.abs(v - c.threshold) <= band
             for i in np.flatnonzero(near):
-                text = f"{c.id} ({metric} {v[i]:.0f} {unit} is within {what})"
-                if text not in out[i]:
-                    out[i].append(text)
+                if i in seen:
+                    continue
+                seen.add(i)
+                label = "" if metric == c.metric else " (planned/conditional value)"
+                out[i].append(f"{c.title}: {_fmt(v[i], unit)}{label} is {what}")
     return ["; ".join(x) for x in out]
