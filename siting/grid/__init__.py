@@ -3,5 +3,6 @@ N-1, hosting capacity, direct coupling to offshore wind."""
 
 from .model import CouplingResult, GridModel, LoadCheck
 from .scenario import Scenario, list_scenarios, load_scenario
+from .year import Situations
 
-__all__ = ["CouplingResult", "GridModel", "LoadCheck", "Scenario", "list_scenarios", "load_scenario"]
+__all__ = ["CouplingResult", "GridModel", "LoadCheck", "Scenario", "Situations", "list_scenarios", "load_scenario"]

@@ -648,6 +648,44 @@ class GridModel:
         return RemedialCosts(**{k: getattr(rem, f"cost_{k}") for k in KINDS}) if rem else RemedialCosts()
 
     @one_blas_thread
+    def situations(self, profiles: pd.DataFrame | None = None, weather_year: int | None = None):
+        """A year of hourly situations of this model's scenario (see :mod:`siting.grid.year`):
+        hourly demand, offshore and onshore wind, merit-order dispatch and exchanges, as bus
+        injections.
+
+        Parameters
+        ----------
+        profiles : DataFrame, optional
+            Hourly profiles (``demand_shape``, ``wind_onshore_cf``, ``offshore_wind_cf[_<year>]``;
+            index: time, UTC); default the shipped ETSource-derived profiles for the scenario's
+            year (:func:`siting.load_profiles`).
+        weather_year : int, optional
+            Offshore wind of another weather year (1987, 1997, 2004); default ETSource's default.
+
+        Returns
+        -------
+        Situations
+        """
+        from .year import build_situations, offshore_column
+
+        if self.scenario is None or self.balance is None:
+            raise ConfigError("hourly situations need a model built from layers in a scenario (GridModel.from_layers)")
+        if profiles is None:
+            from ..profiles import load_profiles
+
+            profiles = load_profiles(year=self.scenario.year)
+        return build_situations(self, profiles, offshore_cf_column=offshore_column(profiles, weather_year))
+
+    def coupling(self, situations, landing: str, p_mw: float) -> dict:
+        """Hourly direct coupling (§7.1) of a load of `p_mw` [MW] to the offshore connection
+        `landing` (its id): the share of the load's energy the connection's hourly output
+        covers, the hours it covers the whole load, and the residual grid import per hour
+        (``residual_import_mw``, a Series), its peak and its energy [MWh]. See
+        :func:`siting.grid.year.coupling`."""
+        from .year import coupling
+
+        return coupling(situations, landing, self._check_mw(p_mw))
+
     def direct_coupling(self, landing: str, p_mw: float, pf: float = 0.98, n_minus_1: bool = True) -> CouplingResult:
         """A load at an offshore-wind landing station with that connection's output netted
         first (§7.1: direct coupling to large-scale production).

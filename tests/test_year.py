@@ -1,0 +1,178 @@
+"""Hourly situations (issue 11): the balance closes every hour, the profiles drive what they
+should, surplus and scarcity are reported, direct coupling is consistent with the landing's
+capacity factor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting.errors import ConfigError
+from siting.grid import GridModel
+from siting.grid.year import AC_TIE_USE, base_scenario, build_situations, coupling, offshore_column
+from siting.layers import load_layers
+
+HOURS = 24 * 14  # two weeks: enough to hold calm and storm, fast to build
+
+
+def _profiles(hours: int = HOURS, seed: int = 7, offshore=None, onshore=None, demand=None) -> pd.DataFrame:
+    """Synthetic hourly profiles: a daily demand cycle and wind with calm and storm spells."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(hours)
+    shape = 1.0 + 0.25 * np.sin(2 * np.pi * (t % 24 - 6) / 24) + 0.02 * rng.standard_normal(hours)
+    wind = np.clip(0.5 + 0.45 * np.sin(2 * np.pi * t / 97.0), 0.0, 0.98)
+    return pd.DataFrame(
+        {
+            "demand_shape": shape if demand is None else demand,
+            "wind_onshore_cf": 0.6 * wind if onshore is None else onshore,
+            "offshore_wind_cf": wind if offshore is None else offshore,
+            "offshore_wind_cf_1987": np.roll(wind, 13),
+        },
+        index=pd.date_range("2030-01-01", periods=hours, freq="h", tz="UTC"),
+    )
+
+
+@pytest.fixture(scope="module")
+def model():
+    return GridModel.from_layers(load_layers(), scenario="low-wind-peak-2030", secure=False)
+
+
+@pytest.fixture(scope="module")
+def sit(model):
+    return build_situations(model, _profiles())
+
+
+def test_balance_closes_every_hour(sit):
+    total = sit.data["p_mw"].sum("bus").to_numpy()
+    # injections sum to zero in every hour (losses go to the slack); unserved demand is cut
+    assert np.abs(total).max() < 1e-6
+    t = sit.totals()
+    supply = t["must_run_mw"] + t["offshore_mw"] + t["onshore_mw"] + t["thermal_mw"] + t["import_mw"]
+    np.testing.assert_allclose(supply, t["demand_mw"], atol=1e-6)
+
+
+def test_demand_peak_is_the_scenarios_and_follows_the_shape(model, sit):
+    t = sit.totals()
+    prof = _profiles()
+    assert t["demand_mw"].max() == pytest.approx(model.scenario.demand.total_mw)
+    shape = prof["demand_shape"].to_numpy()
+    np.testing.assert_allclose(t["demand_mw"].to_numpy(), model.scenario.demand.total_mw * shape / shape.max())
+
+
+def test_offshore_follows_the_capacity_factor_per_connection(model, sit):
+    cf = _profiles()["offshore_wind_cf"].to_numpy()
+    producing = model.balance[model.balance["component"] == "offshore wind"]
+    assert len(producing) >= 5
+    for r in producing.itertuples():
+        series = sit.offshore(r.id).to_numpy()
+        cap = sit.data[f"offshore_{r.id}_mw"].attrs["capacity_mw"]
+        np.testing.assert_allclose(series, cf * cap)
+        # the scenario's own output is its capacity factor times the same capacity
+        cf0 = model.scenario.offshore.per_connection.get(r.id, model.scenario.offshore.capacity_factor)
+        assert r.p_mw == pytest.approx(cf0 * cap)
+
+
+def test_calm_hours_use_plants_then_imports_and_storm_hours_export(sit):
+    t = sit.totals()
+    calm = t["offshore_mw"].idxmin()
+    storm = t["offshore_mw"].idxmax()
+    assert t.at[calm, "thermal_mw"] > t.at[storm, "thermal_mw"]
+    assert t.at[storm, "import_mw"] <= t.at[calm, "import_mw"]
+    assert t["import_mw"].min() < 0  # the windiest hours export
+
+
+def test_surplus_beyond_the_links_is_curtailed_and_reported(model):
+    hours = 48
+    sit = build_situations(model, _profiles(hours, offshore=np.full(hours, 1.0), onshore=np.full(hours, 1.0),
+                                            demand=np.r_[np.full(hours - 1, 0.05), 1.0]))
+    t = sit.totals()
+    assert t["curtailed_mw"].iloc[:-1].min() > 500
+    # what is left is exported at the links' capacity, not more
+    cap = sit.data.attrs["link_capacity_mw"]
+    assert 8_000 < cap < 15_000
+    np.testing.assert_allclose(t["import_mw"].iloc[:-1], -cap)
+    assert t["curtailed_mw"].iloc[-1] == 0
+    assert np.abs(sit.data["p_mw"].sum("bus").to_numpy()).max() < 1e-6
+    assert sit.data.attrs["ac_tie_use"] == AC_TIE_USE
+
+
+def test_scarcity_beyond_plants_and_links_is_unserved_not_hidden(model):
+    hours = 24
+    prof = _profiles(hours, offshore=np.zeros(hours), onshore=np.zeros(hours))
+    sit = build_situations(model, prof, ac_tie_use=0.01)  # ties nearly closed: a calm peak runs short
+    t = sit.totals()
+    peak = t["demand_mw"].add(t["unserved_mw"]).idxmax()
+    assert t.at[peak, "unserved_mw"] > 100
+    assert t.at[peak, "import_mw"] == pytest.approx(sit.data.attrs["link_capacity_mw"])
+    # every plant in the merit order runs at its available maximum before anything is unserved
+    avail = sum(float(model.net[tb].at[i, "max_p_mw"]) for tb in ("gen", "sgen") for i in model.net[tb].index
+                if bool(model.net[tb].get("dispatchable", False) is not False and model.net[tb].at[i, "dispatchable"])
+                and model.net[tb].at[i, "type"] in model.scenario.dispatch.merit_order)
+    assert t.at[peak, "thermal_mw"] == pytest.approx(avail)
+    # the balance still closes: unserved demand is cut, not left to the slack
+    assert np.abs(sit.data["p_mw"].sum("bus").to_numpy()).max() < 1e-6
+    served = model.scenario.demand.total_mw * prof["demand_shape"] / prof["demand_shape"].max() - t["unserved_mw"]
+    np.testing.assert_allclose(t["demand_mw"], served)
+
+
+def test_coupling_share_is_the_capacity_factor_at_the_connections_capacity(model, sit):
+    conn = model.balance[model.balance["component"] == "offshore wind"]["id"].iloc[0]
+    cap = sit.data[f"offshore_{conn}_mw"].attrs["capacity_mw"]
+    out = model.coupling(sit, conn, cap)
+    mean_cf = _profiles()["offshore_wind_cf"].mean()
+    # a load as large as the connection: every MWh the connection produces goes to the load
+    assert out["offshore_share"] == pytest.approx(mean_cf, rel=1e-9)
+    assert out["capacity_factor"] == pytest.approx(mean_cf, rel=1e-9)
+    small = coupling(sit, conn, 0.1 * cap)
+    assert small["offshore_share"] > out["offshore_share"]
+    assert small["hours_fully_covered"] > 0
+    res = out["residual_import_mw"]
+    assert len(res) == HOURS and res.min() >= 0
+    assert out["residual_import_peak_mw"] == pytest.approx(res.max())
+    assert out["residual_import_mwh"] == pytest.approx(res.sum())
+
+
+def test_weather_year_column(model):
+    prof = _profiles()
+    assert offshore_column(prof, None) == "offshore_wind_cf"
+    assert offshore_column(prof, 1987) == "offshore_wind_cf_1987"
+    with pytest.raises(ConfigError, match="weather year 1990.*available: default, 1987"):
+        offshore_column(prof, 1990)
+    sit = model.situations(prof, weather_year=1987)
+    assert sit.data.attrs["offshore_column"] == "offshore_wind_cf_1987"
+
+
+def test_base_scenario_of_a_year():
+    assert base_scenario(2030) == "low-wind-peak-2030"
+    assert base_scenario(2026) == "winter-peak-2026"
+    with pytest.raises(ConfigError, match="no shipped scenario for the year 2041.*2026, 2030, 2032"):
+        base_scenario(2041)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda p: p.drop(columns="wind_onshore_cf"), "lack the column.*wind_onshore_cf"),
+        (lambda p: p.assign(offshore_wind_cf=np.r_[np.nan, p["offshore_wind_cf"].to_numpy()[1:]]),
+         "offshore_wind_cf.*missing or infinite.*hour 0"),
+        (lambda p: p.assign(wind_onshore_cf=p["wind_onshore_cf"] * 1000), "wind_onshore_cf.*0…1"),
+        (lambda p: p.assign(demand_shape=-p["demand_shape"]), "demand_shape must be positive"),
+    ],
+)
+def test_bad_profiles_are_named(model, change, match):
+    with pytest.raises(ConfigError, match=match):
+        build_situations(model, change(_profiles(48)))
+
+
+def test_unknown_connection_lists_the_known(sit):
+    with pytest.raises(ConfigError, match="no offshore connection 'ow-nowhere'.*ow-"):
+        sit.offshore("ow-nowhere")
+
+
+def test_secured_model_gives_the_same_situations(model):
+    """The hourly dispatch starts from the scenario's market dispatch, whatever securing did."""
+    secured = model.secured()
+    a = build_situations(model, _profiles(48))
+    b = build_situations(secured, _profiles(48))
+    np.testing.assert_allclose(a.data["p_mw"].to_numpy(), b.data["p_mw"].to_numpy(), atol=1e-9)
