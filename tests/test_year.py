@@ -176,3 +176,87 @@ def test_secured_model_gives_the_same_situations(model):
     a = build_situations(model, _profiles(48))
     b = build_situations(secured, _profiles(48))
     np.testing.assert_allclose(a.data["p_mw"].to_numpy(), b.data["p_mw"].to_numpy(), atol=1e-9)
+
+
+# ----------------------------------------------------------------- the hourly grid
+
+
+@pytest.fixture(scope="module")
+def hourly(model, sit):
+    return model.hourly(sit)
+
+
+def test_every_insecure_hour_is_secured(hourly):
+    assert hourly.secured_hours > 0  # the synthetic fortnight has insecure hours (market dispatch)
+    assert not hourly.overload  # and the remedial actions clear every one
+    load = hourly.loading()
+    over = np.abs(load) - hourly.LIMIT[:, :, None]
+    assert np.nanmax(np.where(np.isfinite(over), over, -np.inf)) < 0.1
+    sec = hourly.security()
+    assert (sec["redispatch_mw"] > 0).sum() <= hourly.secured_hours
+    assert sec["worst_before_pct"].max() > 100
+
+
+def test_redispatch_stays_within_each_hours_room(hourly):
+    up, down = hourly._bounds(hourly.resources)
+    assert (hourly.delta <= up + 1e-6).all()
+    assert (-hourly.delta <= down + 1e-6).all()
+
+
+def test_firm_and_flexible_capacity_are_ordered_and_consistent(model, sit, hourly):
+    h = hourly.hosting(["maasvlakte-380", "vierverlaten-220", "eemshaven-oudeschip-380"])
+    table = hourly.firm_capacity(hosting=h, hours=(10, 50, 100))
+    assert list(table.index) == ["maasvlakte-380", "vierverlaten-220", "eemshaven-oudeschip-380"]
+    v = table[["firm_mw", "mw_at_10h", "mw_at_50h", "mw_at_100h", "median_mw"]].to_numpy()
+    assert (np.diff(v, axis=1) >= -1e-9).all()
+    assert ((h.to_numpy() >= 0) & (h.to_numpy() <= hourly.max_mw)).all()
+    for bus, row in table.iterrows():
+        # a connection of the firm value never gives way; one of mw_at_50h at most 50 hours
+        assert model.curtailment(sit, bus, row["firm_mw"])["hours"] == 0
+        assert hourly.curtailment(bus, row["mw_at_50h"], hosting=h)["hours"] <= 50
+        assert hourly.curtailment(bus, row["mw_at_50h"] + 1.0, hosting=h)["hours"] >= 50 or row["mw_at_50h"] >= 3000
+        if row["firm_mw"] < hourly.max_mw:
+            t = sit.time.get_loc(row["deciding_hour"])
+            assert h.sel(bus=bus).to_numpy()[t] == pytest.approx(row["firm_mw"])
+            assert row["deciding_element"].startswith(("line:", "trafo:"))
+
+
+def test_curtailed_energy_is_the_shortfall(hourly):
+    h = hourly.hosting(["maasvlakte-380"])
+    vals = h.to_numpy()[0]
+    p = float(np.percentile(vals, 30))
+    out = hourly.curtailment("maasvlakte-380", p, hosting=h)
+    assert out["mwh"] == pytest.approx(np.maximum(p - vals, 0).sum())
+    assert out["hours"] == int((vals < p - 1e-6).sum())
+    assert 0 < out["share_of_energy"] < 1
+
+
+def test_ac_corrected_firm_value_agrees_with_ac(model, sit):
+    """The firm value at its deciding hour (AC-corrected DC screen) beside the AC N-1 hosting of
+    that hour: within 5 % or 25 MW (near zero, where a branch at its limit decides, only MW are
+    meaningful)."""
+    hg = model.hourly(sit)
+    h = hg.hosting_ac_corrected(["maasvlakte-380"])
+    assert h.attrs["corrected_hours"]
+    table = hg.confirm_ac(hg.firm_capacity(hosting=h))
+    assert table["ac_mw"].notna().all()
+    tol = np.maximum(0.05 * table["ac_mw"], 25.0)
+    assert (table["ac_diff_mw"].abs() <= tol).all(), table[["firm_mw", "ac_mw", "ac_diff_pct"]]
+
+
+@pytest.mark.slow
+def test_firm_capacity_of_every_bus_agrees_with_ac(model, sit):
+    table = model.firm_capacity(sit)
+    assert table.attrs["corrected_hours"] >= 1
+    tol = np.maximum(0.05 * table["ac_mw"], 25.0)
+    assert (table["ac_diff_mw"].abs() <= tol).mean() >= 0.9, table[["firm_mw", "ac_mw", "ac_diff_pct"]]
+
+
+def test_hourly_refuses_situations_of_another_network(model, sit):
+    from siting.grid.year import Situations
+
+    other = Situations(sit.data.isel(bus=slice(0, -1)), scenario=sit.scenario)
+    with pytest.raises(ConfigError, match="another network"):
+        model.hourly(other)
+    with pytest.raises(ConfigError, match="must be a Situations"):
+        model.hourly(sit.data)

@@ -676,6 +676,57 @@ class GridModel:
             profiles = load_profiles(year=self.scenario.year)
         return build_situations(self, profiles, offshore_cf_column=offshore_column(profiles, weather_year))
 
+    def hourly(self, situations, n_minus_1: bool = True, max_mw: float = 3000.0, secure: bool = True):
+        """The year of `situations` on this model's grid, each hour secured (DC, N-1; see
+        :mod:`siting.grid.hourly`): hosting per bus and hour, firm and flexible capacity. Kept
+        per situations, so later calls reuse the securing."""
+        from .hourly import HourlyGrid
+
+        key = (id(situations), bool(n_minus_1), float(max_mw), bool(secure))
+        memo = self.__dict__.setdefault("_hourly_memo", {})
+        if key not in memo or memo[key][0] is not situations:
+            memo[key] = (situations, HourlyGrid(self, situations, n_minus_1=n_minus_1, max_mw=max_mw, secure=secure))
+        return memo[key][1]
+
+    def firm_capacity(self, situations, buses: list[str | int] | None = None, confirm_ac: bool = True,
+                      n_minus_1: bool = True, max_mw: float = 3000.0) -> pd.DataFrame:
+        """Firm and flexible connection capacity per bus over a year of hourly situations
+        (Ecorys 2025 §7.1; §4.1 hours of grid stress).
+
+        Parameters
+        ----------
+        situations : Situations
+            From :meth:`situations` (or :func:`siting.situations`).
+        buses : list, optional
+            Bus names or indices (default every EHV bus).
+        confirm_ac : bool
+            AC-correct the hours that decide each firm value and add the AC N-1 hosting of the
+            deciding hour beside it (``ac_mw``, ``ac_diff_mw``, ``ac_diff_pct``); default True.
+
+        Returns
+        -------
+        DataFrame
+            One row per bus: ``firm_mw`` (fits in every hour), ``mw_at_50h`` / ``_100h`` /
+            ``_200h`` / ``_500h`` (fits but for at most that many curtailment hours a year),
+            ``median_mw``, ``zero_hours``, ``deciding_hour`` (UTC), ``deciding_outage``,
+            ``deciding_element``. ``attrs``: scenario, year, hours, secured and unresolved hours.
+        """
+        hg = self.hourly(situations, n_minus_1=n_minus_1, max_mw=self._check_mw(max_mw, "max_mw"))
+        hosting = hg.hosting_ac_corrected(buses) if confirm_ac else hg.hosting(buses)
+        table = hg.firm_capacity(hosting=hosting)
+        if confirm_ac:
+            table = hg.confirm_ac(table)
+        table.attrs["corrected_hours"] = len(hosting.attrs.get("corrected_hours", []))
+        return table
+
+    def curtailment(self, situations, bus: str | int, p_mw: float) -> dict:
+        """Hours a year a connection of `p_mw` [MW] at `bus` must give way (its hosting capacity
+        in that hour is lower), and the energy it gives up [MWh a year] and its share of the
+        load's energy: ``bus, p_mw, hours, mwh, share_of_energy``."""
+        hg = self.hourly(situations)
+        name = self._bus_name(self._connected_bus(bus))
+        return hg.curtailment(name, self._check_mw(p_mw))
+
     def coupling(self, situations, landing: str, p_mw: float) -> dict:
         """Hourly direct coupling (§7.1) of a load of `p_mw` [MW] to the offshore connection
         `landing` (its id): the share of the load's energy the connection's hourly output

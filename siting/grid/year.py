@@ -55,6 +55,8 @@ class Situations:
 
     - ``p_mw`` (time × bus): scheduled net injection per bus [MW], + = into the grid (the
       distributed slack balances the rest: losses are not modelled);
+    - ``element_p_mw`` (time × element): output of each generating element of the network
+      (``"gen:<index>"`` / ``"sgen:<index>"`` of ``net``) [MW];
     - national totals per hour [MW]: ``demand_mw``, ``offshore_mw``, ``onshore_mw``,
       ``must_run_mw``, ``thermal_mw``, ``import_mw`` (HVDC + AC, + = import),
       ``curtailed_mw`` (wind the links could not export), ``unserved_mw`` (demand neither plants
@@ -146,9 +148,16 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
     pos = {int(i): k for k, i in enumerate(net.bus.index)}
     n, t_len = len(bus_names), len(profiles)
     p = np.zeros((t_len, n))
+    elements: dict[str, np.ndarray] = {}  # "gen:<idx>" / "sgen:<idx>" -> hourly output [MW]
 
-    def add(bus: int, series: np.ndarray) -> None:
+    def add(bus: int, series) -> None:
         p[:, pos[int(bus)]] += series
+
+    def put(table: str, idx: int, series) -> None:
+        series = np.broadcast_to(np.asarray(series, dtype=float), (t_len,))
+        add(net[table].at[idx, "bus"], series)
+        key = f"{table}:{int(idx)}"
+        elements[key] = elements.get(key, 0.0) + series
 
     # demand: the scenario's key, scaled so the peak hour is the scenario's total
     shape = profiles["demand_shape"].to_numpy(float)
@@ -159,13 +168,14 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
         add(b, -demand * k)
 
     sg, gen = net.sgen, net.gen
-    # the market dispatch of the scenario (before any securing): output per element by name
+    # the market dispatch of the scenario (before any securing), from the build's balance
     bal = model.balance
-    def element(name: str) -> tuple[int, str]:
-        for table in (gen, sg):
-            hit = table.index[table["name"].astype(str) == name]
+
+    def element(name: str) -> tuple[str, int]:
+        for table in ("gen", "sgen"):
+            hit = net[table].index[net[table]["name"].astype(str) == name]
             if len(hit):
-                return int(table.at[hit[0], "bus"]), str(table.at[hit[0], "type"])
+                return table, int(hit[0])
         raise ConfigError(f"the model's network has no element {name!r} of its own balance")
 
     # offshore connections producing in the scenario: hourly capacity factor x output capacity
@@ -177,7 +187,7 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
         cf0 = sc.offshore.per_connection.get(name, base_cf)
         # the scenario's output / its capacity factor = the output capacity that produces now
         cap = float(r.p_mw) / cf0 if cf0 > 0 else 0.0
-        offshore_by[name] = (element(name)[0], off_cf * cap, cap)
+        offshore_by[name] = (element(name), off_cf * cap, cap)
     offshore_raw = sum((s for _, s, _ in offshore_by.values()), np.zeros(t_len))
 
     # onshore wind (hourly capacity factor x capacity) and the other must-run plants (constant)
@@ -185,23 +195,22 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
     onshore_units, must = [], np.zeros(t_len)
     for r in bal[bal["component"].astype(str).str.startswith("must-run ")].itertuples():
         fuel = str(r.component).removeprefix("must-run ")
-        bus, _ = element(str(r.id))
+        where = element(str(r.id))
         if fuel == "wind_onshore":
             frac = sc.dispatch.must_run.get("wind_onshore", 0.0)
-            onshore_units.append((bus, float(r.p_mw) / frac if frac > 0 else 0.0))
+            onshore_units.append((where, float(r.p_mw) / frac if frac > 0 else 0.0))
         else:
-            add(bus, np.full(t_len, float(r.p_mw)))
+            put(*where, float(r.p_mw))
             must += float(r.p_mw)
     onshore_raw = sum((cap * on_cf for _, cap in onshore_units), np.zeros(t_len))
 
     # links: HVDC capacities, AC ties (boundary equivalents) by their tie share
-    hvdc = [(int(sg.at[i, "bus"]), float(sg.at[i, "sn_mva"])) for i in sg.index[sg["type"] == "hvdc"]]
-    boundary = [(int(gen.at[i, "bus"]), str(gen.at[i, "name"])) for i in gen.index[gen["type"] == "boundary"]]
-    boundary += [(int(sg.at[i, "bus"]), str(sg.at[i, "name"]).removesuffix(":scheduled"))
-                 for i in sg.index[sg["type"] == "boundary"]]
-    tie = _tie_ratings(net, {b for b, _ in boundary})
+    hvdc = [("sgen", int(i), float(sg.at[i, "sn_mva"])) for i in sg.index[sg["type"] == "hvdc"]]
+    boundary = [("gen", int(i)) for i in gen.index[gen["type"] == "boundary"]]
+    boundary += [("sgen", int(i)) for i in sg.index[sg["type"] == "boundary"]]
+    tie = _tie_ratings(net, {int(net[t].at[i, "bus"]) for t, i in boundary})
     ac_cap = ac_tie_use * sum(tie.values())
-    hvdc_cap = sum(c for _, c in hvdc)
+    hvdc_cap = sum(c for _, _, c in hvdc)
     link_cap = ac_cap + hvdc_cap
 
     residual = demand - must - offshore_raw - onshore_raw
@@ -210,10 +219,10 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
     curtailed = np.clip(-residual - link_cap, 0.0, wind)
     keep = np.where(wind > 0, 1.0 - curtailed / np.where(wind > 0, wind, 1.0), 1.0)
     residual = residual + curtailed
-    for b, s, _ in offshore_by.values():
-        add(b, s * keep)
-    for b, cap in onshore_units:
-        add(b, cap * on_cf * keep)
+    for where, s, _ in offshore_by.values():
+        put(*where, s * keep)
+    for where, cap in onshore_units:
+        put(*where, cap * on_cf * keep)
 
     # merit order of the dispatchable plants, then imports
     thermal = np.zeros(t_len)
@@ -227,16 +236,17 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
             continue
         take = np.minimum(rest, avail)
         for t, i in units:
-            add(net[t].at[i, "bus"], take * float(net[t].at[i, "max_p_mw"]) / avail)
+            put(t, i, take * float(net[t].at[i, "max_p_mw"]) / avail)
         thermal += take
         rest -= take
     imports = np.clip(rest, 0.0, link_cap) + np.clip(np.minimum(residual, 0.0), -link_cap, 0.0)
     unserved = rest - np.clip(rest, 0.0, link_cap)
     total_tie = sum(tie.values()) or 1.0
-    for b, c in hvdc:
-        add(b, imports * c / link_cap if link_cap > 0 else 0.0)
-    for b, _ in boundary:
-        add(b, imports * (ac_cap / link_cap if link_cap > 0 else 0.0) * tie.get(b, 0.0) / total_tie)
+    for t, i, c in hvdc:
+        put(t, i, imports * c / link_cap if link_cap > 0 else 0.0)
+    for t, i in boundary:
+        share = tie.get(int(net[t].at[i, "bus"]), 0.0) / total_tie
+        put(t, i, imports * (ac_cap / link_cap if link_cap > 0 else 0.0) * share)
     # an hour whose demand plants and links cannot meet: the demand is cut (reported)
     if unserved.any():
         for b, k in zip(loads["bus"], key):
@@ -245,9 +255,12 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
     time = pd.DatetimeIndex(profiles.index)
     if time.tz is not None:
         time = time.tz_convert("UTC").tz_localize(None)
+    names = sorted(elements)
     data = xr.Dataset(
         {
             "p_mw": (("time", "bus"), p),
+            "element_p_mw": (("time", "element"), np.column_stack([elements[k] for k in names]) if names
+                             else np.zeros((t_len, 0))),
             "demand_mw": ("time", demand - unserved),
             "offshore_mw": ("time", offshore_raw * keep),
             "onshore_mw": ("time", onshore_raw * keep),
@@ -259,7 +272,7 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
             **{f"offshore_{k}_mw": ("time", s, {"capacity_mw": cap, "note": "available output (before any curtailment)"})
                for k, (_, s, cap) in offshore_by.items()},
         },
-        coords={"time": time.to_numpy(), "bus": bus_names},
+        coords={"time": time.to_numpy(), "bus": bus_names, "element": names},
         attrs={"year": int(sc.year), "scenario": sc.name, "offshore_column": offshore_cf_column,
                "ac_tie_use": float(ac_tie_use), "link_capacity_mw": float(link_cap)},
     )

@@ -1,0 +1,456 @@
+"""Hosting capacity in every hour of a year: each hour secured first, then screened.
+
+The three snapshots answer "does X MW fit in this situation"; a year answers how many MW fit
+*firm* (in every hour), how many more if the load gives way in H hours a year (a flexible,
+non-firm connection, Ecorys 2025 §7.1), and which hours and outages decide it (§4.1: hours of
+grid stress).
+
+Method, per hour of :class:`~siting.grid.year.Situations` (DC, linear; see ``docs/year.md``):
+
+1. **Flows**: DC power flow of the hour's injections in the intact grid and with one circuit of
+   each branch out (PTDF, LODF), as loading of each branch's DC limit: its thermal rating times
+   its active-power share of the apparent power in the AC solution of the base scenario
+   (reactive flow held).
+2. **Securing**: an hour with an N-1 overload is secured by the least-cost preventive
+   redispatch of the scenario's remedial resources within that hour's room (a plant between 0
+   and its available output, an HVDC link within its rating, countertrading, phase shifters,
+   wind curtailment last) — the LP of the snapshot securing
+   (:class:`~siting.grid.secure.RedispatchLP`) on the hour's DC flows. What no action clears
+   stays, and is reported.
+3. **Hosting** per bus and hour: the largest load that keeps every branch within its limit in
+   every case of the secured hour, the load balanced by the scenario's distributed slack — the
+   definition of the snapshot's firm hosting capacity (:class:`~siting.grid.hosting.CaseSet`):
+   a branch may reach the larger of its limit and its loading without the load plus
+   ``worsen_pp``; an overload that is there without the load (one no remedial action cleared)
+   is held against the load only where the load moves at least 5 % of its MW over it (the
+   flow-based 5 % threshold, :data:`~siting.grid.hosting.ATTRIBUTION_SHARE`).
+4. **AC correction** (:meth:`HourlyGrid.hosting_ac_corrected`): the hours that decide each
+   bus's firm value are solved in AC (every case) and their DC loadings replaced by the AC
+   ones, branch by branch, with the load's effect scaled by the branch's P/S there; the screen
+   is repeated until the deciding hours are all corrected.
+
+:meth:`HourlyGrid.firm_capacity` then gives per bus the firm value (the smallest hourly value),
+the MW that fit with at most H curtailment hours a year (the H+1-th smallest), and the hour and
+outage that decide the firm value; :meth:`HourlyGrid.curtailment` the hours and MWh a year a
+connection of X MW gives way.
+
+Limits: DC flows (no voltage limits or losses); the new load does not itself get redispatch
+(firm in each hour on the secured grid); see :mod:`siting.grid.year` for the situations' own.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..errors import ConfigError
+from .hosting import ATTRIBUTION_SHARE, Limits, case_label, element_label
+from .linear import DCSensitivity
+from .secure import RedispatchLP, RemedialCosts
+from .year import Situations
+
+__all__ = ["CURTAILMENT_HOURS", "HourlyGrid"]
+
+#: curtailment hours a year for which the hosting capacity is reported (issue 11)
+CURTAILMENT_HOURS = (50, 100, 200, 500)
+_SECURE_TOL_PP = 0.05  # an hour is insecure when a branch exceeds its limit by more than this
+
+
+class HourlyGrid:
+    """The N-1 DC model of a :class:`~siting.grid.year.Situations` year, secured hour by hour.
+
+    Parameters
+    ----------
+    model : GridModel
+        The model the situations were built from (:meth:`GridModel.situations`).
+    situations : Situations
+    limits : Limits, optional
+        Loading limit and the tolerance for pre-existing overloads (default: 100 %, 1 pp).
+    n_minus_1 : bool
+        Every one-circuit outage too (default), or the intact grid only.
+    max_mw : float
+        Search cap [MW]: more is reported as the cap.
+    secure : bool
+        Secure every insecure hour first (default; TSO practice). ``False`` screens the market
+        dispatch as it is.
+    """
+
+    def __init__(self, model, situations: Situations, limits: Limits | None = None, n_minus_1: bool = True,
+                 max_mw: float = 3000.0, secure: bool = True, costs: RemedialCosts | None = None) -> None:
+        if not isinstance(situations, Situations):
+            raise ConfigError(f"situations must be a Situations (GridModel.situations()), got {type(situations).__name__}")
+        if list(situations.data["bus"].to_numpy()) != list(model.net.bus["name"].astype(str)):
+            raise ConfigError("the situations belong to another network; build them with this model "
+                              "(model.situations())")
+        self.model = model
+        self.sit = situations
+        self.limits = limits or Limits()
+        self.max_mw = float(max_mw)
+        g = self.grid = model._grid
+        dc = self.dc = DCSensitivity(g)
+        order = np.array([int(g.bus_lookup[i]) for i in model.net.bus.index])
+        p = np.zeros((g.n, situations.n_hours))
+        np.add.at(p, order, situations.data["p_mw"].to_numpy().T)
+        # what does not balance (unserved demand cut already; only rounding) goes to the slack
+        p -= np.outer(g.slack_w, p.sum(axis=0))
+        self._p = p
+        ok, split = g.contingencies() if n_minus_1 else ([], [])
+        self.outages: list[int | None] = [None, *ok]
+        self.split = split
+        ptdf = dc.ptdf(np.arange(g.n))
+        lim_mw = self._dc_limits()
+        self._ptdf, self._scale, self._alive = [], [], []
+        for k in self.outages:
+            alive = np.ones(g.m)
+            if k is not None:
+                alive[k] = 1.0 - 1.0 / g.parallel[k]
+            sens = ptdf if k is None else dc.after_outage(ptdf, k)
+            with np.errstate(divide="ignore"):
+                scale = np.where(alive > 0, 100.0 / (lim_mw * np.maximum(alive, 1e-12)), 0.0)  # pp per MW
+            self._ptdf.append(sens)
+            self._scale.append(scale)
+            self._alive.append(alive)
+        self.PTDF = np.stack(self._ptdf)  # C × m × n, MW per MW (reference slack)
+        self.SCALE = np.stack(self._scale)  # C × m, pp per MW of flow
+        self.LIMIT = np.where(np.stack(self._alive) > 0, self.limits.max_loading_pct, np.inf)  # C × m [%]
+        self.delta = np.zeros((0, situations.n_hours))
+        #: per AC-corrected hour: C × m, AC − DC loading magnitude [pp] of every branch in every case
+        self.corrections: dict[int, np.ndarray] = {}
+        #: per AC-corrected hour: C × m, AC loading change per DC loading change of the branch
+        self.factors: dict[int, np.ndarray] = {}
+        self.overload: dict[int, dict] = {}
+        self.secured_hours = 0
+        if secure:
+            self._secure(costs or model._costs())
+
+    # ------------------------------------------------------------------ flows
+
+    def _dc_limits(self) -> np.ndarray:
+        """Per branch, the DC flow [MW] at 100 % loading: rating × the branch's P/S ratio in the
+        AC base case (branches under 20 % loaded: the median ratio)."""
+        g = self.grid
+        pre = g.solve()
+        rating = math.sqrt(3.0) * g.base_kv[g.f] * g.i_rated_f_ka * pre.vm_pu[g.f]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.abs(pre.p_from_mw) / (rating * pre.loading_pct / 100.0)
+        good = np.isfinite(ratio) & (pre.loading_pct >= 20.0)
+        fill = float(np.median(ratio[good])) if good.any() else 0.95
+        self._ratio = np.where(good, np.clip(ratio, 0.8, 1.0), fill)
+        return rating * self._ratio
+
+    def loading(self, hours=None) -> np.ndarray:
+        """Signed DC loading [%] (C × m × hours) of the (secured) hours."""
+        t = np.arange(self.sit.n_hours) if hours is None else np.atleast_1d(hours)
+        flows = np.einsum("cmn,nt->cmt", self.PTDF, self._p[:, t])
+        if self.delta.size:
+            flows += np.einsum("cmr,rt->cmt", self._res_sens, self.delta[:, t])
+        return flows * self.SCALE[:, :, None]
+
+    # --------------------------------------------------------------- securing
+
+    def _secure(self, costs: RemedialCosts) -> None:
+        model, g = self.model, self.grid
+        resources = model._resources()
+        self.resources = resources
+        patterns = np.column_stack([r.pattern(model.net, g) for r in resources]) if resources else np.zeros((g.n, 0))
+        self._res_sens = np.einsum("cmn,nr->cmr", self.PTDF, patterns)  # C × m × R, MW per MW
+        up, down = self._bounds(resources)
+        t_len = self.sit.n_hours
+        self.delta = np.zeros((len(resources), t_len))
+        base = self.loading()  # before securing (delta is zero)
+        with np.errstate(invalid="ignore"):
+            worst = np.nanmax(np.where(np.isfinite(self.LIMIT[:, :, None]), np.abs(base) - self.LIMIT[:, :, None],
+                                       -np.inf), axis=(0, 1))
+        insecure = np.flatnonzero(worst > _SECURE_TOL_PP)
+        self.worst_before_pct = worst + self.limits.max_loading_pct
+        lp = object.__new__(RedispatchLP)  # the snapshot securing LP, on one hour's DC loadings
+        lp.grid, lp.resources, lp.costs, lp.patterns = g, resources, costs, patterns
+        lp._cost = np.array([costs.of(r.kind) for r in resources])
+        lp.S = self._res_sens * self.SCALE[:, :, None]
+        lp.LIMIT = self.LIMIT
+        for t in insecure:
+            lp.L0 = base[:, :, t]
+            lp._up, lp._down = up[:, t], down[:, t]
+            sol = lp.solve(elastic=True)
+            if sol["status"] != "optimal":  # pragma: no cover - the elastic LP is always feasible
+                continue
+            self.delta[:, t] = sol["delta"]
+            if sol["overload"]:
+                self.overload[int(t)] = sol["overload"]
+        self.secured_hours = len(insecure)
+
+    def _bounds(self, resources) -> tuple[np.ndarray, np.ndarray]:
+        """Room up and down [MW] of each resource in each hour (R × T), from the hour's
+        dispatch."""
+        el = self.sit.data["element_p_mw"]
+        keys = {str(k): j for j, k in enumerate(el["element"].to_numpy())}
+        out = el.to_numpy()
+        t_len = self.sit.n_hours
+        net = self.model.net
+        up, down = np.zeros((len(resources), t_len)), np.zeros((len(resources), t_len))
+        for i, r in enumerate(resources):
+            single = len(r.elements) == 1
+            key = f"{r.elements[0][0]}:{r.elements[0][1]}" if single else None
+            p = out[:, keys[key]] if key in keys else np.zeros(t_len)
+            if r.kind == "plant" and single:
+                top = float(net[r.elements[0][0]].at[r.elements[0][1], "max_p_mw"])
+                up[i], down[i] = np.maximum(top - p, 0.0), np.maximum(p, 0.0)
+            elif r.kind == "hvdc" and single:
+                cap = float(net.sgen.at[r.elements[0][1], "sn_mva"])
+                up[i], down[i] = np.maximum(cap - p, 0.0), np.maximum(cap + p, 0.0)
+            elif r.kind == "curtailment" and single:
+                up[i], down[i] = 0.0, np.maximum(p, 0.0)
+            else:  # countertrading, phase shifters: the scenario's range in every hour
+                up[i], down[i] = r.up_mw, r.down_mw
+        return up, down
+
+    def security(self) -> pd.DataFrame:
+        """Per hour: worst N-1 loading before securing [%], redispatch volume [MW], curtailment
+        by the securing [MW], and the overload no action clears [pp, sum] (0 when secure)."""
+        kinds = np.array([r.kind for r in getattr(self, "resources", [])])
+        up = np.clip(self.delta, 0, None).sum(axis=0) if self.delta.size else np.zeros(self.sit.n_hours)
+        curt = (-np.clip(self.delta[kinds == "curtailment"], None, 0)).sum(axis=0) if self.delta.size else 0.0
+        left = np.zeros(self.sit.n_hours)
+        for t, o in self.overload.items():
+            left[t] = sum(o.values())
+        return pd.DataFrame({"worst_before_pct": getattr(self, "worst_before_pct", np.full(self.sit.n_hours, np.nan)),
+                             "redispatch_mw": up, "curtailed_mw": curt, "unresolved_pp": left}, index=self.sit.time)
+
+    # ----------------------------------------------------------------- hosting
+
+    def _buses(self, buses) -> tuple[list[str], list[int]]:
+        m, g = self.model, self.grid
+        if buses is None:
+            isolated = set(g.isolated.tolist())
+            idx = [i for i in m.net.bus.index if not m._bus_name(i).startswith("xb-")
+                   and int(g.bus_lookup[i]) not in isolated and m.net.bus.at[i, "in_service"]]
+        else:
+            idx = [m._connected_bus(b) for b in buses]
+        return [m._bus_name(i) for i in idx], [int(g.bus_lookup[i]) for i in idx]
+
+    def hosting(self, buses: list | None = None) -> xr.DataArray:
+        """Hosting capacity [MW] per bus and hour (``bus × time``) on the secured hours; the
+        deciding case per bus and hour (index into :attr:`outages`) and branch row are in
+        ``attrs["case"]`` and ``attrs["branch"]``."""
+        g = self.grid
+        names, internal = self._buses(buses)
+        t_len = self.sit.n_hours
+        best = np.full((len(internal), t_len), np.inf)
+        best_case = np.zeros((len(internal), t_len), dtype=np.int32)
+        best_branch = np.full((len(internal), t_len), -1, dtype=np.int32)
+        w = self.limits.worsen_pp
+        for ci in range(len(self.outages)):
+            sens = self.PTDF[ci]
+            d_mw = -(sens[:, internal] - (sens @ g.slack_w)[:, None])  # m × B, MW of flow per MW of load
+            d = d_mw * self.SCALE[ci][:, None]  # pp per MW
+            flows = self.loading_case(ci)  # m × T [%], signed
+            lim = self.LIMIT[ci][:, None]
+            on = np.isfinite(self.LIMIT[ci])
+            over = np.abs(flows) > lim  # over the limit in the secured hour (what no action cleared)
+            lim_eff = np.maximum(lim, np.abs(flows) + w)  # as the snapshot's CaseSet: may worsen by w
+            # a branch can bind for bus j only if its worst hour plus the load's effect reaches the limit
+            reach = np.abs(flows).max(axis=1)[:, None] + np.abs(d) * self.max_mw >= self.LIMIT[ci][:, None]
+            factor = np.ones_like(flows)
+            if self.factors:
+                cols = np.fromiter(self.factors, dtype=int)
+                factor[:, cols] = np.stack([self.factors[t][ci] for t in cols], axis=1)
+                reach |= (np.abs(flows).max(axis=1)[:, None] + np.abs(d) * factor.max(axis=1)[:, None] * self.max_mw
+                          >= self.LIMIT[ci][:, None])
+            for j in range(len(internal)):
+                rows = np.flatnonzero(on & reach[:, j])
+                if not len(rows):
+                    continue
+                dj = d[rows, j][:, None] * factor[rows]
+                f, le = flows[rows], lim_eff[rows]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    room = np.where(dj > 1e-12, (le - f) / dj, np.where(dj < -1e-12, (-le - f) / dj, np.inf))
+                small = (np.abs(d_mw[rows, j]) < ATTRIBUTION_SHARE)[:, None]
+                room = np.where(over[rows] & small, np.inf, np.maximum(room, 0.0))
+                k = np.argmin(room, axis=0)
+                x = room[k, np.arange(t_len)]
+                better = x < best[j]
+                best[j] = np.where(better, x, best[j])
+                best_case[j] = np.where(better, ci, best_case[j])
+                best_branch[j] = np.where(better, rows[k], best_branch[j])
+        best = np.clip(best, 0.0, self.max_mw)
+        out = xr.DataArray(best, dims=("bus", "time"), coords={"bus": names, "time": self.sit.data["time"].to_numpy()},
+                           name="hosting_mw", attrs={"units": "MW"})
+        out.attrs["case"] = best_case
+        out.attrs["branch"] = best_branch
+        return out
+
+    def loading_case(self, ci: int) -> np.ndarray:
+        """Signed DC loading [%] (m × T) of case `ci` in every secured hour, with the AC
+        correction of the hours that have one (:meth:`correct`)."""
+        flows = self.PTDF[ci] @ self._p
+        if self.delta.size:
+            flows = flows + self._res_sens[ci] @ self.delta
+        flows = flows * self.SCALE[ci][:, None]
+        if self.corrections:
+            cols = np.fromiter(self.corrections, dtype=int)
+            corr = np.stack([self.corrections[t][ci] for t in cols], axis=1)  # m × hours
+            sign = np.where(flows[:, cols] < 0, -1.0, 1.0)
+            flows[:, cols] = flows[:, cols] + sign * corr
+        return flows
+
+    def ac_loading(self, hour: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """AC loading [%] (C × m) of every branch in every case of one secured hour, and each
+        branch's active-power share of its apparent power there (P/S, C × m); None when the
+        hour's base case does not solve in AC."""
+        from .acpf import ACGrid
+
+        try:
+            g = ACGrid(self.hour_network(hour))
+        except Exception:  # noqa: BLE001 - reported by the caller as an hour AC cannot solve
+            return None
+        load = np.full((len(self.outages), self.grid.m), np.nan)
+        ps = np.full_like(load, np.nan)
+        rating = math.sqrt(3.0) * g.base_kv[g.f] * g.i_rated_f_ka
+        for ci, k in enumerate(self.outages):
+            r = g.solve(outage=k)
+            if r.converged:
+                load[ci] = r.loading_pct
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ps[ci] = np.abs(r.p_from_mw) / (rating * r.vm_pu[g.f] * self._alive[ci] * r.loading_pct / 100.0)
+        return load, ps
+
+    def correct(self, hours) -> list[int]:
+        """AC-correct the DC loadings of `hours` (branch by branch, every case): later screens
+        see the AC loading in those hours, and a load's effect on it at the branch's P/S there
+        (the DC screen's loading is of the P limit; the AC loading of the apparent power).
+        Returns the hours AC could not solve (left DC)."""
+        failed = []
+        for t in sorted({int(h) for h in np.atleast_1d(hours)} - set(self.corrections)):
+            res = self.ac_loading(t)
+            if res is None:
+                failed.append(t)
+                self.corrections[t] = np.zeros((len(self.outages), self.grid.m))
+                self.factors[t] = np.ones((len(self.outages), self.grid.m))
+                continue
+            ac, ps = res
+            dc = np.abs(self.loading(t)[:, :, 0])
+            self.corrections[t] = np.nan_to_num(ac - dc, nan=0.0, posinf=0.0, neginf=0.0)
+            # DC pp per MW × (base P/S) × (the hour's P/S) = AC pp per MW (reactive flow held)
+            ps = np.where(np.isfinite(ps) & (np.nan_to_num(ac) >= 5.0), np.clip(ps, 0.2, 1.0), self._ratio[None, :])
+            self.factors[t] = self._ratio[None, :] * ps
+        return failed
+
+    def hosting_ac_corrected(self, buses: list | None = None, band: float = 0.25, per_bus: int = 3,
+                             rounds: int = 6) -> xr.DataArray:
+        """:meth:`hosting` with the hours that decide each bus's firm value AC-corrected: the
+        hours whose hosting is within `band` (share) + 25 MW of the bus's lowest value (at most
+        `per_bus` a bus per round) are corrected and the screen repeated until the deciding hours
+        are all corrected (lazy, like the snapshot's constraint generation)."""
+        h = self.hosting(buses)
+        for _ in range(rounds):
+            vals = h.to_numpy()
+            want = set()
+            for row in vals:
+                low = row.min()
+                if low >= self.max_mw:
+                    continue
+                cand = np.flatnonzero(row <= low * (1.0 + band) + 25.0)
+                cand = cand[np.argsort(row[cand], kind="stable")]
+                fresh = [int(t) for t in cand if int(t) not in self.corrections][:per_bus]
+                want.update(fresh)
+            if not want:
+                break
+            self.correct(sorted(want))
+            h = self.hosting(buses)
+        h.attrs["corrected_hours"] = sorted(self.corrections)
+        return h
+
+    def firm_capacity(self, buses: list | None = None, hours: tuple[int, ...] = CURTAILMENT_HOURS,
+                      hosting: xr.DataArray | None = None) -> pd.DataFrame:
+        """One row per bus: ``firm_mw`` (fits in every hour), ``mw_at_<H>h`` (fits but for at
+        most H hours a year, curtailed then), ``median_mw``, ``zero_hours`` (hours with less than
+        1 MW of room), the ``deciding_hour`` (UTC; the first, where several hours tie),
+        ``deciding_outage`` and ``deciding_element`` of the firm value."""
+        h = hosting if hosting is not None else self.hosting(buses)
+        vals = h.to_numpy()
+        srt = np.sort(vals, axis=1)
+        time = self.sit.time
+        rows = []
+        for j, name in enumerate(h["bus"].to_numpy()):
+            t = int(np.argmin(vals[j]))
+            row = {"bus": str(name), "firm_mw": float(srt[j, 0])}
+            for hh in hours:
+                row[f"mw_at_{hh}h"] = float(srt[j, min(int(hh), srt.shape[1] - 1)])
+            row["median_mw"] = float(np.median(vals[j]))
+            row["zero_hours"] = int(np.count_nonzero(vals[j] < 1.0))  # hours with no room at all (< 1 MW)
+            capped = srt[j, 0] >= self.max_mw
+            row["deciding_hour"] = pd.NaT if capped else time[t]
+            row["deciding_outage"] = "" if capped else case_label(self.grid, self.outages[int(h.attrs["case"][j, t])])
+            k = int(h.attrs["branch"][j, t])
+            row["deciding_element"] = "" if capped or k < 0 else element_label(self.grid, "thermal", k)
+            rows.append(row)
+        out = pd.DataFrame(rows).set_index("bus")
+        out.attrs.update(scenario=self.sit.scenario, year=self.sit.data.attrs.get("year"), hours=self.sit.n_hours,
+                         secured_hours=self.secured_hours, unresolved_hours=len(self.overload))
+        return out
+
+    def curtailment(self, bus, p_mw: float, hosting: xr.DataArray | None = None) -> dict:
+        """Hours a year a connection of `p_mw` [MW] at `bus` exceeds the hosting capacity and
+        gives way, and the energy it gives up [MWh] (down to the hosting capacity in each such
+        hour)."""
+        h = hosting.sel(bus=str(bus)).to_numpy() if hosting is not None else self.hosting([bus]).to_numpy()[0]
+        short = np.maximum(float(p_mw) - h, 0.0)
+        energy = float(p_mw) * len(h)
+        return {"bus": str(bus), "p_mw": float(p_mw), "hours": int(np.count_nonzero(short > 1e-6)),
+                "mwh": float(short.sum()), "share_of_energy": float(short.sum() / energy) if energy > 0 else 0.0}
+
+    # ----------------------------------------------------------- AC confirmation
+
+    def hour_network(self, hour: int):
+        """The pandapower network of one hour: demand by the key, every generating element at
+        its hourly output, the hour's securing redispatch applied."""
+        import copy
+
+        from .secure import apply_redispatch
+
+        t = int(hour)
+        net = copy.deepcopy(self.model.net)
+        sc = self.model.scenario
+        demand = float(self.sit.data["demand_mw"][t])
+        key = net.load["p_mw"] / net.load["p_mw"].sum()
+        net.load["p_mw"] = demand * key
+        net.load["q_mvar"] = net.load["p_mw"] * math.tan(math.acos(sc.demand.power_factor))
+        el = self.sit.data["element_p_mw"]
+        for name, p in zip(el["element"].to_numpy(), el[t].to_numpy()):
+            table, idx = str(name).split(":")
+            net[table].at[int(idx), "p_mw"] = float(p)
+        if self.delta.size:
+            apply_redispatch(net, self.resources, self.delta[:, t])
+        return net
+
+    def confirm_ac(self, table: pd.DataFrame, buses: list | None = None) -> pd.DataFrame:
+        """AC check of the firm values: for each bus (default every row of `table`, a
+        :meth:`firm_capacity` result), the AC N-1 hosting capacity (the library's firm hosting,
+        :meth:`GridModel.hosting_capacity`) in the hour that decides its DC value, beside it.
+        Adds ``ac_mw``, ``ac_diff_mw`` (DC − AC) and ``ac_diff_pct`` (of AC; NaN where AC does
+        not solve). Where the firm value is about zero (a branch the hour's securing uses to its
+        limit), compare MW, not per cent."""
+        from .model import GridModel
+
+        out = table.copy()
+        rows = out.index if buses is None else [str(b) for b in buses]
+        out["ac_mw"] = np.nan
+        hours = out.loc[rows, "deciding_hour"]
+        time = self.sit.time
+        for when, group in hours.dropna().groupby(hours.dropna()):
+            t = int(time.get_loc(when))
+            try:
+                m = GridModel(self.hour_network(t), scenario=self.model.scenario)
+                ac = m.hosting_capacity(buses=list(group.index), max_mw=self.max_mw, redispatch=False,
+                                        vm_min_pu=self.limits.vm_min_pu, vm_max_pu=self.limits.vm_max_pu,
+                                        max_loading_pct=self.limits.max_loading_pct)
+            except Exception:  # noqa: BLE001 - an hour AC cannot solve is reported, not raised
+                continue
+            out.loc[group.index, "ac_mw"] = ac.loc[group.index, "firm_mw"].to_numpy(float)
+        out["ac_diff_mw"] = out["firm_mw"] - out["ac_mw"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["ac_diff_pct"] = 100.0 * out["ac_diff_mw"] / out["ac_mw"]
+        return out
