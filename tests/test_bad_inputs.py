@@ -31,6 +31,7 @@ from siting.errors import ConfigError, LayerError, LayerFileError, ParameterErro
 from siting.evaluate import Evaluation
 from siting.grid import GridModel
 from siting.grid.scenario import scenario_dir
+from siting.candidates import candidates
 from siting.climate import climate_field, free_cooling_netcdf
 from siting.surface import locate, read_raster, surface
 
@@ -355,6 +356,8 @@ API = [
     ("free_cooling_netcdf units empty", lambda m, e, d, t: free_cooling_netcdf("x.nc", units=""), ParameterError,
      r"units='': must be a temperature unit \(str\), or None \(empty\). Fix: use e.g. units='K'"),
     # --- layers, grid models and capacity maps: argument types (tracebacks before)
+    ("candidates year text", lambda m, e, d, t: candidates(None, year="2030"), ParameterError,
+     r"year='2030': must be a whole year in \[2000, 2100\]"),
     ("read_layer layer int", lambda m, e, d, t: siting.read_layer("x.gpkg", 5), ParameterError,
      r"layer=5: must be a layer name: substations, .*\(an int\)"),
     ("validate_layer int", lambda m, e, d, t: siting.validate_layer(5, "sites"), ParameterError,
