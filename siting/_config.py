@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError, ParameterError, type_phrase
+from .errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,6 +57,8 @@ def load_named(ref: str | PathLike[str] | M, folder: Path, model: type[M], what:
     """A config object given as is, as a TOML path, or by the name of a shipped file in
     `folder` (``<name>.toml``); an unknown name lists the shipped ones. `what` is also the
     parameter's name in errors (``scenario``, ``criteria``)."""
+    from .errors import ParameterError, type_phrase
+
     if isinstance(ref, model):
         return ref
     shipped = {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
