@@ -53,14 +53,14 @@ def candidates(layers: Layers, year: int = 2030, sites: gpd.GeoDataFrame | None 
         (site boundary to station), ``nearest_any_bus``, ``nearest_any_dist_km``,
         ``nearest_any_status`` (nearest station of any status).
     """
+    from ._validate import year as check_year
     from .layers import validate_layer
 
+    year = check_year(year)
     if sites is None:
         sites = layers.sites
     else:
         sites = validate_layer(sites, "sites", boundary=layers.boundary)
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise ConfigError(f"year must be a whole year between 2000 and 2100, got {year!r}")
     now = ehv_stations(layers, year)
     if now.empty:
         raise ConfigError(f"no 380/220 kV station is in service in {year}; check the substations layer")

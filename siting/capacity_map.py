@@ -745,7 +745,9 @@ def read_capacity_map(path: str | PathLike[str] | None = None) -> CapacityMap:
     """
     if path is None:
         return _read_manifest(_embedded(_MANIFEST))
-    p = Path(path)
+    from ._validate import path as _path
+
+    p = _path(path, "path", what="capacity-map JSON file")
     if p.suffix.lower() == ".toml":
         if not p.is_file():
             raise CapacityMapFileError("file does not exist", path=p,

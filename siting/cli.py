@@ -8,13 +8,108 @@ from pathlib import Path
 
 import click
 
-from .errors import SitingError, SitingWarning
+from . import _validate as V
+from .errors import ParameterError, SitingError, SitingWarning
 from .schema import LAYER_NAMES
+
+_SURFACE_FLAGS = {"resolution_m": "--resolution", "year": "--year", "it_load_mw": "--it-load", "pue": "--pue",
+                  "scenario": "--scenario", "criteria": "--criteria", "climate": "--climate",
+                  "free_cooling_c": "--free-cooling-c", "path": "--out"}
+
+#: The library's parameter names and the flags that set them, per command: a
+#: :class:`~siting.errors.ParameterError` raised in API words (``n=0``) is shown in CLI words
+#: (``--samples 0``). The one place where the two vocabularies meet.
+FLAGS: dict[str, dict[str, str]] = {
+    "layers": {"crs": "--crs", "layer_set": "--layer-set"},
+    "scenarios": {},
+    "hosting": {"scenario": "--scenario", "pf": "--pf", "max_mw": "--max-mw", "layer_set": "--layer-set",
+                "path": "--out"},
+    "grid-check": {"scenario": "--scenario", "year": "--year", "layer_set": "--layer-set", "path": "--out"},
+    "rank": {"it_load_mw": "--it-load", "pue": "--pue", "pf": "--pf", "year": "--year", "scenario": "--scenario",
+             "criteria": "--criteria", "sites": "--sites", "layer_set": "--layer-set", "policy": "--policy",
+             "n": "--samples", "seed": "--seed", "top_k": "--top-k", "out_dir": "--out",
+             "resolution_m": "--surface", "climate": "--climate", "free_cooling_c": "--free-cooling-c"},
+    "surface": dict(_SURFACE_FLAGS),
+    "locate": {**_SURFACE_FLAGS, "n": "--n", "min_ha": "--min-ha", "max_ha": "--max-ha",
+               "min_separation_m": "--separation"},
+}
+
+
+def _flags() -> dict[str, str]:
+    """FLAGS of the command being run (empty outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    return FLAGS.get(ctx.info_name, {}) if ctx is not None else {}
 
 
 def _fail(exc: BaseException) -> None:
-    click.echo(f"error: {exc}", err=True)
+    text = exc.render(_flags()) if isinstance(exc, ParameterError) else str(exc)
+    click.echo(f"error: {text}", err=True)
     sys.exit(2)
+
+
+def _exists(flag: str, path: Path | None, what: str) -> None:
+    """A file option's file must exist (checked before any computation)."""
+    if path is not None and not path.is_file():
+        problem = f"is a folder, not a {what}" if path.is_dir() else f"the {what} does not exist"
+        _fail(SitingError(f"{flag} {path}: {problem}. Fix: check the path (relative paths start from the working "
+                          "folder)"))
+
+
+def _existing(what: str):
+    """Callback of a file option: the file must exist (checked before any computation)."""
+
+    def check(ctx, param, path):
+        _exists(param.opts[0], path, what)
+        return path
+
+    return check
+
+
+def _target(out: Path | None, force: bool, kind: str = "file") -> None:
+    """Check an --out target before any computation: its folder exists, and an existing target
+    needs --force (which replaces a {kind} only)."""
+    if out is None:
+        return
+    if not out.parent.is_dir():
+        _fail(SitingError(f"--out {out}: the folder '{out.parent}' does not exist. Fix: create it first "
+                          f"(mkdir -p {out.parent}) or choose another --out"))
+    if out.exists() and out.is_dir() != (kind == "folder"):
+        _fail(SitingError(f"--out {out}: exists and is a {'folder' if out.is_dir() else 'file'}, not a {kind}; "
+                          f"--force replaces only a {kind}. Fix: choose another --out"))
+    if out.exists() and not force:
+        _fail(SitingError(f"--out {out}: the {kind} exists; not overwriting. Fix: choose another --out, or add --force "
+                          "to replace it"))
+
+
+def _table_target(out: Path | None) -> None:
+    """An --out table must end in a format write_table knows."""
+    from .exports import TABLE_FORMATS
+
+    if out is not None and out.suffix.lower() not in TABLE_FORMATS:
+        _fail(SitingError(f"--out {out}: must end in one of {', '.join(TABLE_FORMATS)}. Fix: e.g. --out table.csv"))
+
+
+def _cli_criteria(criteria: str) -> None:
+    """A criteria set for the command line: loaded (checked completely), and without user
+    raster metrics, which only the Python API can supply (``rasters=``)."""
+    from .criteria import load_criteria
+
+    crits = load_criteria(criteria)
+    used = sorted({m for c in crits.criterion for m in (c.metric, c.conditional_metric) if m and m.startswith("raster_")})
+    if used:
+        raise SitingError(f"--criteria {criteria}: uses the user raster metric(s) {', '.join(used)}, which the command "
+                          "line does not read. Fix: run the study from Python, siting.evaluate(criteria=..., "
+                          f"rasters={{'{used[0]}': 'file.tif'}}), or use criteria without them")
+
+
+def _checked(*checks) -> None:
+    """Run cheap argument checks (callables) before any computation; a failure exits 2 with the
+    message in CLI words."""
+    try:
+        for check in checks:
+            check()
+    except SitingError as exc:
+        _fail(exc)
 
 
 def _force_option(help_text: str):
@@ -54,7 +149,7 @@ def main(quiet: bool) -> None:
 @click.option("--layer", "layer_name", type=click.Choice(LAYER_NAMES), default=None,
               help="Layer name the checked file stands for.")
 @click.option("--crs", default=None, help="CRS to assume when the checked file has none, e.g. EPSG:28992.")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None,
+@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
               help="TOML layer set replacing embedded layers.")
 @click.option("--schema", "show_schema", is_flag=True, help="Print the layer schema (Markdown) and exit.")
 def layers(check_path: Path | None, layer_name: str | None, crs: str | None,
@@ -68,6 +163,8 @@ def layers(check_path: Path | None, layer_name: str | None, crs: str | None,
         return
     if (check_path is None) != (layer_name is None):
         _fail(SitingError("--check and --layer go together: siting layers --check FILE --layer NAME"))
+    _exists("--check", check_path, "layer file")
+    _checked(lambda: V.crs(crs))
     overrides = {}
     if check_path is not None:
         overrides[layer_name] = LayerSource(path=check_path, crs=crs)
@@ -155,7 +252,8 @@ def scenarios(detail: bool) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Write the table: .csv, or .gpkg/.geojson with bus points.")
 @_force_option("Replace an existing --out file.")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None, help="TOML layer set replacing embedded layers.")
+@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
+              help="TOML layer set replacing embedded layers.")
 def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redispatch: bool, out: Path | None,
             force: bool, overwrite_deprecated: bool, layer_set: Path | None) -> None:
     """Hosting capacity of every EHV bus [MW] in a scenario (AC power flow, N-1, on the N-1
@@ -163,9 +261,14 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redis
     import geopandas as gpd
 
     from .exports import write_table
-    from .grid import GridModel
+    from .grid import GridModel, load_scenario
     from .layers import load_layers
 
+    _target(out, force or overwrite_deprecated)
+    _table_target(out)
+    _checked(lambda: V.power_factor(pf),
+             lambda: V.search_max_mw(max_mw),
+             lambda: load_scenario(scenario_name))
     try:
         model = GridModel.from_layers(load_layers(layer_set), scenario=scenario_name)
         table = model.hosting_capacity(pf=pf, n_minus_1=n_minus_1, max_mw=max_mw, redispatch=redispatch)
@@ -193,13 +296,15 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redis
 
 @main.command("grid-check")
 @click.option("--capacity-map", "capacity_map", type=click.Path(path_type=Path), default=None,
+              callback=_existing("capacity-map JSON file"),
               help="Netbeheer Nederland capacity-map JSON (schema v2.1); default: TenneT's map of 2026-04-23 (shipped).")
 @click.option("--scenario", "scenario_name", default="winter-peak-2026", show_default=True,
               help="Shipped scenario name or a scenario TOML path.")
 @click.option("--year", "year", type=int, default=None, help="Year of the published figures (default: the scenario's).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the comparison as CSV.")
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None, help="TOML layer set replacing embedded layers.")
+@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
+              help="TOML layer set replacing embedded layers.")
 def grid_check(capacity_map: Path | None, scenario_name: str, year: int | None, out: Path | None, force: bool,
                layer_set: Path | None) -> None:
     """TenneT's published capacity per congestion area beside the model's hosting capacity
@@ -207,9 +312,12 @@ def grid_check(capacity_map: Path | None, scenario_name: str, year: int | None, 
     factor 2 with its likely reason."""
     from .capacity_map import read_capacity_map
     from .exports import write_table
-    from .grid import GridModel
+    from .grid import GridModel, load_scenario
     from .layers import load_layers
 
+    _target(out, force)
+    _table_target(out)
+    _checked(lambda: V.year(year, allow_none=True), lambda: load_scenario(scenario_name))
     try:
         cmap = read_capacity_map(capacity_map)
         model = GridModel.from_layers(load_layers(layer_set), scenario=scenario_name)
@@ -239,6 +347,7 @@ def pd_options():
 
 def _climate_options(f):
     f = click.option("--climate", "climate", type=click.Path(path_type=Path), default=None,
+                     callback=_existing("climate file"),
                      help="NetCDF of hourly air temperature (ERA5 t2m or KNMI ta) for free-cooling hours; "
                           "default: the embedded KNMI normals.")(f)
     f = click.option("--free-cooling-c", "free_cooling_c", default=20.0, show_default=True, type=float,
@@ -253,8 +362,10 @@ def _climate_options(f):
 @click.option("--year", default=2030, show_default=True, type=int, help="Study year.")
 @click.option("--scenario", "scenarios", multiple=True, help="Scenario name or TOML (repeatable); default: all of the study year.")
 @click.option("--criteria", default="ecorys-2025", show_default=True, help="Criteria set name or TOML file.")
-@click.option("--sites", "sites", type=click.Path(path_type=Path), default=None, help="Your sites file (any layer format).")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None, help="TOML layer set replacing embedded layers.")
+@click.option("--sites", "sites", type=click.Path(path_type=Path), default=None, callback=_existing("sites file"),
+              help="Your sites file (any layer format).")
+@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
+              help="TOML layer set replacing embedded layers.")
 @click.option("--policy", type=click.Choice(["hard", "soft", "off"]), default=None,
               help="National hyperscale policy criterion: hard, soft or off (default: as in the criteria file).")
 @click.option("--samples", default=500, show_default=True, type=int, help="Monte Carlo draws for the sensitivity analysis.")
@@ -272,10 +383,17 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
          out: Path | None, force: bool, overwrite_deprecated: bool, surface_res: float | None, climate: Path | None,
          free_cooling_c: float) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
-    from .evaluate import evaluate
+    from .evaluate import check_sensitivity, check_study, evaluate, study_scenarios
     from .exports import export
     from .layers import LayerSource, load_layers, read_layer
+    from .surface import check_resolution
 
+    _target(out, force or overwrite_deprecated, kind="folder")
+    _checked(lambda: check_study(it_load, pue, pf, year, policy, free_cooling_c),
+             lambda: check_sensitivity(samples, seed, top_k),
+             lambda: surface_res is None or check_resolution(surface_res),
+             lambda: _cli_criteria(criteria),
+             lambda: study_scenarios(year, list(scenarios) or None))
     try:
         layers = load_layers(layer_set)
         user_sites = read_layer(LayerSource(path=sites), "sites") if sites is not None else None
@@ -324,6 +442,17 @@ def _surface_options(f):
     return f
 
 
+def _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, scenarios) -> None:
+    """The arguments of `siting surface` and `siting locate`, checked before any computation."""
+    from .evaluate import check_study, study_scenarios
+    from .surface import check_resolution
+
+    _checked(lambda: check_resolution(resolution),
+             lambda: check_study(it_load, pue, 0.98, year, None, free_cooling_c),
+             lambda: _cli_criteria(criteria),
+             lambda: study_scenarios(year, list(scenarios) or None))
+
+
 @main.command()
 @_surface_options
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="surface.tif (COG) or surface.nc.")
@@ -334,6 +463,11 @@ def surface(resolution: float, year: int, it_load: float, pue: float, scenarios:
     from .surface import surface as make_surface
     from .surface import write_raster
 
+    _target(out, force or overwrite_deprecated)
+    _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, scenarios)
+    if out.suffix.lower() not in (".tif", ".tiff", ".nc"):
+        _fail(SitingError(f"--out {out}: must end in .tif (Cloud-Optimised GeoTIFF) or .nc (NetCDF). "
+                          "Fix: e.g. --out surface.tif"))
     try:
         ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
                           scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c)
@@ -359,9 +493,14 @@ def locate(resolution: float, year: int, it_load: float, pue: float, scenarios: 
            out: Path, force: bool, overwrite_deprecated: bool) -> None:
     """Find the best contiguous 30–60 ha regions of the surface that meet the hard mask."""
     from .exports import write_table
+    from .surface import check_locate
     from .surface import locate as find_regions
     from .surface import surface as make_surface
 
+    _target(out, force or overwrite_deprecated)
+    _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, scenarios)
+    _checked(lambda: check_locate(n, min_ha, max_ha, separation))
+    _table_target(out)
     try:
         ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
                           scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c)

@@ -41,6 +41,7 @@ from scipy.spatial import cKDTree
 
 from .errors import ClimateCoverageWarning, ConfigError, LayerFileError, LayerValueError
 from .layers import WORK_CRS
+from . import _validate as V
 
 __all__ = [
     "FREE_COOLING_C",
@@ -128,6 +129,13 @@ _CELSIUS = {"degc", "°c", "c", "celsius", "deg_c", "degree_celsius", "degrees_c
             "degree c", "deg c"}
 
 
+def _units_fix(name) -> str:
+    """How to declare the unit of temperature variable `name`: in the file (what the command
+    line reads) or, in Python, by the ``units`` argument of :func:`free_cooling_netcdf`."""
+    return (f"set the 'units' attribute of {name!s} to 'K' or 'degC' (e.g. ncatted -a units,{name!s},o,c,K file.nc), "
+            "or in Python declare it: free_cooling_netcdf(path, units='K')")
+
+
 def _temperature_variable(ds: xr.Dataset, variable: str | None, path: Path) -> xr.DataArray:
     if variable is not None:
         if variable not in ds.data_vars:
@@ -140,7 +148,9 @@ def _temperature_variable(ds: xr.Dataset, variable: str | None, path: Path) -> x
     if not found:
         raise LayerFileError(f"no air-temperature variable (standard_name 'air_temperature' or one of "
                              f"{', '.join(_TEMP_NAMES)}); variables: {sorted(ds.data_vars)}", path=path,
-                             fix="pass variable='<name>'")
+                             fix="give the temperature variable the attribute standard_name = 'air_temperature' "
+                                 "(e.g. ncatted -a standard_name,<name>,o,c,air_temperature file.nc), or in Python "
+                                 "name it: free_cooling_netcdf(path, variable='<name>')")
     return ds[found[0]]
 
 
@@ -148,7 +158,7 @@ def _to_celsius(da: xr.DataArray, units: str | None, path: Path) -> xr.DataArray
     raw = units if units is not None else da.attrs.get("units")
     if raw is None:
         raise LayerFileError(f"variable {da.name!r} has no 'units' attribute", path=path,
-                             fix="pass units='K' or units='degC'")
+                             fix=_units_fix(da.name))
     u = str(raw).strip().lower().replace("degrees", "degree")
     if u in _KELVIN:
         return da - 273.15
@@ -157,7 +167,7 @@ def _to_celsius(da: xr.DataArray, units: str | None, path: Path) -> xr.DataArray
     if u in ("0.1 degc", "0.1 °c", "0.1 c"):  # KNMI station files
         return da / 10.0
     raise LayerFileError(f"variable {da.name!r} has units {raw!r}, not a temperature unit this reads", path=path,
-                         fix="use K or degC, or pass units='K' / units='degC'")
+                         fix=_units_fix(da.name))
 
 
 def free_cooling_netcdf(path: str | PathLike[str], threshold_c: float = FREE_COOLING_C, variable: str | None = None,
@@ -175,7 +185,10 @@ def free_cooling_netcdf(path: str | PathLike[str], threshold_c: float = FREE_COO
         ``free_cooling_hours`` without the time dimension; attributes ``threshold_c``,
         ``years`` (first–last) and ``source``.
     """
-    path = Path(path)
+    path = V.path(path, "path", what="NetCDF file of hourly air temperature")
+    threshold_c = V.free_cooling_c(threshold_c, "threshold_c")
+    V.text(variable, "variable", what="the name of the temperature variable (str)", example="t2m")
+    V.text(units, "units", what="a temperature unit (str)", example="K")
     if not path.is_file():
         raise LayerFileError("climate file does not exist", path=path, fix="check the path")
     try:
@@ -298,9 +311,7 @@ def climate_field(layers, threshold_c: float = FREE_COOLING_C, climate: str | Pa
                   variable: str | None = None) -> ClimateField:
     """The free-cooling field of a study: from `climate` (hourly NetCDF) when given, else from
     the ``climate`` layer of `layers`."""
-    threshold_c = float(threshold_c)
-    if not -30.0 <= threshold_c <= 45.0:
-        raise ConfigError(f"free_cooling_c must be a dry-bulb temperature between -30 and 45 °C, got {threshold_c!r}")
+    threshold_c = V.free_cooling_c(threshold_c)  # named as in evaluate() and surface(), which call this
     if climate is None:
         return ClimateField(threshold_c, stations=station_free_cooling(layers.climate, threshold_c))
     hours = free_cooling_netcdf(climate, threshold_c, variable=variable)

@@ -1,5 +1,8 @@
 """The report's conditions as criteria: data (``data/criteria/*.toml``), parsed into typed,
 frozen objects that reject unknown keys, unknown metrics, inverted thresholds and bad weights.
+A file is checked completely when it is loaded: numbers finite (the rules of
+:mod:`siting._validate`), ``require`` only on yes/no metrics and ``min``/``max`` only on
+numeric ones, and every ``fix`` template rendered once against its placeholders.
 
 A **hard** criterion passes, is *conditional* (it passes on its ``conditional_metric`` — an
 arrangement still to be made, e.g. a planned station or landing), or fails. A **soft** criterion
@@ -10,6 +13,7 @@ in the total score; soft weights sum to 1. Every criterion cites its report sect
 from __future__ import annotations
 
 import math
+import string
 from os import PathLike
 from pathlib import Path
 from typing import Literal
@@ -19,10 +23,22 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._config import load_named
+from ._validate import Number
 from .errors import ConfigError
 from .metrics import METRICS
 
-__all__ = ["Criterion", "CriteriaSet", "load_criteria", "criteria_dir"]
+__all__ = ["Criterion", "CriteriaSet", "load_criteria", "criteria_dir", "FIX_FIELDS"]
+
+#: The placeholders of a criterion's ``fix`` template, with the sample values it is rendered
+#: against when the file is loaded (:meth:`Evaluation.what_it_would_take` fills them per site).
+FIX_FIELDS = {"gap": 12.5, "value": 7.5, "threshold": 20.0, "unit": "km", "bus": "maasvlakte-380",
+              "grid_load_mw": 360.0}
+
+
+def _is_bool_metric(metric: str) -> bool:
+    """True for a yes/no metric (unit ``bool`` in :data:`siting.metrics.METRICS`); user rasters
+    (``raster_*``) are numeric."""
+    return METRICS.get(metric, ("",))[0] == "bool"
 
 
 class Criterion(BaseModel):
@@ -39,17 +55,17 @@ class Criterion(BaseModel):
     policy: bool = Field(default=False, description="true for conditions beyond the report (national policy)")
     references: tuple[str, ...] = Field(default=(), description="public sources beyond the report: title, publisher, date")
     # hard
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     require: bool | None = None
     conditional_metric: str | None = None
-    range: tuple[float, float] | None = Field(default=None, description="threshold uncertainty for sensitivity")
+    range: tuple[Number, Number] | None = Field(default=None, description="threshold uncertainty for sensitivity")
     fix: str = Field(default="", description="what it would take, with {gap} {value} {threshold} {unit} {bus} {grid_load_mw}")
     # soft
     transform: Literal["step", "linear", "piecewise"] | None = None
-    points: tuple[tuple[float, float], ...] | None = None
-    weight: float | None = None
-    jitter: float = Field(default=0.0, ge=0, lt=1, description="relative jitter of the x points for sensitivity")
+    points: tuple[tuple[Number, Number], ...] | None = None
+    weight: Number | None = None
+    jitter: Number = Field(default=0.0, ge=0, lt=1, description="relative jitter of the x points for sensitivity")
 
     @field_validator("metric", "conditional_metric")
     @classmethod
@@ -61,10 +77,21 @@ class Criterion(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Criterion:
+        self._check_fix()
         if self.kind == "hard":
             given = [x is not None for x in (self.min, self.max, self.require)]
             if sum(given) != 1:
                 raise ValueError(f"hard criterion '{self.id}' needs exactly one of min, max or require")
+            for metric in filter(None, (self.metric, self.conditional_metric)):
+                if self.require is not None and not _is_bool_metric(metric):
+                    raise ValueError(
+                        f"criterion '{self.id}': require = {str(self.require).lower()} applies to a yes/no metric, "
+                        f"but {metric!r} is a number ({METRICS.get(metric, ('', ''))[0] or 'user raster'}); "
+                        f"write a threshold instead, e.g. min = ... or max = ...")
+                if self.require is None and _is_bool_metric(metric):
+                    raise ValueError(
+                        f"criterion '{self.id}': {metric!r} is a yes/no metric; write require = true (or false) "
+                        "instead of a min or max")
             if self.transform or self.points or self.weight is not None:
                 raise ValueError(f"hard criterion '{self.id}' takes no transform, points or weight; make it soft to score it")
             if self.range is not None:
@@ -94,6 +121,30 @@ class Criterion(BaseModel):
             if any(not 0 <= y <= 1 for y in ys):
                 raise ValueError(f"criterion '{self.id}': scores {ys} must lie in [0, 1]")
         return self
+
+    def _check_fix(self) -> None:
+        """Render the ``fix`` template once against :data:`FIX_FIELDS`: an unknown placeholder
+        or a bad format is found when the file is loaded, not after the study has run."""
+        if not self.fix:
+            return
+        known = ", ".join("{" + k + "}" for k in FIX_FIELDS)
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(self.fix) if f is not None]
+        except ValueError as exc:
+            raise ValueError(f"criterion '{self.id}': fix template {self.fix!r} is malformed ({exc}); write "
+                             "literal braces as {{ and }}") from None
+        for f in fields:
+            root = f.split(".")[0].split("[")[0]
+            if root not in FIX_FIELDS:
+                what = "an empty placeholder {}" if not f else f"unknown placeholder {{{f}}}"
+                raise ValueError(f"criterion '{self.id}': fix template has {what}; the placeholders are {known} "
+                                 "(literal braces are written {{ and }})")
+        try:
+            self.fix.format(**FIX_FIELDS)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise ValueError(f"criterion '{self.id}': fix template {self.fix!r} cannot be rendered ({exc}); "
+                             f"e.g. gap, value, threshold and grid_load_mw are numbers ({{gap:.0f}}), unit and bus "
+                             "text ({bus})") from None
 
     @property
     def threshold(self) -> float | None:
@@ -128,7 +179,7 @@ class CriteriaSet(BaseModel):
     name: str
     title: str
     source: str
-    built_up_buffer_m: float = Field(default=500.0, ge=0, le=10_000,
+    built_up_buffer_m: Number = Field(default=500.0, ge=0, le=10_000,
                                      description="surfaces exclude built-up land and this buffer around it [m]")
     criterion: tuple[Criterion, ...]
 

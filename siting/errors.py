@@ -16,6 +16,7 @@ __all__ = [
     "LayerSchemaError",
     "LayerGeometryError",
     "LayerValueError",
+    "ParameterError",
     "ConfigError",
     "CapacityMapError",
     "CapacityMapFileError",
@@ -128,6 +129,104 @@ class CapacityMapFileError(CapacityMapError, LayerFileError):
 class CapacityMapSchemaError(CapacityMapError, LayerSchemaError):
     """The capacity-map file is JSON but not the supported schema: another data product or
     version, a missing required key, or a value of the wrong type."""
+
+
+class ParameterError(ConfigError):
+    """A function argument or command-line option has a value that is not allowed.
+
+    The message names the parameter, the value given, what is allowed and a fix. The same
+    error reads in API words (``n=0``) or, through :meth:`render` with the command's flags, in
+    CLI words (``--samples 0``): fix texts may name parameters as ``{=name}`` or, with an
+    example value, ``{=name:500}`` (rendered ``n=500`` or ``--samples 500``).
+
+    Attributes
+    ----------
+    param : str
+        Parameter name in the Python API (e.g. ``"tol_mw"``).
+    value : object
+        The value given.
+    allowed : str
+        What is allowed, in words (e.g. ``"a number of MW > 0"``).
+    problem : str
+        What is wrong with the value, when "not allowed" does not say enough.
+    fix : str
+        How to fix it (may name parameters as ``{=name}`` / ``{=name:example}``).
+    """
+
+    def __init__(self, param: str, value: object, allowed: str, *, problem: str = "", fix: str = "") -> None:
+        self.param = param
+        self.value = value
+        self.allowed = allowed
+        self.problem = problem
+        self.fix = fix
+        super().__init__(self.render())
+
+    def render(self, flags: dict[str, str] | None = None) -> str:
+        """The message, with parameters named by `flags` (``{"n": "--samples"}``) where given:
+        the CLI's words."""
+        flags = flags or {}
+        flag = flags.get(self.param)
+        head = f"{flag} {_cli_value(self.value)}" if flag else f"{self.param}={_api_value(self.value)}"
+        text = f"{head}: must be {_names(self.allowed, flags)}"
+        if self.problem:
+            text += f" ({_names(self.problem, flags)})"
+        if self.fix:
+            text += f". Fix: {_names(self.fix, flags)}"
+        return text
+
+
+def type_phrase(value: object) -> str:
+    """``"an int"``, ``"a str"``, ``"None"``: the type of `value` for a message."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _api_value(value: object) -> str:
+    """`value` as a reader of Python code would write it (objects by their type and size)."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 80 else value[:77] + "...")
+    if value is None or isinstance(value, (bool, int, float, tuple, list, dict)) and len(repr(value)) <= 80:
+        return repr(value)
+    if isinstance(value, Path):
+        return repr(str(value))
+    if type(value).__module__.startswith("numpy") and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return repr(value.item())
+    shape = getattr(value, "shape", None)
+    size = f" of shape {tuple(shape)}" if shape is not None else ""
+    return f"<{type(value).__name__}{size}>"
+
+
+def _cli_value(value: object) -> str:
+    """`value` as typed on a command line."""
+    if isinstance(value, (str, Path)):
+        text = str(value)
+        return repr(text) if not text or any(c.isspace() for c in text) else text
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # as typed: --it-load 300, not 300.0
+    return _api_value(value)
+
+
+def _names(text: str, flags: dict[str, str]) -> str:
+    """Replace ``{=name}`` / ``{=name:example}`` in `text` by ``name=example`` (API) or
+    ``--flag example`` (CLI, when `flags` has the name)."""
+    import re
+
+    def sub(m: re.Match) -> str:
+        name, example = m.group(1), m.group(2)
+        flag = flags.get(name)
+        if flag:
+            if example is None:
+                return flag
+            if len(example) >= 2 and example[0] == example[-1] and example[0] in "'\"":
+                example = example[1:-1]
+            return f"{flag} {example}"
+        return f"{name}={example}" if example is not None else f"{name}=..."
+
+    return re.sub(r"\{=(\w+)(?::([^{}]*))?\}", sub, text)
 
 
 class SitingWarning(UserWarning):

@@ -13,18 +13,21 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from os import PathLike
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import _validate as V
 from ._progress import progress
 from .candidates import candidates
 from .climate import FREE_COOLING_C, climate_field
 from .criteria import CriteriaSet, Criterion, load_criteria
-from .errors import ConfigError, SitingError
+from .errors import ConfigError, ParameterError, SitingError, type_phrase
 from .grid import GridModel, list_scenarios, load_scenario
-from .layers import Layers, load_layers
+from .grid.scenario import Scenario
+from .layers import Layers, load_layers, read_layer
 from .metrics import METRICS, grid_metrics, spatial_metrics
 from .rasters import zonal_mean
 
@@ -261,8 +264,7 @@ class Evaluation:
         (≥ 30 ha) only at the lowest threshold drawn from 30–40 ha, so in nearly every draw it
         fails it and falls in the ranking.
         """
-        if n < 1 or top_k < 1:
-            raise ConfigError("n and top_k must be at least 1")
+        n, seed, top_k, concentration = check_sensitivity(n, seed, top_k, concentration)
         rng = np.random.default_rng(seed)
         crits = self.criteria
         soft = crits.soft
@@ -417,16 +419,40 @@ def _with_rasters(metrics, rasters: dict | None, crits: CriteriaSet, sample):
     return metrics
 
 
+def study_scenarios(year: int, scenario=None) -> list:
+    """The scenarios of a study, checked and loaded: `scenario` (a shipped name, a TOML path or
+    a :class:`~siting.grid.Scenario`, or a non-empty list of them), or every shipped scenario
+    of `year` when None. Cheap: callers check before any long computation."""
+    if scenario is None:
+        shipped = {n: load_scenario(n).year for n in list_scenarios()}
+        names = [n for n, y in shipped.items() if y == year]
+        if not names:
+            years = ", ".join(str(y) for y in sorted(set(shipped.values())))
+            raise ParameterError(
+                "year", year, f"a year with a shipped scenario ({years}) when no scenario is named",
+                problem=f"no shipped scenario for {year}",
+                fix=f"name the scenarios with {{=scenario}} (shipped: {', '.join(shipped)}), or pick one of those years")
+        return names
+    allowed = ("a shipped scenario name, a scenario TOML path or a Scenario, or a non-empty list of them "
+               "(None: the shipped scenarios of the study year)")
+    items = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
+    if not items:
+        raise ParameterError("scenario", scenario, allowed, problem="the list is empty",
+                             fix="name at least one, e.g. {=scenario:'high-wind-2030'}, or leave it out (None)")
+    for item in items:
+        if not isinstance(item, (str, PathLike, Scenario)):
+            raise ParameterError("scenario", scenario, allowed, problem=f"{type_phrase(item)} is none of these",
+                                 fix="use e.g. {=scenario:'high-wind-2030'}; siting.list_scenarios() lists them")
+    for item in items:
+        load_scenario(item)  # unknown names and invalid files fail here, before any grid model is built
+    return items
+
+
 def _grid_models(layers: Layers, year: int, scenario) -> tuple[dict, dict]:
     """Grid models per scenario on the study year's grid, and on the grid with every dated
     planned reinforcement (same dispatch). Default scenarios: the shipped ones of `year`.
     Built models are reused within the process (see :func:`_secured_model`)."""
-    if scenario is None:
-        names = [n for n in list_scenarios() if load_scenario(n).year == year]
-        if not names:
-            raise ConfigError(f"no shipped scenario for {year}; pass scenario=... (shipped: {', '.join(list_scenarios())})")
-    else:
-        names = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
+    names = study_scenarios(year, scenario)
     models, planned = {}, {}
     for s in progress(names, "grid models (scenarios)", min_items=1):
         model = _secured_model(layers, s, year)
@@ -471,6 +497,50 @@ def _secured_model(layers: Layers, scenario, grid_year: int) -> GridModel:
     return model
 
 
+def check_study(it_load_mw, pue, pf, year, policy=None, free_cooling_c=FREE_COOLING_C) -> tuple:
+    """The study parameters shared by :func:`evaluate` and :func:`siting.surface`, checked
+    (:mod:`siting._validate`): ``(grid_load_mw, it_load_mw, pue, pf, year, free_cooling_c)``
+    in their canonical types."""
+    grid_load = V.grid_load_mw(it_load_mw, pue)
+    pf = V.power_factor(pf)
+    year = V.year(year)
+    V.choice(policy, "policy", ("hard", "soft", "off"))
+    free_cooling_c = V.free_cooling_c(free_cooling_c)
+    return grid_load, float(it_load_mw), float(pue), pf, year, free_cooling_c
+
+
+def check_rasters(rasters, crits: CriteriaSet) -> dict:
+    """User rasters checked (:func:`siting._validate.rasters`: names ``raster_<name>``, files
+    that exist) and matched to the criteria: every raster metric a criterion uses is given.
+    Cheap: callers check before any long computation."""
+    rasters = V.rasters(rasters)
+    used = {m for c in crits.criterion for m in (c.metric, c.conditional_metric) if m and m.startswith("raster_")}
+    missing = sorted(used - set(rasters))
+    if missing:
+        raise ParameterError("rasters", rasters or None, "a dict {'raster_<name>': path} with every raster metric "
+                             "the criteria use", problem=f"the criteria use raster metric(s) {missing}, not given",
+                             fix=f"add them, e.g. rasters={{{missing[0]!r}: 'file.tif'}}, or use criteria without them")
+    return rasters
+
+
+def check_climate(climate) -> Path | None:
+    """The hourly climate file of a study: None (the embedded normals) or an existing file."""
+    if climate is None:
+        return None
+    return V.existing_file(climate, "climate", what="NetCDF file of hourly air temperature",
+                           hint="check the path, or leave it out (None) for the embedded KNMI normals")
+
+
+def check_sensitivity(n, seed=0, top_k=5, concentration=100.0) -> tuple[int, int, int, float]:
+    """The arguments of :meth:`Evaluation.sensitivity`, checked (:mod:`siting._validate`)."""
+    n = V.count(n, "n", hi=1_000_000, why="the number of Monte Carlo draws", example=500)
+    seed = V.seed(seed)
+    top_k = V.count(top_k, "top_k", why="k of the probability of a rank ≤ k", example=5)
+    concentration = V.number(concentration, "concentration", lo=0.0, lo_open=True, example=100,
+                             why="the sum of the Dirichlet parameters of the weights")
+    return n, seed, top_k, concentration
+
+
 def evaluate(
     it_load_mw: float = 300.0,
     pue: float = 1.2,
@@ -505,8 +575,9 @@ def evaluate(
         Criteria file (default the shipped ``ecorys-2025``).
     layers : Layers, optional
         Default: the embedded Netherlands layers.
-    sites : GeoDataFrame, optional
-        Sites to judge instead of ``layers.sites``.
+    sites : GeoDataFrame or path, optional
+        Sites to judge instead of ``layers.sites``: a GeoDataFrame, or the path of a file read
+        like the sites layer (:func:`siting.read_layer`).
     policy : {"hard", "soft", "off"}, optional
         Treatment of the national hyperscale policy criterion; default as in the criteria file.
     rasters : dict, optional
@@ -527,12 +598,19 @@ def evaluate(
         ``<id>`` (metric value), ``<id>_result`` (pass/conditional/fail, or the soft score) and
         ``<id>_why`` (explanation citing the report section).
     """
-    for name, value, lo, hi in (("it_load_mw", it_load_mw, 1.0, 5000.0), ("pue", pue, 1.0, 3.0), ("pf", pf, 0.5, 1.0)):
-        if not isinstance(value, (int, float)) or not lo <= float(value) <= hi or math.isnan(float(value)):
-            raise ConfigError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
-    grid_load = float(it_load_mw) * float(pue)
-    layers = layers if layers is not None else load_layers()
+    grid_load, it_load_mw, pue, pf, year, free_cooling_c = check_study(it_load_mw, pue, pf, year, policy,
+                                                                       free_cooling_c)
+    V.instance(layers, "layers", Layers, what="a Layers (siting.load_layers())", fix="use e.g. layers=siting.load_layers()")
+    sites = V.geo_frame(sites, "sites")
+    if sites is not None and not isinstance(sites, gpd.GeoDataFrame):
+        V.existing_file(sites, "sites", what="sites file (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV)")
+    check_climate(climate)
     crits = load_criteria(criteria).with_policy(policy)
+    rasters = check_rasters(rasters, crits)
+    study_scenarios(year, scenario)
+    layers = layers if layers is not None else load_layers()
+    if not isinstance(sites, (gpd.GeoDataFrame, type(None))):
+        sites = read_layer(sites, "sites", boundary=layers.boundary)
     models, planned = _grid_models(layers, year, scenario)
     cands = candidates(layers, year=year, sites=sites)
     grid = grid_metrics(cands, models, grid_load, pf, planned=planned)

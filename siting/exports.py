@@ -225,6 +225,37 @@ def provenance(evaluation, layers) -> dict:
     }
 
 
+def _check_export_args(evaluation, out_dir, layers, formats, sensitivity, surface, force) -> None:
+    """export()'s arguments checked (see :mod:`siting._validate`) before anything is written."""
+    import xarray as xr
+
+    from . import _validate as V
+    from .errors import ParameterError
+    from .evaluate import Evaluation
+    from .layers import Layers
+
+    V.instance(evaluation, "evaluation", Evaluation, what="an Evaluation (the result of siting.evaluate())",
+               allow_none=False, fix="use e.g. siting.export(siting.evaluate(), 'out')")
+    V.path(out_dir, "out_dir", what="folder to create")
+    V.instance(layers, "layers", Layers, what="a Layers (siting.load_layers())", fix="use e.g. layers=siting.load_layers()")
+    if isinstance(formats, str) or not all(isinstance(f, str) for f in _iter_or_empty(formats)) or not formats:
+        raise ParameterError("formats", formats, f"a non-empty tuple of format names out of {', '.join(EXPORT_FORMATS)}",
+                             problem="one name as text" if isinstance(formats, str) else "",
+                             fix=f"use e.g. formats=({formats!r},)" if isinstance(formats, str) else "use e.g. formats=('csv',)")
+    V.instance(sensitivity, "sensitivity", pd.DataFrame, what="a DataFrame from Evaluation.sensitivity()",
+               fix="use e.g. sensitivity=ev.sensitivity(), or leave it out")
+    V.instance(surface, "surface", xr.Dataset, what="a suitability surface (xarray.Dataset) from siting.surface()",
+               fix="use e.g. surface=siting.surface(), or leave it out")
+    V.flag(force, "force")
+
+
+def _iter_or_empty(values) -> list:
+    try:
+        return list(values)
+    except TypeError:
+        return [None]
+
+
 def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tuple[str, ...] = EXPORT_FORMATS,
            sensitivity: pd.DataFrame | None = None, surface=None, force: bool = False) -> Path:
     """Write an evaluation for planners into `out_dir`, all at once and atomically.
@@ -247,6 +278,8 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
     the permissions of the user's umask (not the private 0600/0700 of temporary files). The
     same inputs give the same bytes, except the timestamp in ``provenance.json``.
     """
+    _check_export_args(evaluation, out_dir, layers, formats, sensitivity, surface, force)
+
     import json
     import shutil
 

@@ -171,7 +171,9 @@ class LayerSet(BaseModel):
     @classmethod
     def from_toml(cls, path: str | PathLike[str]) -> LayerSet:
         """Read a layer set from a TOML file; relative paths are resolved against its folder."""
-        path = Path(path)
+        from ._validate import path as _path
+
+        path = _path(path, "layer_set", what="layer-set TOML file")
         parsed = read_toml_model(path, cls, "layer-set")
         base = path.parent
         return cls(
@@ -291,6 +293,12 @@ def _embedded_layer_set() -> LayerSet:
 def _as_source(value: str | PathLike[str] | LayerSource | Mapping[str, Any], name: str) -> LayerSource:
     if isinstance(value, LayerSource):
         return value
+    if not isinstance(value, (str, PathLike, Mapping)) or not str(value).strip():
+        from .errors import ParameterError, type_phrase
+
+        raise ParameterError(name, value, "the path of a layer file, a LayerSource or a dict of its options",
+                             problem=f"{type_phrase(value)}" if not isinstance(value, str) else "an empty path",
+                             fix=f"use e.g. {name}='{name}.gpkg' or {name}={{'path': '{name}.gpkg', 'crs': 'EPSG:28992'}}")
     try:
         if isinstance(value, Mapping):
             return LayerSource.model_validate(value)
@@ -342,6 +350,11 @@ def read_layer(
 
 def _spec(layer: str) -> LayerSpec:
     specs = layer_specs()
+    if not isinstance(layer, str):
+        from .errors import ParameterError, type_phrase
+
+        raise ParameterError("layer", layer, f"a layer name: {', '.join(specs)}", problem=type_phrase(layer),
+                             fix="use e.g. layer='sites'")
     if layer not in specs:
         close = difflib.get_close_matches(layer, specs, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -525,6 +538,10 @@ def validate_layer(
     """
     spec = _spec(layer)
     ctx = {"layer": layer, "path": path}
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        from ._validate import geo_frame
+
+        geo_frame(gdf, "gdf", what=f"{layer} features", allow_path=False, allow_none=False)  # raises
     if len(gdf) == 0:
         raise LayerValueError("the layer is empty", fix="give a file with at least one feature", **ctx)
     if gdf.crs is None:
@@ -960,6 +977,11 @@ def load_layers(
     if unknown:
         raise ConfigError(f"unknown layer name(s) {unknown}; valid names: {', '.join(LAYER_NAMES)}")
     sources: dict[str, LayerSource] = dict(_embedded_layer_set().layers)
+    if layer_set is not None and not isinstance(layer_set, (str, PathLike, LayerSet)):
+        from .errors import ParameterError, type_phrase
+
+        raise ParameterError("layer_set", layer_set, "the path of a layer-set TOML file, a LayerSet, or None",
+                             problem=f"{type_phrase(layer_set)}", fix="use e.g. layer_set='my-layers.toml'")
     if layer_set is not None:
         chosen = layer_set if isinstance(layer_set, LayerSet) else LayerSet.from_toml(layer_set)
         sources.update(chosen.layers)

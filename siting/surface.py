@@ -29,11 +29,12 @@ from rasterio.transform import from_origin
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from . import _validate as V
 from ._progress import progress
 from .candidates import ehv_stations
 from .climate import FREE_COOLING_C, climate_field
 from .criteria import CriteriaSet, load_criteria
-from .errors import ConfigError
+from .errors import ConfigError, LayerFileError, ParameterError, type_phrase
 from .layers import WORK_CRS, Layers, load_layers, read_layer
 from .metrics import CONGESTION_SCORE, FIBRE_KM_PER_MS, FIBRE_ROUTE_FACTOR, METRICS, _in_year, station_congestion
 
@@ -133,15 +134,20 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
         elements), ``score`` (weighted soft score, NaN off land). Attributes: ``crs``,
         ``resolution_m``, ``transform`` (GDAL order), parameters.
     """
-    from .evaluate import _grid_models, _hard_status, _with_rasters
+    from .evaluate import (_grid_models, _hard_status, _with_rasters, check_climate, check_rasters, check_study,
+                           study_scenarios)
     from .rasters import resample_to
 
-    if not 100.0 <= float(resolution_m) <= 5000.0:
-        raise ConfigError(f"resolution_m must be between 100 and 5000 m, got {resolution_m!r}")
-    res = float(resolution_m)
-    layers = layers if layers is not None else load_layers()
+    res = check_resolution(resolution_m)
+    grid_load, it_load_mw, pue, pf, year, free_cooling_c = check_study(it_load_mw, pue, pf, year, policy,
+                                                                       free_cooling_c)
+    V.instance(layers, "layers", Layers, what="a Layers (siting.load_layers())", fix="use e.g. layers=siting.load_layers()")
+    V.geo_frame(exclusions, "exclusions", what="excluded areas", allow_path=False)
+    check_climate(climate)
     crits = load_criteria(criteria).with_policy(policy)
-    grid_load = float(it_load_mw) * float(pue)
+    rasters = check_rasters(rasters, crits)
+    study_scenarios(year, scenario)
+    layers = layers if layers is not None else load_layers()
     transform, x, y = _grid(layers.boundary, res)
     shape = (len(y), len(x))
     xx, yy = np.meshgrid(x, y)
@@ -261,6 +267,27 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     return ds
 
 
+def check_resolution(resolution_m) -> float:
+    """A surface's cell size [m], checked (:mod:`siting._validate`)."""
+    return V.number(resolution_m, "resolution_m", lo=V.RESOLUTION_RANGE_M[0], hi=V.RESOLUTION_RANGE_M[1], unit="m",
+                    example=250, why="the cell size; 100 m gives about 6 million cells")
+
+
+def check_locate(n, min_ha, max_ha, min_separation_m) -> tuple[int, float, float, float]:
+    """The region arguments of :func:`locate`, checked (:mod:`siting._validate`)."""
+    n = V.count(n, "n", hi=10_000, why="the number of regions", example=10)
+    min_ha = V.number(min_ha, "min_ha", lo=0.0, lo_open=True, hi=100_000.0, unit="ha", example=30,
+                      why="the smallest region")
+    max_ha = V.number(max_ha, "max_ha", lo=0.0, lo_open=True, hi=100_000.0, unit="ha", example=60,
+                      why="the largest region")
+    if min_ha > max_ha:
+        raise ParameterError("min_ha", min_ha, f"at most {{=max_ha:{max_ha:g}}}", problem="the size range is inverted",
+                             fix="order it, e.g. {=min_ha:30} and {=max_ha:60}")
+    min_separation_m = V.number(min_separation_m, "min_separation_m", lo=0.0, hi=100_000.0, unit="m", example=1000,
+                                why="the least distance between two regions, edge to edge")
+    return n, min_ha, max_ha, min_separation_m
+
+
 def locate(ds: xr.Dataset, n: int = 10, min_ha: float = 30.0, max_ha: float = 60.0,
            use_conditional: bool = True, min_separation_m: float = 1000.0,
            layers: Layers | None = None) -> gpd.GeoDataFrame:
@@ -282,10 +309,10 @@ def locate(ds: xr.Dataset, n: int = 10, min_ha: float = 30.0, max_ha: float = 60
     (``municipalities``, ``substations``); default the embedded layers. The mask already keeps
     regions off open water and off built-up land with its buffer (see :func:`surface`).
     """
-    if not 0 < min_ha <= max_ha:
-        raise ConfigError(f"need 0 < min_ha <= max_ha, got {min_ha}, {max_ha}")
-    if n < 1 or min_separation_m < 0:
-        raise ConfigError(f"need n >= 1 and min_separation_m >= 0, got {n}, {min_separation_m}")
+    _check_surface(ds, "ds")
+    n, min_ha, max_ha, min_separation_m = check_locate(n, min_ha, max_ha, min_separation_m)
+    use_conditional = V.flag(use_conditional, "use_conditional")
+    V.instance(layers, "layers", Layers, what="a Layers (siting.load_layers())", fix="use e.g. layers=siting.load_layers()")
     res = float(ds.attrs["resolution_m"])
     cell_ha = res * res / 10_000.0
     need = max(1, math.ceil(min_ha / cell_ha))  # regions stop at min_ha, so never exceed max_ha
@@ -344,6 +371,22 @@ def locate(ds: xr.Dataset, n: int = 10, min_ha: float = 30.0, max_ha: float = 60
     out["source"] = f"siting.locate on a {res:g} m surface"
     out["footprint_indicative"] = True
     return out
+
+
+def _check_surface(ds, name: str) -> xr.Dataset:
+    """`ds` if it is a surface made by :func:`surface` (or read back by :func:`read_raster`)."""
+    need = ("hard_ok", "hard_conditional", "score")
+    if not isinstance(ds, xr.Dataset):
+        raise ParameterError(name, ds, "a suitability surface (xarray.Dataset) from siting.surface()",
+                             problem=f"got {type_phrase(ds)}",
+                             fix="make one with ds = siting.surface(...) or read one with siting.read_raster(path)")
+    missing = [v for v in need if v not in ds.data_vars]
+    if missing or "resolution_m" not in ds.attrs:
+        what = f"variable(s) {', '.join(missing)}" if missing else "the attribute resolution_m"
+        raise ParameterError(name, ds, "a suitability surface (xarray.Dataset) from siting.surface()",
+                             problem=f"this Dataset lacks {what}",
+                             fix="make one with ds = siting.surface(...) or read one with siting.read_raster(path)")
+    return ds
 
 
 @cache
@@ -461,10 +504,17 @@ def read_raster(path: str | PathLike[str]) -> xr.Dataset:
     """Read a file written by :func:`write_raster` back into a Dataset (float32 bands)."""
     import rasterio
 
-    path = Path(path)
-    if path.suffix.lower() == ".nc":
-        return xr.open_dataset(path, engine="scipy").load()
-    with rasterio.open(path) as src:
+    path = V.existing_file(path, "path", what="raster file (.tif or .nc)",
+                           hint="check the path; write one with siting.write_raster(ds, path) or `siting surface --out`")
+    try:
+        if path.suffix.lower() == ".nc":
+            with xr.open_dataset(path, engine="scipy") as nc:
+                return nc.load()
+        src = rasterio.open(path)
+    except (OSError, ValueError, TypeError, rasterio.errors.RasterioError) as exc:
+        raise LayerFileError(f"cannot be read as a raster: {exc}", path=path,
+                             fix="give a GeoTIFF (.tif) or NetCDF (.nc) written by siting.write_raster") from None
+    with src:
         if src.crs is None:
             raise ConfigError(f"raster '{path}' has no CRS; set it (e.g. gdal_edit.py -a_srs EPSG:28992)")
         arr = src.read()

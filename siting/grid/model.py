@@ -21,7 +21,9 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 
-from ..errors import ConfigError, SitingError
+from .. import _validate as V
+from .._validate import MAX_LOAD_MW
+from ..errors import ConfigError, ParameterError, SitingError
 from ..layers import Layers, load_layers
 from ._threads import one_blas_thread
 from .acpf import ACGrid
@@ -32,10 +34,6 @@ from .secure import (KINDS, RedispatchHosting, RemedialCosts, Resource, SecureRe
                      constrained_units, redispatch_volume, resources_from_net, secure, shifted)
 
 __all__ = ["GridModel", "LoadCheck", "CouplingResult", "MAX_LOAD_MW"]
-
-#: An added load above this is taken for a typo (the whole Dutch peak is ~20 GW).
-MAX_LOAD_MW = 10_000.0
-
 
 @dataclass(frozen=True)
 class LoadCheck:
@@ -217,8 +215,12 @@ class GridModel:
 
         See :mod:`siting.grid.build` for the modelling assumptions and :mod:`siting.grid.secure`
         for the securing step."""
-        layers = layers if layers is not None else load_layers()
+        V.instance(layers, "layers", Layers, what="a Layers (siting.load_layers())",
+                   fix="use e.g. layers=siting.load_layers()")
+        grid_year = V.year(grid_year, "grid_year", allow_none=True)
+        secure = V.flag(secure, "secure")
         sc = load_scenario(scenario)
+        layers = layers if layers is not None else load_layers()
         built = build_network(layers, sc, grid_year=grid_year)
         subs = layers.substations.set_index("id")
         names = built.net.bus["name"]
@@ -245,9 +247,11 @@ class GridModel:
         Networks from :meth:`from_pandapower` use their controllable generators (``max_p_mw``,
         ``min_p_mw``) as the resources."""
         rem = self.scenario.remedial if self.scenario is not None else None
+        if target_pct is not None:
+            V.loading_pct(target_pct, "target_pct")
         target = float(target_pct if target_pct is not None else (rem.target_loading_pct if rem else 100.0))
-        if not (math.isfinite(target) and target > 0):
-            raise ConfigError(f"target_pct must be a positive number of percent, got {target_pct!r}")
+        V.instance(costs, "costs", RemedialCosts, what="a RemedialCosts",
+                   fix="use e.g. costs=RemedialCosts(plant=1.0) from siting.grid.secure, or leave it out")
         costs = costs or self._costs()
         original = resources = self._resources()
         net = copy.deepcopy(self.net)
@@ -310,6 +314,8 @@ class GridModel:
     def from_pandapower(cls, net: pp.pandapowerNet, description: str = "pandapower network") -> GridModel:
         """Wrap any pandapower network (copied). It needs exactly one ext_grid; slack weights
         (``slack_weight``) are used when set, else the ext_grid balances."""
+        V.instance(net, "net", pp.pandapowerNet, what="a pandapower network", allow_none=False,
+                   fix="use e.g. GridModel.from_pandapower(pandapower.networks.case39())")
         if len(net.ext_grid) != 1:
             raise ConfigError(f"the network needs exactly one ext_grid (angle reference); it has {len(net.ext_grid)}")
         return cls(copy.deepcopy(net), description=description)
@@ -366,24 +372,19 @@ class GridModel:
 
     @staticmethod
     def _check_mw(p_mw: float, name: str = "p_mw") -> float:
-        try:
-            value = float(p_mw)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be a number of MW, got {p_mw!r}") from None
-        if not math.isfinite(value) or value < 0:
-            raise ConfigError(f"{name} must be a finite, non-negative number of MW, got {p_mw!r}")
-        if value > MAX_LOAD_MW:
-            raise ConfigError(
-                f"{name} = {value:g} MW is absurd for one load (the whole Dutch peak is ~20,000 MW); "
-                f"use at most {MAX_LOAD_MW:g} MW — an AIGF's grid load is IT MW × PUE, e.g. 300 × 1.2 = 360"
-            )
-        return value
+        return V.load_mw(p_mw, name)
 
     @staticmethod
     def _check_pf(pf: float) -> float:
-        if not (isinstance(pf, (int, float)) and 0 < pf <= 1):
-            raise ConfigError(f"pf (power factor) must be in (0, 1], got {pf!r}; e.g. 0.98 lagging")
-        return float(pf)
+        return V.power_factor(pf)
+
+    @staticmethod
+    def _check_limits(n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu) -> tuple[bool, float, float, float]:
+        """The operating limits of a check, validated (see :mod:`siting._validate`)."""
+        n1 = V.flag(n_minus_1, "n_minus_1")
+        loading = V.loading_pct(max_loading_pct)
+        vm_min, vm_max = V.voltage_band(vm_min_pu, vm_max_pu)
+        return n1, loading, vm_min, vm_max
 
     def _caseset(self, limits: Limits, n_minus_1: bool) -> CaseSet:
         key = (limits, n_minus_1)
@@ -424,9 +425,11 @@ class GridModel:
         ----------
         Ecorys (2025) §4.2, §5.3.1, §7.1: no extra congestion from the AIGF's load.
         """
-        b = self._connected_bus(bus)
         p = self._check_mw(p_mw)
         pf = self._check_pf(pf)
+        n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu = self._check_limits(n_minus_1, max_loading_pct,
+                                                                              vm_min_pu, vm_max_pu)
+        b = self._connected_bus(bus)
         q = p * math.tan(math.acos(pf))
         cs = self._caseset(Limits(max_loading_pct, vm_min_pu, vm_max_pu), n_minus_1)
         ib = int(cs.grid.bus_lookup[b])
@@ -548,10 +551,22 @@ class GridModel:
         Ecorys (2025) §4.2, §5.3.1 (connection without extra congestion), §7.1 (a firm
         agreement with TenneT).
         """
+        buses = V.bus_ids(buses)
         pf = self._check_pf(pf)
-        max_mw = self._check_mw(max_mw, "max_mw")
-        if max_mw <= 0:
-            raise ConfigError("max_mw must be > 0")
+        n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu = self._check_limits(n_minus_1, max_loading_pct,
+                                                                              vm_min_pu, vm_max_pu)
+        max_mw = V.search_max_mw(max_mw)
+        tol_mw = V.tolerance_mw(tol_mw)
+        if tol_mw >= max_mw:
+            raise ParameterError("tol_mw", tol_mw, f"below {{=max_mw:{max_mw:g}}}",
+                                   problem="a precision coarser than the whole search range",
+                                   fix="use e.g. {=tol_mw:0.5}")
+        if redispatch is None:
+            redispatch = False
+        elif isinstance(redispatch, (bool, np.bool_)):
+            redispatch = bool(redispatch)
+        elif not (isinstance(redispatch, (list, tuple)) and len(redispatch) == 0):
+            redispatch = V.bus_ids(redispatch, "redispatch", allow_none=False)
         key = (None if buses is None else tuple(buses), pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw,
                tol_mw, redispatch if isinstance(redispatch, bool) else tuple(redispatch))
         try:
@@ -630,6 +645,10 @@ class GridModel:
         """
         from ..capacity_map import CapacityMap, compare_capacity, read_capacity_map
 
+        year = V.year(year, allow_none=True)
+        pf = self._check_pf(pf)
+        V.instance(hosting, "hosting", pd.DataFrame, what="a hosting_capacity() table (DataFrame)",
+                   fix="use e.g. hosting=model.hosting_capacity(), or leave it out")
         cm = cmap if isinstance(cmap, CapacityMap) else read_capacity_map(cmap)
         if year is None:
             if self.scenario is None:
@@ -756,7 +775,11 @@ class GridModel:
             and the N-1 check of the load at the landing bus — where the power flow nets the
             connection's output against the load, so the grid carries only the residual.
         """
+        V.instance(landing, "landing", str, what="an offshore connection id (str)", allow_none=False,
+                   fix="use e.g. landing='ow-hkn'; the offshore layer lists them")
         p = self._check_mw(p_mw)
+        pf = self._check_pf(pf)
+        n_minus_1 = V.flag(n_minus_1, "n_minus_1")
         sg = self.net.sgen
         rows = sg[(sg["name"] == landing) & (sg["type"] == "offshore_wind")] if "type" in sg else sg.iloc[0:0]
         if rows.empty:

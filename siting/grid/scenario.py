@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._config import load_named
+from .._validate import Integer, Number
 from ..errors import ConfigError
 
 __all__ = ["Scenario", "Remedial", "load_scenario", "list_scenarios", "scenario_dir"]
@@ -38,19 +39,19 @@ class Demand(_Frozen):
     station with two levels, to its 220 kV bus).
     """
 
-    total_mw: float = Field(gt=0, description="Demand served from the 380/220 kV grid [MW].")
-    power_factor: float = Field(default=0.98, gt=0, le=1)
-    industry_share: float = Field(default=0.3, ge=0, le=1)
-    industry: dict[str, float] = Field(default_factory=dict, description="station slug -> weight")
+    total_mw: Number = Field(gt=0, le=100_000, description="Demand served from the 380/220 kV grid [MW].")
+    power_factor: Number = Field(default=0.98, ge=0.5, le=1, description="lagging, as siting._validate.PF_RANGE")
+    industry_share: Number = Field(default=0.3, ge=0, le=1)
+    industry: dict[str, Number] = Field(default_factory=dict, description="station slug -> weight")
 
 
 class Dispatch(_Frozen):
     """Plant output: fixed fractions of capacity for must-run fuels, then a merit order that
     fills the residual demand up to the available fraction of each dispatchable fuel."""
 
-    must_run: dict[str, float] = Field(default_factory=dict, description="fuel -> fraction of capacity")
+    must_run: dict[str, Number] = Field(default_factory=dict, description="fuel -> fraction of capacity")
     merit_order: tuple[str, ...] = ("biomass", "coal", "gas", "other")
-    available: dict[str, float] = Field(default_factory=dict, description="fuel -> max fraction")
+    available: dict[str, Number] = Field(default_factory=dict, description="fuel -> max fraction")
 
     @model_validator(mode="after")
     def _fuels(self) -> Dispatch:
@@ -72,11 +73,11 @@ class Offshore(_Frozen):
     the offshore layer; grid-ready is not producing), ``"grid_ready"`` once the connection is in
     service (a planning view)."""
 
-    capacity_factor: float = Field(ge=0, le=1)
+    capacity_factor: Number = Field(ge=0, le=1)
     basis: Literal["producing", "grid_ready"] = "producing"
     include: tuple[str, ...] = Field(default=(), description="connection ids that inject whatever their year "
                                      "and status (e.g. a planning view of a programme since delayed)")
-    per_connection: dict[str, float] = Field(default_factory=dict, description="offshore id -> fraction")
+    per_connection: dict[str, Number] = Field(default_factory=dict, description="offshore id -> fraction")
 
 
 class Exchange(_Frozen):
@@ -86,8 +87,8 @@ class Exchange(_Frozen):
     the AC ties, spread over the boundary-equivalent nodes in proportion to the tie ratings.
     """
 
-    hvdc: dict[str, float] = Field(default_factory=dict)
-    ac_import_mw: float = 0.0
+    hvdc: dict[str, Number] = Field(default_factory=dict)
+    ac_import_mw: Number = 0.0
 
 
 class Slack(_Frozen):
@@ -96,7 +97,7 @@ class Slack(_Frozen):
     together take ``import_share`` of it; ``reference`` is the angle reference node."""
 
     reference: str = "xb-niederrhein-de-380"
-    import_share: float = Field(default=0.5, ge=0, le=1)
+    import_share: Number = Field(default=0.5, ge=0, le=1)
 
 
 class Remedial(_Frozen):
@@ -104,17 +105,17 @@ class Remedial(_Frozen):
     room for a load "with redispatch"), and what each costs per MW (relative units; the securing
     LP minimises the total). See :mod:`siting.grid.secure`."""
 
-    target_loading_pct: float = Field(default=100.0, gt=0, le=200,
+    target_loading_pct: Number = Field(default=100.0, gt=0, le=200,
                                       description="Loading every branch must stay within, in every N-1 case [%].")
-    countertrade_max_mw: float = Field(default=1000.0, ge=0,
+    countertrade_max_mw: Number = Field(default=1000.0, ge=0,
                                        description="Largest change of the net AC import by countertrading [MW].")
     curtail: tuple[str, ...] = Field(default=("offshore_wind", "wind_onshore"),
                                      description="Technologies that may be curtailed (last resort).")
-    cost_phase_shifter: float = Field(default=0.1, ge=0)
-    cost_plant: float = Field(default=1.0, ge=0)
-    cost_hvdc: float = Field(default=1.5, ge=0)
-    cost_countertrade: float = Field(default=3.0, ge=0)
-    cost_curtailment: float = Field(default=10.0, ge=0)
+    cost_phase_shifter: Number = Field(default=0.1, ge=0)
+    cost_plant: Number = Field(default=1.0, ge=0)
+    cost_hvdc: Number = Field(default=1.5, ge=0)
+    cost_countertrade: Number = Field(default=3.0, ge=0)
+    cost_curtailment: Number = Field(default=10.0, ge=0)
 
     @model_validator(mode="after")
     def _curtail_known(self) -> Remedial:
@@ -130,7 +131,7 @@ class Scenario(_Frozen):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
-    year: int = Field(ge=2000, le=2100)
+    year: Integer = Field(ge=2000, le=2100)
     description: str = ""
     sources: str = ""
     demand: Demand
@@ -139,8 +140,8 @@ class Scenario(_Frozen):
     exchange: Exchange = Exchange()
     slack: Slack = Slack()
     remedial: Remedial = Remedial()
-    vm_gen_pu: float = Field(default=1.03, gt=0.9, lt=1.1, description="voltage set point of plants")
-    vm_boundary_pu: float = Field(default=1.02, gt=0.9, lt=1.1, description="voltage of boundary equivalents")
+    vm_gen_pu: Number = Field(default=1.03, gt=0.9, lt=1.1, description="voltage set point of plants")
+    vm_boundary_pu: Number = Field(default=1.02, gt=0.9, lt=1.1, description="voltage of boundary equivalents")
 
 
 def scenario_dir() -> Path:
