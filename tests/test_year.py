@@ -244,14 +244,6 @@ def test_ac_corrected_firm_value_agrees_with_ac(model, sit):
     assert (table["ac_diff_mw"].abs() <= tol).all(), table[["firm_mw", "ac_mw", "ac_diff_pct"]]
 
 
-@pytest.mark.slow
-def test_firm_capacity_of_every_bus_agrees_with_ac(model, sit):
-    table = model.firm_capacity(sit)
-    assert table.attrs["corrected_hours"] >= 1
-    tol = np.maximum(0.05 * table["ac_mw"], 25.0)
-    assert (table["ac_diff_mw"].abs() <= tol).mean() >= 0.9, table[["firm_mw", "ac_mw", "ac_diff_pct"]]
-
-
 def test_hourly_refuses_situations_of_another_network(model, sit):
     from siting.grid.year import Situations
 
