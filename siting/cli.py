@@ -32,6 +32,8 @@ FLAGS: dict[str, dict[str, str]] = {
     "surface": dict(_SURFACE_FLAGS),
     "locate": {**_SURFACE_FLAGS, "n": "--n", "min_ha": "--min-ha", "max_ha": "--max-ha",
                "min_separation_m": "--separation"},
+    "year": {"year": "--year", "scenario": "--scenario", "weather_year": "--weather-year", "load_mw": "--load",
+             "p_mw": "--load", "layer_set": "--layer-set", "path": "--out"},
 }
 
 
@@ -429,6 +431,122 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
     if out is not None:
         click.echo(f"wrote {out}/: ranking.gpkg, ranking.geojson, ranking.csv, map.png, map.html, sites/, sensitivity.csv, "
                    "what_it_would_take.csv, provenance.json")
+
+
+@main.command()
+@click.option("--year", default=2030, show_default=True, type=int, help="Study year (its shipped peak scenario is the base).")
+@click.option("--scenario", "scenario_name", default=None,
+              help="Base scenario name or TOML (network, demand level and key, plants, links); default: the year's.")
+@click.option("--weather-year", "weather_year", default=None, type=int,
+              help="Offshore wind of another weather year (1987, 1997, 2004); default ETSource's default year.")
+@click.option("--profiles", "profiles_path", type=click.Path(path_type=Path), default=None,
+              callback=_existing("hourly profiles file"), help="Your hourly profiles (CSV or NetCDF); default: shipped.")
+@click.option("--bus", "buses", multiple=True, help="EHV bus id (repeatable); default: every bus.")
+@click.option("--site", "sites", multiple=True, help="Site id of the sites layer (repeatable): its connection bus.")
+@click.option("--load", "load_mw", default=360.0, show_default=True, type=float,
+              help="Grid load drawn on the duration curves and counted in curtailment hours [MW].")
+@click.option("--ac/--no-ac", "confirm_ac", default=True, show_default=True,
+              help="AC-correct the deciding hours and check each firm value with AC N-1 hosting.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Output folder: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-<bus>.png.")
+@_force_option("Replace an existing --out folder.")
+@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
+              help="TOML layer set replacing embedded layers.")
+def year(year: int, scenario_name: str | None, weather_year: int | None, profiles_path: Path | None,
+         buses: tuple[str, ...], sites: tuple[str, ...], load_mw: float, confirm_ac: bool, out: Path | None,
+         force: bool, overwrite_deprecated: bool, layer_set: Path | None) -> None:
+    """A year of hourly situations: firm and flexible connection capacity per EHV bus (N-1, each
+    hour secured), the hours and MWh a connection of --load MW gives way, duration curves."""
+    import pandas as pd
+
+    from .grid import GridModel, load_scenario
+    from .grid.hourly import CURTAILMENT_HOURS, duration_curve
+    from .grid.year import base_scenario
+    from .layers import load_layers
+
+    _target(out, force or overwrite_deprecated, kind="folder")
+    _checked(lambda: V.year(year), lambda: V.load_mw(load_mw, "load_mw"),
+             lambda: load_scenario(scenario_name if scenario_name is not None else base_scenario(year)))
+    try:
+        layers = load_layers(layer_set)
+        name = scenario_name if scenario_name is not None else base_scenario(year)
+        model = GridModel.from_layers(layers, scenario=name, secure=False)
+        if profiles_path is not None:
+            from .profiles import read_hourly
+
+            profiles = read_hourly(profiles_path)
+        else:
+            profiles = None
+        sit = model.situations(profiles=profiles, weather_year=weather_year)
+        wanted = list(buses)
+        if sites:
+            from .candidates import candidates
+
+            cands = candidates(layers, year=model.scenario.year).set_index("id")
+            unknown = [s for s in sites if s not in cands.index]
+            if unknown:
+                raise SitingError(f"--site {', '.join(unknown)}: not in the sites layer; ids: "
+                                  f"{', '.join(map(str, cands.index[:12]))}…")
+            wanted += [str(cands.at[s, "bus"]) for s in sites]
+        wanted = list(dict.fromkeys(wanted)) or None
+        hg = model.hourly(sit)
+        hosting = hg.hosting_ac_corrected(wanted) if confirm_ac else hg.hosting(wanted)
+        table = hg.firm_capacity(hosting=hosting)
+        if confirm_ac:
+            table = hg.confirm_ac(table)
+        curt = pd.DataFrame([hg.curtailment(b, load_mw, hosting=hosting) for b in table.index]).set_index("bus")
+        table[f"hours_short_at_{load_mw:g}mw"] = curt["hours"]
+        table[f"mwh_short_at_{load_mw:g}mw"] = curt["mwh"].round(0)
+        if out is not None:
+            _write_year(out, force or overwrite_deprecated, table, hosting, hg, load_mw, duration_curve,
+                        curves=wanted is not None or len(table) <= 12)
+    except SitingError as exc:
+        _fail(exc)
+    t = sit.totals()
+    click.echo(f"{sit.data.attrs['year']}, base scenario {sit.scenario}, {sit.n_hours} hours: demand "
+               f"{t['demand_mw'].min():,.0f}-{t['demand_mw'].max():,.0f} MW, offshore up to {t['offshore_mw'].max():,.0f} MW; "
+               f"{hg.secured_hours} hours secured by redispatch, {len(hg.overload)} not securable")
+    click.echo(f"firm = fits in every hour; mw_at_<H>h = fits but for at most H hours a year "
+               f"({', '.join(map(str, CURTAILMENT_HOURS))}); hours_short = hours a {load_mw:g} MW load gives way; "
+               "DC N-1 screen" + (", deciding hours AC-corrected, ac_mw = AC hosting in that hour" if confirm_ac else ""))
+    shown = table.drop(columns=[c for c in ("deciding_outage",) if c in table.columns]).round(1)
+    click.echo(shown.to_string())
+    if out is not None:
+        click.echo(f"wrote {out}/: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-*.png")
+
+
+def _write_year(out: Path, force: bool, table, hosting, hg, load_mw: float, curve, curves: bool) -> None:
+    """The year's outputs into `out`, written in a temporary folder beside it and moved in place
+    at the end (nothing half-written is left at `out`)."""
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        t = table.copy()
+        t["deciding_hour"] = t["deciding_hour"].astype(str)
+        t.to_csv(tmp / "firm_capacity.csv")
+        frame = hosting.to_pandas().T
+        frame.index = hg.sit.time
+        frame.round(1).to_csv(tmp / "hourly_hosting.csv", index_label="time_utc")
+        hg.security().round(2).to_csv(tmp / "security.csv", index_label="time_utc")
+        if curves:
+            for bus, row in table.iterrows():
+                curve(hosting, bus, load_mw, tmp / f"duration-{bus}.png", row=row)
+        if out.exists() and force:
+            old = out.with_name(f".{out.name}.old")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SitingError(f"--out {out}: could not write the year's outputs ({exc.strerror or exc}); nothing was "
+                          "written there. Fix: check the folder's permissions and free space") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _surface_options(f):

@@ -52,7 +52,7 @@ from .linear import DCSensitivity
 from .secure import RedispatchLP, RemedialCosts
 from .year import Situations
 
-__all__ = ["CURTAILMENT_HOURS", "HourlyGrid"]
+__all__ = ["CURTAILMENT_HOURS", "HourlyGrid", "duration_curve"]
 
 #: curtailment hours a year for which the hosting capacity is reported (issue 11)
 CURTAILMENT_HOURS = (50, 100, 200, 500)
@@ -454,3 +454,35 @@ class HourlyGrid:
         with np.errstate(divide="ignore", invalid="ignore"):
             out["ac_diff_pct"] = 100.0 * out["ac_diff_mw"] / out["ac_mw"]
         return out
+
+
+def duration_curve(hosting: xr.DataArray, bus: str, load_mw: float | None, path, row: pd.Series | None = None) -> None:
+    """A PNG of one bus's hourly hosting capacity sorted over the year (the duration curve),
+    with the load drawn in and the hours it would give way shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    vals = np.sort(hosting.sel(bus=bus).to_numpy())[::-1]
+    hours = np.arange(1, len(vals) + 1)
+    fig, ax = plt.subplots(figsize=(7.5, 4.0), dpi=120)
+    ax.plot(hours, vals, color="#1f4e79", lw=1.6, label="hosting capacity, hours sorted")
+    if load_mw is not None:
+        ax.axhline(load_mw, color="#b03a2e", lw=1.2, ls="--", label=f"load {load_mw:,.0f} MW")
+        short = vals < load_mw
+        if short.any():
+            ax.fill_between(hours, vals, load_mw, where=short, color="#b03a2e", alpha=0.2,
+                            label=f"gives way {int(short.sum()):,} h/yr")
+    if row is not None:
+        ax.axhline(row["firm_mw"], color="#555555", lw=0.8, ls=":", label=f"firm {row['firm_mw']:,.0f} MW")
+    ax.set_xlim(0, len(vals))
+    ax.set_ylim(0, max(float(vals.max()), load_mw or 0.0) * 1.08 + 1)
+    ax.set_xlabel("hours of the year (sorted)")
+    ax.set_ylabel("MW")
+    ax.set_title(f"{bus}: N-1 hosting capacity over the year", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
