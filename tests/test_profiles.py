@@ -3,6 +3,7 @@ reference curves, and the loader's errors on bad user files (made here, in tmp_p
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 
@@ -10,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import siting
 from siting.errors import (
@@ -36,6 +39,7 @@ def shipped() -> pd.DataFrame:
     return load_profiles()
 
 
+@functools.lru_cache(maxsize=1)
 def _derive_module():
     spec = importlib.util.spec_from_file_location("derive_profiles", REPO / "scripts" / "derive_profiles.py")
     mod = importlib.util.module_from_spec(spec)
@@ -135,6 +139,20 @@ def test_leap_study_year_drops_29_february():
     assert len(study_index(2030)) == len(study_index(2028)) == HOURS_PER_YEAR
     with pytest.raises(ConfigError, match="calendar year"):
         load_profiles(year=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=0.0, max_value=50.0, allow_nan=False), min_size=2, max_size=300)
+       .filter(lambda v: sum(v) > 1e-3))
+def test_demand_rounding_keeps_the_mean_exactly_one(values):
+    """Invariant of the script's largest-remainder rounding: any non-negative series comes out
+    with 5 decimals, within 1e-5 of the exact shape, summing to exactly its length."""
+    dp = _derive_module()
+    x = np.asarray(values)
+    r = dp.round_to_mean_one(x, 5)
+    assert int(np.round(r * 10**5).sum()) == len(x) * 10**5
+    assert np.abs(r - x * len(x) / x.sum()).max() <= 1e-5 + 1e-9
+    assert (r >= 0).all()
 
 
 @pytest.mark.reference
