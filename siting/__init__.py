@@ -24,6 +24,7 @@ from .layers import (
     read_layer,
     validate_layer,
 )
+from .profiles import load_profiles, read_hourly
 from .schema import LAYER_NAMES, layer_specs
 from .surface import locate, read_raster, surface, write_raster
 
@@ -49,9 +50,11 @@ __all__ = [
     "load_criteria",
     "list_scenarios",
     "load_layers",
+    "load_profiles",
     "load_scenario",
     "locate",
     "read_capacity_map",
+    "read_hourly",
     "read_raster",
     "surface",
     "write_raster",

@@ -21,6 +21,11 @@ __all__ = [
     "CapacityMapError",
     "CapacityMapFileError",
     "CapacityMapSchemaError",
+    "ProfileError",
+    "ProfileFileError",
+    "ProfileSchemaError",
+    "ProfileTimeError",
+    "ProfileValueError",
     "SitingWarning",
     "GeometryRepairedWarning",
     "CapacityMapWarning",
@@ -227,6 +232,55 @@ def _names(text: str, flags: dict[str, str]) -> str:
         return f"{name}={example}" if example is not None else f"{name}=..."
 
     return re.sub(r"\{=(\w+)(?::([^{}]*))?\}", sub, text)
+
+
+class ProfileError(LayerError):
+    """An hourly profile file (capacity factors, demand shape, temperature, MW series) could not
+    be read or breaks the rules of :mod:`siting.profiles`.
+
+    Attributes
+    ----------
+    row : str or None
+        Where in the file: ``"line 7157"`` of a CSV, ``"time index 7155"`` of a NetCDF file,
+        ``"hour 5"`` of an hour-indexed table, ``"row 12"`` of a DataFrame.
+    time : pandas.Timestamp or None
+        The offending time stamp [UTC], where one is to blame.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        column: str | None = None,
+        row: str | None = None,
+        time=None,
+        fix: str | None = None,
+    ) -> None:
+        self.row = row
+        self.time = time
+        super().__init__(message, layer="profiles", path=path, column=column, fix=fix)
+
+
+class ProfileFileError(ProfileError, LayerFileError):
+    """The profile file is missing, unreadable, or not CSV / NetCDF."""
+
+
+class ProfileSchemaError(ProfileError, LayerSchemaError):
+    """No ``time`` (or ``hour``) column, no data column, or a column name the profiles do not
+    know."""
+
+
+class ProfileTimeError(ProfileError, LayerValueError):
+    """The time axis is not one year of hours in UTC: wrong length (8,759, 8,784, ...),
+    duplicate or missing stamps, stamps off the hour, stamps without a time zone, or a shift
+    (e.g. local time labelled as UTC)."""
+
+
+class ProfileValueError(ProfileError, LayerValueError):
+    """Values break the rules: NaN, negative wind or solar output, capacity factors above 1
+    (MW or kW given as a fraction), a demand shape whose mean is not 1, a temperature that is not
+    °C, or MW values whose size says kW."""
 
 
 class SitingWarning(UserWarning):
