@@ -470,24 +470,25 @@ def year(year: int, scenario_name: str | None, weather_year: int | None, profile
     try:
         layers = load_layers(layer_set)
         name = scenario_name if scenario_name is not None else base_scenario(year)
-        model = GridModel.from_layers(layers, scenario=name, secure=False)
-        if profiles_path is not None:
-            from .profiles import read_hourly
-
-            profiles = read_hourly(profiles_path)
-        else:
-            profiles = None
-        sit = model.situations(profiles=profiles, weather_year=weather_year)
         wanted = list(buses)
         if sites:
             from .candidates import candidates
 
-            cands = candidates(layers, year=model.scenario.year).set_index("id")
+            cands = candidates(layers, year=load_scenario(name).year).set_index("id")
             unknown = [s for s in sites if s not in cands.index]
             if unknown:
-                raise SitingError(f"--site {', '.join(unknown)}: not in the sites layer; ids: "
-                                  f"{', '.join(map(str, cands.index[:12]))}…")
+                raise SitingError(f"--site {', '.join(unknown)}: not in the sites layer. Fix: use a site id such as "
+                                  f"{', '.join(map(str, cands.index[:6]))} (all: siting rank)")
             wanted += [str(cands.at[s, "bus"]) for s in sites]
+        profiles = None
+        if profiles_path is not None:
+            from .profiles import read_hourly
+
+            profiles = read_hourly(profiles_path)
+        model = GridModel.from_layers(layers, scenario=name, secure=False)
+        for b in wanted:
+            model._connected_bus(b)  # an unknown bus: a clear error before the year is computed
+        sit = model.situations(profiles=profiles, weather_year=weather_year)
         wanted = list(dict.fromkeys(wanted)) or None
         hg = model.hourly(sit)
         hosting = hg.hosting_ac_corrected(wanted) if confirm_ac else hg.hosting(wanted)

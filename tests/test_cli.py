@@ -78,6 +78,7 @@ def test_scenarios_command_lists_totals():
     assert "demand_mw" in result.output and "offshore_mw" in result.output
 
 
+@pytest.mark.slow  # end to end (CI runs it with -m slow); keeps the default suite under 5 min
 def test_hosting_command_writes_csv_and_gpkg(tmp_path):
     import geopandas as gpd
 
@@ -112,6 +113,7 @@ def test_hosting_command_unknown_scenario():
     assert "unknown scenario 'summer-2040'" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow  # end to end (CI runs it with -m slow); keeps the default suite under 5 min
 def test_rank_command_writes_ranking_files(tmp_path):
     import geopandas as gpd
 
@@ -143,6 +145,7 @@ def test_rank_command_bad_criteria_file(tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow  # end to end (CI runs it with -m slow); keeps the default suite under 5 min
 def test_surface_and_locate_commands(tmp_path):
     tif = tmp_path / "surface.tif"
     result = CliRunner().invoke(main, ["--quiet", "surface", "--resolution", "1000", "--scenario", "high-wind-2030",

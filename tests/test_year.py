@@ -4,6 +4,8 @@ capacity factor."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -252,3 +254,50 @@ def test_hourly_refuses_situations_of_another_network(model, sit):
         model.hourly(other)
     with pytest.raises(ConfigError, match="must be a Situations"):
         model.hourly(sit.data)
+
+
+# ----------------------------------------------------------------------- the CLI
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    return CliRunner().invoke(main, ["year", *args])
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--load", "-5"], r"--load -5"),
+        (["--year", "2041"], r"no shipped scenario for the year 2041"),
+        (["--site", "nowhere"], r"--site nowhere: not in the sites layer"),
+        (["--bus", "atlantis-380"], r"atlantis-380"),
+        (["--profiles", "missing.csv"], r"--profiles missing.csv"),
+    ],
+)
+def test_year_command_bad_input_is_named_before_the_year_is_computed(args, match):
+    res = _cli(*args)
+    assert res.exit_code == 2, res.output
+    assert re.search(match, res.output), res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.slow
+def test_year_command_writes_tables_and_duration_curves(tmp_path):
+    out = tmp_path / "year"
+    res = _cli("--site", "maasvlakte-2", "--bus", "vierverlaten-220", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["duration-amaliahaven-380.png", "duration-vierverlaten-220.png",
+                                                     "firm_capacity.csv", "hourly_hosting.csv", "security.csv"]
+    table = pd.read_csv(out / "firm_capacity.csv", index_col="bus")
+    assert list(table.index) == ["vierverlaten-220", "amaliahaven-380"]
+    hourly = pd.read_csv(out / "hourly_hosting.csv", index_col="time_utc")
+    assert len(hourly) == 8760
+    assert table.loc["amaliahaven-380", "firm_mw"] == pytest.approx(hourly["amaliahaven-380"].min(), abs=0.06)
+    assert (table["ac_diff_mw"].abs() <= np.maximum(0.05 * table["ac_mw"], 25.0)).all()
+    # a second run into the same folder needs --force, and leaves the first intact
+    again = _cli("--bus", "vierverlaten-220", "--no-ac", "--out", str(out))
+    assert again.exit_code == 2 and "--force" in again.output
+    assert (out / "duration-amaliahaven-380.png").exists()
