@@ -301,3 +301,24 @@ def test_year_command_writes_tables_and_duration_curves(tmp_path):
     again = _cli("--bus", "vierverlaten-220", "--no-ac", "--out", str(out))
     assert again.exit_code == 2 and "--force" in again.output
     assert (out / "duration-amaliahaven-380.png").exists()
+
+
+@pytest.mark.parametrize("connection, station", [("ow-gemini", "eemshaven-oudeschip-380"), ("ow-hkz-alpha", "maasvlakte-380")])
+def test_direct_coupling_at_eemshaven_and_maasvlakte_matches_the_capacity_factor(model, connection, station):
+    """Issue 11's consistency check on the shipped profiles: a load as large as the landing's
+    connection takes all its output, so its offshore share is the connection's capacity factor
+    over the year; a smaller load is covered more."""
+    from siting.profiles import load_profiles
+
+    sit = model.situations()
+    assert sit.n_hours == 8760
+    cf = load_profiles(year=2030)["offshore_wind_cf"].mean()
+    var = sit.data[f"offshore_{connection}_mw"]
+    bus = model.net.bus.at[model.net.sgen.set_index("name").at[connection, "bus"], "name"]
+    assert bus == station
+    full = model.coupling(sit, connection, var.attrs["capacity_mw"])
+    assert full["offshore_share"] == pytest.approx(cf, abs=1e-6)
+    assert full["capacity_factor"] == pytest.approx(cf, abs=1e-6)
+    half = model.coupling(sit, connection, 0.5 * var.attrs["capacity_mw"])
+    assert cf < half["offshore_share"] < 1
+    assert half["residual_import_peak_mw"] == pytest.approx(0.5 * var.attrs["capacity_mw"], rel=0.05)
