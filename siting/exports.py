@@ -1,16 +1,19 @@
-"""Stage 6 — exports. Files are written atomically (a temporary file in the same folder, then
-renamed) and never silently overwrite: an existing file is an error unless ``overwrite=True``."""
+"""Stage 6 — exports. Every output is written atomically and never lost (see
+:func:`siting._atomic.atomic_output`): built beside its target and renamed into place when
+complete; an existing output is replaced only with ``force``/``overwrite`` (and deleted only
+after the new one is in place); two runs into one target cannot both succeed; failures on
+input/output (read-only or full disk, missing folder) are :class:`~siting.errors.OutputError`
+and leave nothing behind."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from ._atomic import atomic_output, pause_point
 from .errors import ConfigError
 
 __all__ = ["write_table", "export", "provenance", "layer_styles", "TABLE_FORMATS", "EXPORT_FORMATS"]
@@ -18,73 +21,37 @@ __all__ = ["write_table", "export", "provenance", "layer_styles", "TABLE_FORMATS
 TABLE_FORMATS = {".csv": "CSV", ".gpkg": "GPKG", ".geojson": "GeoJSON"}
 
 
-def _umask() -> int:
-    """The process's umask (read without changing it where the system allows)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _share(path: Path) -> None:
-    """Give `path` — and, for a folder, everything in it — the permissions the user's umask gives
-    new files and folders (``0666 & ~umask``, ``0777 & ~umask``): temporary files and folders
-    (``tempfile``) are created private (0600/0700), which would hide the outputs from colleagues
-    on a shared drive."""
-    mask = _umask()
-    path = Path(path)
-    if path.is_dir():
-        for root, dirs, files in os.walk(path):
-            for d in dirs:
-                os.chmod(os.path.join(root, d), 0o777 & ~mask)
-            for f in files:
-                os.chmod(os.path.join(root, f), 0o666 & ~mask)
-        os.chmod(path, 0o777 & ~mask)
-    else:
-        os.chmod(path, 0o666 & ~mask)
-
-
 def write_table(table: pd.DataFrame, path: str | PathLike[str], *, overwrite: bool = False,
                 layer: str = "siting") -> Path:
     """Write `table` to CSV, or — for a GeoDataFrame — GeoPackage or GeoJSON, by suffix.
 
+    The file is written in a private folder beside `path` and renamed into place when complete:
+    `path` is at every moment absent, the earlier file or the complete new one. With
+    `overwrite`, an earlier file is deleted only after the new one is in place. Two runs writing
+    the same `path` cannot both succeed. The file gets the permissions of the user's umask.
+
     Raises
     ------
     ConfigError
-        Unknown suffix, a spatial format for a table without geometry, an existing file without
-        `overwrite`, or a missing folder.
+        Unknown suffix, or a spatial format for a table without geometry.
+    OutputError
+        An existing `path` without `overwrite` (or a folder there), another run writing it, a
+        missing or read-only folder, a full disk; nothing is left behind.
     """
+    shown = path
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_FORMATS:
-        raise ConfigError(f"cannot write '{path}': unknown suffix {suffix!r}; use one of {', '.join(TABLE_FORMATS)}")
+        raise ConfigError(f"cannot write '{shown}': unknown suffix {suffix!r}; use one of {', '.join(TABLE_FORMATS)}")
     if suffix != ".csv" and not isinstance(table, gpd.GeoDataFrame):
-        raise ConfigError(f"cannot write '{path}' as {TABLE_FORMATS[suffix]}: the table has no geometry; use .csv")
-    if path.exists() and not overwrite:
-        raise ConfigError(f"'{path}' exists; not overwriting. Fix: choose another name or pass overwrite=True (--force)")
-    if not path.parent.is_dir():
-        raise ConfigError(f"cannot write '{path}': folder '{path.parent}' does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+        raise ConfigError(f"cannot write '{shown}' as {TABLE_FORMATS[suffix]}: the table has no geometry; use .csv")
+    with atomic_output(path, folder=False, force=overwrite, what="table",
+                       option="overwrite=True (--force)") as tmp:
         if suffix == ".csv":
             out = table.drop(columns="geometry") if isinstance(table, gpd.GeoDataFrame) else table
             out.to_csv(tmp, index=True, lineterminator="\n", float_format="%.6g")
         else:
-            tmp.unlink()  # GDAL refuses to write into an existing empty file
             table.to_file(tmp, driver=TABLE_FORMATS[suffix], layer=layer, engine="pyogrio")
-        _share(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
@@ -237,38 +204,45 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
     ``sites/<id>.md`` and ``.html`` report cards, ``capacity_check.csv`` (TenneT's published
     capacity per congestion area beside the model's hosting capacity, study year, worst
     scenario: :meth:`Evaluation.capacity_check`) and ``provenance.json`` (also in the GeoPackage
-    as a ``provenance`` table). With `sensitivity` (from :meth:`Evaluation.sensitivity`), its
-    columns join the ranking, the cards show them and ``sensitivity.csv`` is written. With
-    `surface` (from :func:`siting.surface`), both maps show its score beneath the sites and
-    ``surface.tif`` is written (band 1 the score).
+    as a ``provenance`` table). With `sensitivity` (from
+    :meth:`Evaluation.sensitivity`), its columns join the ranking, the cards show them and
+    ``sensitivity.csv`` is written. With `surface` (from :func:`siting.surface`), both maps show
+    its score beneath the sites and ``surface.tif`` is written (band 1 the score).
 
-    The folder is built beside `out_dir` and renamed into place: a failure leaves nothing
-    half-written. An existing `out_dir` is refused unless ``force=True``. Files and folders get
-    the permissions of the user's umask (not the private 0600/0700 of temporary files). The
-    same inputs give the same bytes, except the timestamp in ``provenance.json``.
+    Guarantees (see :mod:`siting._atomic`): the folder is built beside `out_dir` (hidden,
+    ``.NAME.siting-new-XXXX``) and renamed into place when complete, so `out_dir` is at every
+    moment absent, the earlier folder, or the complete new one. An existing `out_dir` is
+    refused unless ``force=True``; then it is renamed aside and deleted only after the new
+    folder is in place (with whatever else it held). Two runs into one folder cannot both
+    succeed. What killed runs left is cleaned up by the next run; SIGINT and SIGTERM clean up
+    before they end the process. Files and folders get the permissions of the user's umask (not
+    the private 0600/0700 of temporary files). The same inputs give the same bytes, except the
+    timestamp in ``provenance.json``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown export format.
+    OutputError
+        `out_dir` exists (without `force`) or is a file, another run is writing it, its folder is
+        missing or read-only, or the disk is full; nothing is left behind and an earlier folder is
+        unchanged.
     """
     import json
-    import shutil
 
     import pyogrio
 
     from .layers import load_layers
     from .maps import open_water
 
-    out = Path(out_dir)
     unknown = sorted(set(formats) - set(EXPORT_FORMATS))
     if unknown:
         raise ConfigError(f"unknown export format(s) {unknown}; choose from {', '.join(EXPORT_FORMATS)}")
-    if out.exists() and not force:
-        raise ConfigError(f"output folder '{out}' exists; not overwriting. Fix: choose a new folder or pass force=True (--force)")
-    if not out.parent.is_dir():
-        raise ConfigError(f"cannot write '{out}': folder '{out.parent}' does not exist")
     layers = layers if layers is not None else (evaluation.layers or load_layers())
     table = evaluation.table
     if sensitivity is not None:
         table = table.join(sensitivity, on="id")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_output(out_dir, folder=True, force=force, what="output folder") as tmp:
         prov = provenance(evaluation, layers)
         if "gpkg" in formats:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
@@ -289,10 +263,12 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
             pyogrio.write_dataframe(styles, gpkg, layer="layer_styles", driver="GPKG")
             pyogrio.write_dataframe(pd.DataFrame([{"key": "provenance", "json": json.dumps(stable, sort_keys=True)}]),
                                     gpkg, layer="provenance", driver="GPKG")
+            pause_point("export:gpkg")
         if "geojson" in formats:
             table.to_crs("EPSG:4326").to_file(tmp / "ranking.geojson", driver="GeoJSON", layer="ranking", engine="pyogrio")
         if "csv" in formats:
             table.drop(columns="geometry").to_csv(tmp / "ranking.csv", index=False, lineterminator="\n", float_format="%.6g")
+            pause_point("export:csv")
             evaluation.what_it_would_take().to_csv(tmp / "what_it_would_take.csv", index=False, lineterminator="\n",
                                                    float_format="%.6g")
         if sensitivity is not None:
@@ -318,11 +294,4 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
             write_raster(surface, tmp / "surface.tif")
         if "provenance" in formats:
             (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _share(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out
+    return Path(out_dir)
