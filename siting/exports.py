@@ -7,6 +7,7 @@ and leave nothing behind."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._atomic import atomic_output, pause_point
+from ._origins import file_sha256
 from .errors import ConfigError
 
 __all__ = ["write_table", "export", "provenance", "layer_styles", "TABLE_FORMATS", "EXPORT_FORMATS"]
@@ -145,13 +147,128 @@ def layer_styles() -> dict[str, tuple[str, str]]:
     }
 
 
-def _sha256(path: Path) -> str:
+#: files that belong to a Shapefile beside its .shp (the attributes live in the .dbf)
+_SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def _shipped(path: Path) -> bool:
+    from .layers import embedded_data_dir
+
+    try:
+        return path.resolve().is_relative_to(embedded_data_dir().resolve())
+    except OSError:
+        return False
+
+
+def _file_record(path, **extra) -> dict:
+    """``{"path": name, "sha256": …}`` of the file at `path` as it is now: a folder (e.g. a file
+    geodatabase) hashed over its files, a Shapefile with its parts, a file inside an archive
+    (``/vsizip/…``, ``zip://…!…``) by the archive's hash; ``"missing": true`` when it is gone."""
+    text = str(path)
+    if "\n" in text or text.startswith("<"):  # an in-memory object, not a path
+        return {"path": None, "sha256": None, "given": "in memory (no file)", **extra}
+    p = Path(text)
+    record: dict = {"path": p.name}
+    if p.is_file():
+        record["sha256"] = file_sha256(p)
+        if p.suffix.lower() == ".shp":
+            parts = {q.name: file_sha256(q) for q in sorted(p.parent.glob(f"{p.stem}.*"))
+                     if q.suffix.lower() in _SHAPEFILE_PARTS and q.is_file()}
+            if parts:
+                record["parts"] = parts
+    elif p.is_dir():
+        import hashlib
+
+        digest = hashlib.sha256()
+        for q in sorted(x for x in p.rglob("*") if x.is_file()):
+            digest.update(q.relative_to(p).as_posix().encode() + b"\0" + file_sha256(q).encode() + b"\n")
+        record.update(sha256=digest.hexdigest(), kind="folder")
+    else:
+        archive = _archive_of(text)
+        if archive is not None:
+            record.update(path=f"{archive.name}/{p.name}", sha256=file_sha256(archive), kind="archive member")
+        else:
+            record.update(sha256=None, missing=True)
+    if _shipped(p):
+        record["shipped"] = True
+    record.update(extra)
+    return record
+
+
+def _archive_of(text: str) -> Path | None:
+    """The archive file behind a GDAL virtual path (``/vsizip/a.zip/b.shp``, ``zip://a.zip!b.shp``)."""
+    for prefix in ("/vsizip/", "/vsitar/", "/vsigzip/", "zip://", "tar://"):
+        if text.startswith(prefix):
+            text = text[len(prefix):].split("!")[0]
+            q = Path(text)
+            for cand in (q, *q.parents):
+                if cand.is_file():
+                    return cand
+    return None
+
+
+def _config_record(obj, origin) -> dict:
+    from ._origins import content_sha256
+
+    if origin is None:
+        record = {"path": None, "sha256": None, "given": "as an object (no file)"}
+    else:
+        record = {"path": origin.path.name, "sha256": origin.sha256}
+        if _shipped(origin.path):
+            record["shipped"] = True
+    record["content_sha256"] = content_sha256(obj)
+    return record
+
+
+def _criteria_record(evaluation) -> dict:
+    """The criteria file read for `evaluation`: found by identity or content, or — with a policy
+    mode applied — as the file whose set, with that mode, equals the evaluation's."""
+    from ._origins import origin_of, read_from
+    from .criteria import CriteriaSet
+
+    crit = evaluation.criteria
+    policy = evaluation.params.get("policy")
+    origin = origin_of(crit)
+    if origin is None and policy is not None:
+        for obj, o in read_from(CriteriaSet):
+            if obj.with_policy(policy) == crit:
+                origin = o
+                break
+    return {"name": crit.name, "policy": policy, **_config_record(crit, origin)}
+
+
+def _scenario_records(evaluation) -> dict:
+    from ._origins import origin_of
+
+    models = getattr(evaluation, "models", None) or {}
+    out = {}
+    for name in evaluation.params.get("scenarios", []):
+        model = models.get(name)
+        if model is None:
+            out[name] = {"path": None, "sha256": None, "given": "unknown (no grid model kept)"}
+        else:
+            out[name] = _config_record(model.scenario, origin_of(model.scenario))
+    return out
+
+
+def _sites_from_layers(evaluation, layers) -> bool:
+    """Whether the evaluation judged the sites of ``layers.sites`` (else sites given as a table)."""
+    mine = layers.sites.sort_values("id")
+    theirs = evaluation.table.sort_values("id")
+    if len(mine) != len(theirs) or list(mine["id"].astype(str)) != list(theirs["id"].astype(str)):
+        return False
+    return bool(mine.geometry.reset_index(drop=True).geom_equals_exact(theirs.geometry.reset_index(drop=True),
+                                                                       tolerance=1e-6).all())
+
+
+def _table_sha256(table) -> str:
+    """SHA-256 of a table's site ids and geometries (WKB), in id order."""
     import hashlib
 
+    t = table.sort_values("id")
     digest = hashlib.sha256()
-    with open(path, "rb") as f:  # in chunks: user climate files can be gigabytes
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    for i, wkb in zip(t["id"].astype(str), t.geometry.to_wkb()):
+        digest.update(i.encode() + b"\0" + wkb)
     return digest.hexdigest()
 
 
@@ -159,33 +276,45 @@ def _inputs(params: dict) -> dict:
     """The user's climate file and rasters, with hashes."""
     named = dict(params.get("rasters") or {})
     climate = params.get("climate")
-    if climate and Path(climate).is_file():
+    if climate and not str(climate).startswith("embedded"):
         named["climate"] = climate
-    return {k: {"path": Path(v).name, "sha256": _sha256(Path(v)) if Path(v).is_file() else None} for k, v in named.items()}
+    return {k: _file_record(v) for k, v in named.items()}
 
 
-def provenance(evaluation, layers) -> dict:
-    """Library version, data files with hashes and dates, criteria hash, scenarios, parameters."""
+def provenance(evaluation, layers, *, sources: Mapping[str, str | PathLike[str]] | None = None) -> dict:
+    """Library version, every file read with its SHA-256, parameters.
+
+    Every file is recorded with the SHA-256 of its bytes: layer files (a Shapefile with its
+    ``.dbf`` and other parts, under ``parts``), the criteria and scenario files (hashed as they
+    were parsed, so a user's file is told apart from a shipped one of the same name), the
+    climate file and rasters. ``shipped: true`` marks the package's own data. The criteria and
+    scenarios also get ``content_sha256``, the hash of what was applied (criteria after the
+    policy mode); an object built in code has no file (``path`` null, ``given`` says so). Sites
+    passed to :func:`siting.evaluate` as a table are recorded as such, or by their file when
+    `sources` names it (``{"sites": path}``).
+
+    Layer files, the climate file and rasters are hashed when this runs (an export: right after
+    the evaluation); a file changed in between is recorded as it is now.
+    """
     import datetime as dt
 
     from . import __version__
-    from .criteria import criteria_dir
-    from .grid.scenario import scenario_dir
 
     files = {}
     for name, src in layers.sources.items():
-        p = Path(src.path)
-        files[name] = {"path": p.name, "sha256": _sha256(p) if p.is_file() else None, "date": src.date}
-    crit = criteria_dir() / f"{evaluation.criteria.name}.toml"
-    scen = {s: _sha256(scenario_dir() / f"{s}.toml") for s in evaluation.params["scenarios"]
-            if (scenario_dir() / f"{s}.toml").is_file()}
+        files[name] = _file_record(src.path, date=src.date)
+    if not _sites_from_layers(evaluation, layers):
+        files["sites"] = {"path": None, "sha256": None, "given": "as a table (evaluate(sites=...))",
+                          "content_sha256": _table_sha256(evaluation.table)}
+    for name, path in (sources or {}).items():
+        files[name] = _file_record(path, given="read by the caller")
     return {
         "library": "siting",
         "version": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "parameters": evaluation.params,
-        "criteria": {"name": evaluation.criteria.name, "sha256": _sha256(crit) if crit.is_file() else None},
-        "scenarios": scen,
+        "criteria": _criteria_record(evaluation),
+        "scenarios": _scenario_records(evaluation),
         "layers": files,
         "inputs": _inputs(evaluation.params),
         "report": "Ecorys (2025), Meerwaarde van een AI-gigafabriek in Nederland",
@@ -193,7 +322,8 @@ def provenance(evaluation, layers) -> dict:
 
 
 def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tuple[str, ...] = EXPORT_FORMATS,
-           sensitivity: pd.DataFrame | None = None, surface=None, force: bool = False) -> Path:
+           sensitivity: pd.DataFrame | None = None, surface=None, force: bool = False,
+           sources: Mapping[str, str | PathLike[str]] | None = None) -> Path:
     """Write an evaluation for planners into `out_dir`, all at once and atomically.
 
     Files: ``ranking.gpkg`` (layers ``sites`` with every metric, criterion and verdict,
@@ -204,10 +334,14 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
     ``sites/<id>.md`` and ``.html`` report cards, ``capacity_check.csv`` (TenneT's published
     capacity per congestion area beside the model's hosting capacity, study year, worst
     scenario: :meth:`Evaluation.capacity_check`) and ``provenance.json`` (also in the GeoPackage
-    as a ``provenance`` table). With `sensitivity` (from
+    as a ``provenance`` table; see :func:`provenance`). With `sensitivity` (from
     :meth:`Evaluation.sensitivity`), its columns join the ranking, the cards show them and
     ``sensitivity.csv`` is written. With `surface` (from :func:`siting.surface`), both maps show
     its score beneath the sites and ``surface.tif`` is written (band 1 the score).
+
+    `sources` names files the caller read layers from outside `layers` (e.g. ``{"sites": path}``
+    when the sites were read with :func:`siting.read_layer` and passed to
+    :func:`siting.evaluate` as a table): provenance records them with their SHA-256.
 
     Guarantees (see :mod:`siting._atomic`): the folder is built beside `out_dir` (hidden,
     ``.NAME.siting-new-XXXX``) and renamed into place when complete, so `out_dir` is at every
@@ -243,7 +377,7 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
     if sensitivity is not None:
         table = table.join(sensitivity, on="id")
     with atomic_output(out_dir, folder=True, force=force, what="output folder") as tmp:
-        prov = provenance(evaluation, layers)
+        prov = provenance(evaluation, layers, sources=sources)
         if "gpkg" in formats:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
             gpkg = tmp / "ranking.gpkg"
