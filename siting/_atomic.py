@@ -32,8 +32,8 @@ File systems without ``flock`` (some network shares) are written without the loc
 publishing step stays no-clobber, but two simultaneous ``force`` runs are not kept apart.
 
 Test hook: with ``SITING_TEST_PAUSE_AT=<point>`` and ``SITING_TEST_PAUSE_MARKER=<file>`` in the
-environment, a writer creates the marker file and sleeps when it reaches the named point (see
-:func:`pause_point`), so that tests can kill it there.
+environment, a writer creates the marker file when it reaches the named point and waits until
+the file is deleted (see :func:`pause_point`), so that tests can kill it there or let it go on.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ _TAG = ".siting-"
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.siting-(?P<kind>new|old|del)-[0-9A-Za-z_]+$")
 _LOCKFILE = re.compile(r"^\.(?P<name>.+)\.siting-lock$")
 #: exceptions of the GDAL bindings and SQLite (their write failures are not OSError)
-_IO_LIBRARIES = ("pyogrio", "rasterio", "fiona", "osgeo", "sqlite3")
+_IO_LIBRARIES = ("pyogrio", "rasterio", "fiona", "osgeo", "sqlite3", "netCDF4", "h5netcdf", "h5py")
+#: modules whose errors, raised there, are failures to write a file
+_IO_MODULES = ("xarray.backends", "scipy.io")
 #: how long a run waits for the lock of its target [s] before it reports another run
 _LOCK_WAIT_S = 1.0
 
@@ -107,19 +109,33 @@ def share(path: str | PathLike[str]) -> None:
 
 # ------------------------------------------------------------------------------ test hook
 
+_paused: set[str] = set()
+
+
 def pause_point(name: str) -> None:
-    """Where ``SITING_TEST_PAUSE_AT`` names this point: create the file named by
-    ``SITING_TEST_PAUSE_MARKER`` and sleep (for fault tests, which kill the process there).
-    Points: ``staged`` (output complete, not yet published), ``aside`` (the earlier target
-    renamed aside, the new one not yet in place), ``published`` (new in place, earlier one not yet
-    deleted), ``deleting`` (part of the earlier one deleted), and the writers' own, e.g.
-    ``export:csv`` (see :func:`siting.export`)."""
-    if os.environ.get("SITING_TEST_PAUSE_AT") != name:
+    """For fault tests: where ``SITING_TEST_PAUSE_AT`` names this point (the first time it is
+    reached in the process), write the process id into the file named by
+    ``SITING_TEST_PAUSE_MARKER`` and wait until that file is deleted (at most
+    ``SITING_TEST_PAUSE_S`` seconds, default 600). The test kills the process there, or deletes
+    the file to let it go on.
+
+    Points: ``claimed`` (target locked, staging folder empty), ``staged`` (output complete, not
+    yet published), ``aside`` (the earlier target renamed aside, the new one not yet in place),
+    ``published`` (new in place, earlier one not yet deleted), ``deleting`` (part of the earlier
+    one deleted), and the writers' own, e.g. ``export:gpkg`` and ``export:csv`` (see
+    :func:`siting.export`)."""
+    if os.environ.get("SITING_TEST_PAUSE_AT") != name or name in _paused:
         return
+    _paused.add(name)
+    limit_s = float(os.environ.get("SITING_TEST_PAUSE_S", "600"))
     marker = os.environ.get("SITING_TEST_PAUSE_MARKER")
-    if marker:
-        Path(marker).write_text(str(os.getpid()), encoding="ascii")
-    time.sleep(float(os.environ.get("SITING_TEST_PAUSE_S", "600")))
+    if not marker:
+        time.sleep(limit_s)
+        return
+    Path(marker).write_text(str(os.getpid()), encoding="ascii")
+    deadline = time.monotonic() + limit_s
+    while os.path.exists(marker) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 # ------------------------------------------------------------------------------ signals
@@ -206,7 +222,8 @@ class _Lock:
             return True
         deadline = time.monotonic() + wait_s
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+            # read-only is enough for flock, and opens a stale lock file another user's killed run left
+            fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -301,12 +318,15 @@ def _recover(parent: Path, own: str) -> None:
             _recover_one(parent, name, entries)
             continue
         lock = _Lock(parent, name)
-        if not lock.acquire():
-            continue  # a live run: not ours to touch
         try:
-            _recover_one(parent, name, entries)
-        finally:
-            lock.release()
+            if not lock.acquire():
+                continue  # a live run: not ours to touch
+            try:
+                _recover_one(parent, name, entries)
+            finally:
+                lock.release()
+        except OSError:
+            continue  # another output's leftovers we may not remove: its own next run will
     for path in _legacy(parent, own):
         _remove(path)
 
@@ -344,7 +364,7 @@ def _space_left(folder: Path) -> bool:
 def _output_error(shown: str, exc: BaseException, what: str, *, staging: Path | None = None,
                   kept: bool = False) -> OutputError:
     """The error a user sees when writing `shown` failed with `exc`."""
-    code = getattr(exc, "errno", None)
+    code = exc.errno if isinstance(exc, OSError) else None  # (GDAL errors have an errno of their own)
     if not isinstance(exc, OSError) and staging is not None and staging.is_dir() and not _space_left(staging):
         code = errno.ENOSPC
     reason, fix = _REASONS.get(code, (None, "check the folder and try again"))
@@ -365,8 +385,19 @@ def _output_error(shown: str, exc: BaseException, what: str, *, staging: Path | 
     return err
 
 
-def _is_io_failure(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in _IO_LIBRARIES
+def _is_io_failure(exc: BaseException, staging: Path | None = None) -> bool:
+    """Whether `exc` is a failure to write: an OSError, an error of a GDAL/SQLite/NetCDF writer
+    (by its type or the module it was raised from: netCDF4 raises plain RuntimeErrors), or any
+    error while the disk is full."""
+    if isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in _IO_LIBRARIES:
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    if module.split(".")[0] in _IO_LIBRARIES or module.startswith(_IO_MODULES):
+        return True
+    return staging is not None and staging.is_dir() and not _space_left(staging)
 
 
 # ------------------------------------------------------------------------------ the claim
@@ -379,7 +410,7 @@ def _target(path: str | PathLike[str], what: str) -> Path:
     return target
 
 
-def _check(target: Path, shown: str, *, folder: bool, force: bool, what: str, option: str) -> None:
+def _check_parent(target: Path, shown: str, what: str) -> None:
     parent = target.parent
     if not parent.is_dir():
         if os.path.lexists(parent):
@@ -387,6 +418,11 @@ def _check(target: Path, shown: str, *, folder: bool, force: bool, what: str, op
                               "Fix: choose a path inside a folder")
         raise OutputError(f"cannot write {what} '{shown}': folder '{parent}' does not exist. "
                           f"Fix: create it (mkdir -p '{parent}') or choose another folder")
+
+
+def _check_target(target: Path, shown: str, *, folder: bool, force: bool, what: str, option: str) -> None:
+    """Whether `target` may be written (checked under the lock, after the clean-up: a folder a
+    killed run had renamed aside is back in place then)."""
     if not os.path.lexists(target):
         return
     if not force:
@@ -411,38 +447,40 @@ def _publish(written: Path, target: Path, shown: str, *, force: bool, guard: _Si
     if not os.path.lexists(written):
         raise OutputError(f"could not write {what} '{shown}': the writer produced nothing")
     share(written)
-    aside = None
-    with guard.hold():
-        if os.path.lexists(target):
-            if not force:  # appeared meanwhile, created by something that takes no lock
-                raise OutputError(f"{what} '{shown}' exists; not overwriting. Fix: choose another name or pass {option}")
-            aside = _aside_name(target.parent, target.name, "old")
-            os.rename(target, aside)
-        pause_point("aside")
-        try:
-            if aside is None and not written.is_dir():
-                _link_no_clobber(written, target)
-            else:
-                os.rename(written, target)
-        except OSError as exc:
+    aside = superseded = None
+    try:
+        with guard.hold():
+            if os.path.lexists(target):
+                if not force:  # appeared meanwhile, created by something that takes no lock
+                    raise OutputError(f"{what} '{shown}' exists; not overwriting. Fix: choose another name or pass "
+                                      f"{option}")
+                aside = _aside_name(target.parent, target.name, "old")
+                os.rename(target, aside)
+            pause_point("aside")
+            try:
+                if aside is None and not written.is_dir():
+                    _link_no_clobber(written, target)
+                else:
+                    os.rename(written, target)
+            except OSError as exc:
+                if aside is not None:
+                    os.rename(aside, target)
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise OutputError(f"{what} '{shown}' exists; not overwriting. Fix: choose another name or pass "
+                                      f"{option}") from exc
+                raise _output_error(shown, exc, what, kept=aside is not None) from exc
             if aside is not None:
-                os.rename(aside, target)
-            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
-                raise OutputError(f"{what} '{shown}' exists; not overwriting. Fix: choose another name or pass "
-                                  f"{option}") from exc
-            raise _output_error(shown, exc, what, kept=aside is not None) from exc
-        if aside is not None:
-            superseded = _aside_name(target.parent, target.name, "del")
-            os.rename(aside, superseded)
-            aside = superseded
-    pause_point("published")
-    if aside is not None:
-        try:
-            _remove(aside)
-        except OSError as exc:
-            warnings.warn(SitingWarning(f"wrote '{shown}', but could not delete the version it replaced, now "
-                                        f"'{aside}': {exc}; the next write into '{target.parent}' tries again"),
-                          stacklevel=4)
+                superseded = _aside_name(target.parent, target.name, "del")
+                os.rename(aside, superseded)
+        pause_point("published")
+    finally:  # also when a signal that waited for the renames ends the run now
+        if superseded is not None:
+            try:
+                _remove(superseded)
+            except OSError as exc:
+                warnings.warn(SitingWarning(f"wrote '{shown}', but could not delete the version it replaced, now "
+                                            f"'{superseded}': {exc}; the next write into '{target.parent}' tries "
+                                            "again"), stacklevel=4)
 
 
 def _link_no_clobber(src: Path, dst: Path) -> None:
@@ -491,7 +529,7 @@ def atomic_output(path: str | PathLike[str], *, folder: bool, force: bool = Fals
     shown = os.fspath(path)
     what = what or ("output folder" if folder else "output file")
     target = _target(path, what)
-    _check(target, shown, folder=folder, force=force, what=what, option=option)
+    _check_parent(target, shown, what)
     parent = target.parent
     with _SignalGuard() as guard:
         lock = _Lock(parent, target.name)
@@ -505,13 +543,15 @@ def atomic_output(path: str | PathLike[str], *, folder: bool, force: bool = Fals
         staging = None
         try:
             try:
-                _recover(parent, target.name)
-                staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{_TAG}new-", dir=parent))
-            except SitingError:
-                raise
+                _recover(parent, target.name)  # also when this run is refused below
             except OSError as exc:
                 raise _output_error(shown, exc, what) from exc
-            _check(target, shown, folder=folder, force=force, what=what, option=option)  # after recovery
+            _check_target(target, shown, folder=folder, force=force, what=what, option=option)
+            try:
+                staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{_TAG}new-", dir=parent))
+            except OSError as exc:
+                raise _output_error(shown, exc, what) from exc
+            pause_point("claimed")
             written = staging if folder else staging / target.name
             existed = os.path.lexists(target)
             try:
@@ -520,7 +560,7 @@ def atomic_output(path: str | PathLike[str], *, folder: bool, force: bool = Fals
             except SitingError:
                 raise
             except Exception as exc:
-                if _is_io_failure(exc):
+                if _is_io_failure(exc, staging):
                     raise _output_error(shown, exc, what, staging=staging, kept=existed) from exc
                 raise
             try:

@@ -315,10 +315,10 @@ def static_map(evaluation, layers, path: str | PathLike[str], top: int | None = 
     from ._atomic import atomic_output
 
     plt = _pyplot()
-    fig, _ = national_figure(evaluation, layers, surface=surface)
-    try:
-        with atomic_output(path, folder=False, force=overwrite, what="map", option="overwrite=True") as tmp:
+    with atomic_output(path, folder=False, force=overwrite, what="map", option="overwrite=True") as tmp:
+        fig, _ = national_figure(evaluation, layers, surface=surface)  # once the target is claimed
+        try:
             fig.savefig(tmp, dpi=dpi, metadata={"Software": None})
-    finally:
-        plt.close(fig)
+        finally:
+            plt.close(fig)
     return Path(path)
