@@ -60,7 +60,7 @@ try:  # POSIX
 except ImportError:  # pragma: no cover - Windows: no lock, the rest holds
     fcntl = None
 
-__all__ = ["atomic_output", "pause_point", "share", "umask"]
+__all__ = ["atomic_output", "precheck", "pause_point", "share", "umask"]
 
 _TAG = ".siting-"
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.siting-(?P<kind>new|old|del)-[0-9A-Za-z_]+$")
@@ -493,6 +493,18 @@ def _link_no_clobber(src: Path, dst: Path) -> None:
         os.rename(src, dst)  # no hard links here (some shares): the lock keeps runs apart
     else:
         os.unlink(src)
+
+
+def precheck(path: str | PathLike[str], *, folder: bool, force: bool = False, what: str | None = None,
+             option: str = "force=True (--force)") -> None:
+    """Raise the :class:`OutputError` that :func:`atomic_output` would raise at once for `path`
+    (missing folder, existing target without `force`, wrong kind of target), before a long
+    computation; the definitive check is made under the lock."""
+    shown = os.fspath(path)
+    what = what or ("output folder" if folder else "output file")
+    target = _target(path, what)
+    _check_parent(target, shown, what)
+    _check_target(target, shown, folder=folder, force=force, what=what, option=option)
 
 
 @contextmanager

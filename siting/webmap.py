@@ -222,7 +222,7 @@ def html_map(evaluation, layers, path: str | PathLike[str], surface=None, card_l
     Written atomically (see :mod:`siting._atomic`); an existing `path` is replaced only with
     `overwrite`. Raises :class:`~siting.errors.OutputError` when it cannot be written (nothing
     is left behind)."""
-    from ._atomic import atomic_output
+    from ._atomic import atomic_output, precheck
     from .evaluate import VERDICT_COLOURS
     from .maps import (
         _KV_STYLE,
@@ -237,6 +237,7 @@ def html_map(evaluation, layers, path: str | PathLike[str], surface=None, card_l
         open_water,
     )
 
+    precheck(path, folder=False, force=overwrite, what="map", option="overwrite=True")  # before the work
     b = layers.boundary.union_all().simplify(200)
     circ = layers.circuits[~layers.circuits["to_id"].str.startswith("xb-")
                            & ~layers.circuits["from_id"].str.startswith("xb-")]
