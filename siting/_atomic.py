@@ -1,12 +1,13 @@
 """Outputs that are never lost: claim a target, build it in private, publish it in one rename.
 
 Every writer of `siting` (:func:`siting.export`, :func:`siting.exports.write_table`,
-:func:`siting.write_raster`) writes through :func:`atomic_output`, which guarantees:
+:func:`siting.write_raster`, :func:`siting.maps.static_map`, :func:`siting.webmap.html_map`)
+writes through :func:`atomic_output`, which guarantees:
 
 * **Claim.** A run holds an exclusive lock on its target (``flock`` of ``.NAME.siting-lock``
   beside it) from start to end, so two runs into the same target cannot both succeed: the
-  second is refused at once ("another siting run is writing …"), or — when the first has
-  finished — with "exists; not overwriting". Without ``force`` the publishing step itself is
+  second is refused after waiting at most a second for the lock ("another siting run is
+  writing …"), or — when the first has finished — with "exists; not overwriting". Without ``force`` the publishing step itself is
   no-clobber as well (a hard link for files; a folder cannot be renamed over a non-empty one).
 * **All or nothing.** The output is built in a private staging folder ``.NAME.siting-new-XXXX``
   beside the target (same file system) and renamed into place when complete: the target is
@@ -15,7 +16,8 @@ Every writer of `siting` (:func:`siting.export`, :func:`siting.exports.write_tab
   (``.NAME.siting-old-XXXX``), the new one renamed into place, and only then is the earlier one
   deleted (after a rename to ``.NAME.siting-del-XXXX``, so that nothing half-deleted can ever be
   taken for it). A failure before the new version is in place puts the earlier one back.
-* **No leftovers.** On start, a run removes what killed runs left in the target's folder
+* **No leftovers.** On start — under its lock, and also when it is then refused — a run
+  removes what killed runs left in the target's folder
   (staging folders, superseded versions, stale lock files; and the ``.NAME.XXXXXXXX`` temporaries
   of earlier versions of `siting`), and puts an earlier version back where a run was killed
   between its two renames. It never touches what a live run holds (their locks are tested).
@@ -23,7 +25,7 @@ Every writer of `siting` (:func:`siting.export`, :func:`siting.exports.write_tab
   main thread) clean up first and then take their usual effect; they wait during the two
   renames. SIGKILL cannot be caught: the next run into the same folder cleans up.
 * **Errors, not tracebacks.** Read-only or full file systems, missing folders, a file where a
-  folder is expected (and the reverse), or a failure of a GDAL writer become
+  folder is expected (and the reverse), or a failure of a GDAL, SQLite or NetCDF writer become
   :class:`siting.errors.OutputError` with the reason, and nothing partial is left.
 * **Permissions** follow the user's umask (``0666 & ~umask`` for files, ``0777 & ~umask`` for
   folders), not the private 0600/0700 of temporary files.
