@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ._origins import remember
 from .errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -43,14 +44,17 @@ def read_toml_model(path: Path, model: type[M], what: str) -> M:
     :class:`ConfigError` naming the file (`what` says which kind of file it is)."""
     if not path.is_file():
         raise ConfigError(f"{what} file '{path}' does not exist. Fix: give the path of a TOML file.")
+    data = path.read_bytes()  # hashed as read: provenance records the file actually parsed
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{what} file '{path}' is not valid TOML: {exc}") from exc
     try:
-        return model.model_validate(raw)
+        obj = model.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{what} file '{path}' is invalid:\n{pydantic_text(exc, raw)}") from exc
+    remember(obj, path, data)
+    return obj
 
 
 def load_named(ref: str | PathLike[str] | M, folder: Path, model: type[M], what: str) -> M:

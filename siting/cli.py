@@ -412,7 +412,8 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
                 ds = make_surface(layers=layers, criteria=criteria, resolution_m=surface_res, year=year,
                                   it_load_mw=it_load, pue=pue, pf=pf, scenario=list(scenarios) or None, policy=policy,
                                   climate=climate, free_cooling_c=free_cooling_c)
-            export(ev, out, layers=layers, sensitivity=sens, surface=ds, force=force or overwrite_deprecated)
+            export(ev, out, layers=layers, sensitivity=sens, surface=ds, force=force or overwrite_deprecated,
+                   sources={"sites": sites} if sites is not None else None)
     except SitingError as exc:
         _fail(exc)
     p = ev.params

@@ -18,6 +18,7 @@ __all__ = [
     "LayerValueError",
     "ParameterError",
     "ConfigError",
+    "OutputError",
     "CapacityMapError",
     "CapacityMapFileError",
     "CapacityMapSchemaError",
@@ -39,6 +40,17 @@ class SitingError(Exception):
 
 class ConfigError(SitingError, ValueError):
     """A configuration file or parameter (TOML layer set, criteria, scenario) is invalid."""
+
+
+class OutputError(ConfigError, OSError):
+    """An output could not be written: the target exists (without ``force``), another run is
+    writing it, its folder is missing, read-only or full, or a file stands where a folder is
+    expected (or the reverse). Nothing partial is left and an earlier output is unchanged.
+
+    Also an :class:`OSError`: ``errno`` is set where the system gave one (e.g. ``errno.ENOSPC``).
+    A subclass of :class:`ConfigError` because the fix
+    is usually another output path or ``force``.
+    """
 
 
 class LayerError(SitingError, ValueError):

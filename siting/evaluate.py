@@ -489,7 +489,13 @@ def _secured_model(layers: Layers, scenario, grid_year: int) -> GridModel:
     key = (_grid_fingerprint(layers), sc.model_dump_json(), grid_year)
     if key in _MODEL_CACHE:
         _MODEL_CACHE.move_to_end(key)
-        return _MODEL_CACHE[key]
+        model = _MODEL_CACHE[key]
+        if model.scenario is not sc:  # same content read again (maybe from another file): the
+            import copy  # evaluation's model carries what was read now, for provenance
+
+            model = copy.copy(model)
+            model.scenario = sc
+        return model
     model = GridModel.from_layers(layers, scenario=sc, grid_year=grid_year)
     _MODEL_CACHE[key] = model
     while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:

@@ -1,16 +1,21 @@
-"""Stage 6 — exports. Files are written atomically (a temporary file in the same folder, then
-renamed) and never silently overwrite: an existing file is an error unless ``overwrite=True``."""
+"""Stage 6 — exports. Every output is written atomically and never lost (see
+:func:`siting._atomic.atomic_output`): built beside its target and renamed into place when
+complete; an existing output is replaced only with ``force``/``overwrite`` (and deleted only
+after the new one is in place); two runs into one target cannot both succeed; failures on
+input/output (read-only or full disk, missing folder) are :class:`~siting.errors.OutputError`
+and leave nothing behind."""
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from ._atomic import atomic_output, pause_point
+from ._origins import file_sha256
 from .errors import ConfigError
 
 __all__ = ["write_table", "export", "provenance", "layer_styles", "TABLE_FORMATS", "EXPORT_FORMATS"]
@@ -18,73 +23,37 @@ __all__ = ["write_table", "export", "provenance", "layer_styles", "TABLE_FORMATS
 TABLE_FORMATS = {".csv": "CSV", ".gpkg": "GPKG", ".geojson": "GeoJSON"}
 
 
-def _umask() -> int:
-    """The process's umask (read without changing it where the system allows)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _share(path: Path) -> None:
-    """Give `path` — and, for a folder, everything in it — the permissions the user's umask gives
-    new files and folders (``0666 & ~umask``, ``0777 & ~umask``): temporary files and folders
-    (``tempfile``) are created private (0600/0700), which would hide the outputs from colleagues
-    on a shared drive."""
-    mask = _umask()
-    path = Path(path)
-    if path.is_dir():
-        for root, dirs, files in os.walk(path):
-            for d in dirs:
-                os.chmod(os.path.join(root, d), 0o777 & ~mask)
-            for f in files:
-                os.chmod(os.path.join(root, f), 0o666 & ~mask)
-        os.chmod(path, 0o777 & ~mask)
-    else:
-        os.chmod(path, 0o666 & ~mask)
-
-
 def write_table(table: pd.DataFrame, path: str | PathLike[str], *, overwrite: bool = False,
                 layer: str = "siting") -> Path:
     """Write `table` to CSV, or — for a GeoDataFrame — GeoPackage or GeoJSON, by suffix.
 
+    The file is written in a private folder beside `path` and renamed into place when complete:
+    `path` is at every moment absent, the earlier file or the complete new one. With
+    `overwrite`, an earlier file is deleted only after the new one is in place. Two runs writing
+    the same `path` cannot both succeed. The file gets the permissions of the user's umask.
+
     Raises
     ------
     ConfigError
-        Unknown suffix, a spatial format for a table without geometry, an existing file without
-        `overwrite`, or a missing folder.
+        Unknown suffix, or a spatial format for a table without geometry.
+    OutputError
+        An existing `path` without `overwrite` (or a folder there), another run writing it, a
+        missing or read-only folder, a full disk; nothing is left behind.
     """
+    shown = path
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_FORMATS:
-        raise ConfigError(f"cannot write '{path}': unknown suffix {suffix!r}; use one of {', '.join(TABLE_FORMATS)}")
+        raise ConfigError(f"cannot write '{shown}': unknown suffix {suffix!r}; use one of {', '.join(TABLE_FORMATS)}")
     if suffix != ".csv" and not isinstance(table, gpd.GeoDataFrame):
-        raise ConfigError(f"cannot write '{path}' as {TABLE_FORMATS[suffix]}: the table has no geometry; use .csv")
-    if path.exists() and not overwrite:
-        raise ConfigError(f"'{path}' exists; not overwriting. Fix: choose another name or pass overwrite=True (--force)")
-    if not path.parent.is_dir():
-        raise ConfigError(f"cannot write '{path}': folder '{path.parent}' does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+        raise ConfigError(f"cannot write '{shown}' as {TABLE_FORMATS[suffix]}: the table has no geometry; use .csv")
+    with atomic_output(path, folder=False, force=overwrite, what="table",
+                       option="overwrite=True (--force)") as tmp:
         if suffix == ".csv":
             out = table.drop(columns="geometry") if isinstance(table, gpd.GeoDataFrame) else table
             out.to_csv(tmp, index=True, lineterminator="\n", float_format="%.6g")
         else:
-            tmp.unlink()  # GDAL refuses to write into an existing empty file
             table.to_file(tmp, driver=TABLE_FORMATS[suffix], layer=layer, engine="pyogrio")
-        _share(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
@@ -178,13 +147,128 @@ def layer_styles() -> dict[str, tuple[str, str]]:
     }
 
 
-def _sha256(path: Path) -> str:
+#: files that belong to a Shapefile beside its .shp (the attributes live in the .dbf)
+_SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def _shipped(path: Path) -> bool:
+    from .layers import embedded_data_dir
+
+    try:
+        return path.resolve().is_relative_to(embedded_data_dir().resolve())
+    except OSError:
+        return False
+
+
+def _file_record(path, **extra) -> dict:
+    """``{"path": name, "sha256": …}`` of the file at `path` as it is now: a folder (e.g. a file
+    geodatabase) hashed over its files, a Shapefile with its parts, a file inside an archive
+    (``/vsizip/…``, ``zip://…!…``) by the archive's hash; ``"missing": true`` when it is gone."""
+    text = str(path)
+    if "\n" in text or text.startswith("<"):  # an in-memory object, not a path
+        return {"path": None, "sha256": None, "given": "in memory (no file)", **extra}
+    p = Path(text)
+    record: dict = {"path": p.name}
+    if p.is_file():
+        record["sha256"] = file_sha256(p)
+        if p.suffix.lower() == ".shp":
+            parts = {q.name: file_sha256(q) for q in sorted(p.parent.glob(f"{p.stem}.*"))
+                     if q.suffix.lower() in _SHAPEFILE_PARTS and q.is_file()}
+            if parts:
+                record["parts"] = parts
+    elif p.is_dir():
+        import hashlib
+
+        digest = hashlib.sha256()
+        for q in sorted(x for x in p.rglob("*") if x.is_file()):
+            digest.update(q.relative_to(p).as_posix().encode() + b"\0" + file_sha256(q).encode() + b"\n")
+        record.update(sha256=digest.hexdigest(), kind="folder")
+    else:
+        archive = _archive_of(text)
+        if archive is not None:
+            record.update(path=f"{archive.name}/{p.name}", sha256=file_sha256(archive), kind="archive member")
+        else:
+            record.update(sha256=None, missing=True)
+    if _shipped(p):
+        record["shipped"] = True
+    record.update(extra)
+    return record
+
+
+def _archive_of(text: str) -> Path | None:
+    """The archive file behind a GDAL virtual path (``/vsizip/a.zip/b.shp``, ``zip://a.zip!b.shp``)."""
+    for prefix in ("/vsizip/", "/vsitar/", "/vsigzip/", "zip://", "tar://"):
+        if text.startswith(prefix):
+            text = text[len(prefix):].split("!")[0]
+            q = Path(text)
+            for cand in (q, *q.parents):
+                if cand.is_file():
+                    return cand
+    return None
+
+
+def _config_record(obj, origin) -> dict:
+    from ._origins import content_sha256
+
+    if origin is None:
+        record = {"path": None, "sha256": None, "given": "as an object (no file)"}
+    else:
+        record = {"path": origin.path.name, "sha256": origin.sha256}
+        if _shipped(origin.path):
+            record["shipped"] = True
+    record["content_sha256"] = content_sha256(obj)
+    return record
+
+
+def _criteria_record(evaluation) -> dict:
+    """The criteria file read for `evaluation`: found by identity or content, or — with a policy
+    mode applied — as the file whose set, with that mode, equals the evaluation's."""
+    from ._origins import origin_of, read_from
+    from .criteria import CriteriaSet
+
+    crit = evaluation.criteria
+    policy = evaluation.params.get("policy")
+    origin = origin_of(crit)
+    if origin is None and policy is not None:
+        for obj, o in read_from(CriteriaSet):
+            if obj.with_policy(policy) == crit:
+                origin = o
+                break
+    return {"name": crit.name, "policy": policy, **_config_record(crit, origin)}
+
+
+def _scenario_records(evaluation) -> dict:
+    from ._origins import origin_of
+
+    models = getattr(evaluation, "models", None) or {}
+    out = {}
+    for name in evaluation.params.get("scenarios", []):
+        model = models.get(name)
+        if model is None:
+            out[name] = {"path": None, "sha256": None, "given": "unknown (no grid model kept)"}
+        else:
+            out[name] = _config_record(model.scenario, origin_of(model.scenario))
+    return out
+
+
+def _sites_from_layers(evaluation, layers) -> bool:
+    """Whether the evaluation judged the sites of ``layers.sites`` (else sites given as a table)."""
+    mine = layers.sites.sort_values("id")
+    theirs = evaluation.table.sort_values("id")
+    if len(mine) != len(theirs) or list(mine["id"].astype(str)) != list(theirs["id"].astype(str)):
+        return False
+    return bool(mine.geometry.reset_index(drop=True).geom_equals_exact(theirs.geometry.reset_index(drop=True),
+                                                                       tolerance=1e-6).all())
+
+
+def _table_sha256(table) -> str:
+    """SHA-256 of a table's site ids and geometries (WKB), in id order."""
     import hashlib
 
+    t = table.sort_values("id")
     digest = hashlib.sha256()
-    with open(path, "rb") as f:  # in chunks: user climate files can be gigabytes
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    for i, wkb in zip(t["id"].astype(str), t.geometry.to_wkb()):
+        digest.update(i.encode() + b"\0" + wkb)
     return digest.hexdigest()
 
 
@@ -192,33 +276,45 @@ def _inputs(params: dict) -> dict:
     """The user's climate file and rasters, with hashes."""
     named = dict(params.get("rasters") or {})
     climate = params.get("climate")
-    if climate and Path(climate).is_file():
+    if climate and not str(climate).startswith("embedded"):
         named["climate"] = climate
-    return {k: {"path": Path(v).name, "sha256": _sha256(Path(v)) if Path(v).is_file() else None} for k, v in named.items()}
+    return {k: _file_record(v) for k, v in named.items()}
 
 
-def provenance(evaluation, layers) -> dict:
-    """Library version, data files with hashes and dates, criteria hash, scenarios, parameters."""
+def provenance(evaluation, layers, *, sources: Mapping[str, str | PathLike[str]] | None = None) -> dict:
+    """Library version, every file read with its SHA-256, parameters.
+
+    Every file is recorded with the SHA-256 of its bytes: layer files (a Shapefile with its
+    ``.dbf`` and other parts, under ``parts``), the criteria and scenario files (hashed as they
+    were parsed, so a user's file is told apart from a shipped one of the same name), the
+    climate file and rasters. ``shipped: true`` marks the package's own data. The criteria and
+    scenarios also get ``content_sha256``, the hash of what was applied (criteria after the
+    policy mode); an object built in code has no file (``path`` null, ``given`` says so). Sites
+    passed to :func:`siting.evaluate` as a table are recorded as such, or by their file when
+    `sources` names it (``{"sites": path}``).
+
+    Layer files, the climate file and rasters are hashed when this runs (an export: right after
+    the evaluation); a file changed in between is recorded as it is now.
+    """
     import datetime as dt
 
     from . import __version__
-    from .criteria import criteria_dir
-    from .grid.scenario import scenario_dir
 
     files = {}
     for name, src in layers.sources.items():
-        p = Path(src.path)
-        files[name] = {"path": p.name, "sha256": _sha256(p) if p.is_file() else None, "date": src.date}
-    crit = criteria_dir() / f"{evaluation.criteria.name}.toml"
-    scen = {s: _sha256(scenario_dir() / f"{s}.toml") for s in evaluation.params["scenarios"]
-            if (scenario_dir() / f"{s}.toml").is_file()}
+        files[name] = _file_record(src.path, date=src.date)
+    if not _sites_from_layers(evaluation, layers):
+        files["sites"] = {"path": None, "sha256": None, "given": "as a table (evaluate(sites=...))",
+                          "content_sha256": _table_sha256(evaluation.table)}
+    for name, path in (sources or {}).items():
+        files[name] = _file_record(path, given="read by the caller")
     return {
         "library": "siting",
         "version": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "parameters": evaluation.params,
-        "criteria": {"name": evaluation.criteria.name, "sha256": _sha256(crit) if crit.is_file() else None},
-        "scenarios": scen,
+        "criteria": _criteria_record(evaluation),
+        "scenarios": _scenario_records(evaluation),
         "layers": files,
         "inputs": _inputs(evaluation.params),
         "report": "Ecorys (2025), Meerwaarde van een AI-gigafabriek in Nederland",
@@ -257,7 +353,8 @@ def _iter_or_empty(values) -> list:
 
 
 def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tuple[str, ...] = EXPORT_FORMATS,
-           sensitivity: pd.DataFrame | None = None, surface=None, force: bool = False) -> Path:
+           sensitivity: pd.DataFrame | None = None, surface=None, force: bool = False,
+           sources: Mapping[str, str | PathLike[str]] | None = None) -> Path:
     """Write an evaluation for planners into `out_dir`, all at once and atomically.
 
     Files: ``ranking.gpkg`` (layers ``sites`` with every metric, criterion and verdict,
@@ -268,41 +365,52 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
     ``sites/<id>.md`` and ``.html`` report cards, ``capacity_check.csv`` (TenneT's published
     capacity per congestion area beside the model's hosting capacity, study year, worst
     scenario: :meth:`Evaluation.capacity_check`) and ``provenance.json`` (also in the GeoPackage
-    as a ``provenance`` table). With `sensitivity` (from :meth:`Evaluation.sensitivity`), its
-    columns join the ranking, the cards show them and ``sensitivity.csv`` is written. With
-    `surface` (from :func:`siting.surface`), both maps show its score beneath the sites and
-    ``surface.tif`` is written (band 1 the score).
+    as a ``provenance`` table; see :func:`provenance`). With `sensitivity` (from
+    :meth:`Evaluation.sensitivity`), its columns join the ranking, the cards show them and
+    ``sensitivity.csv`` is written. With `surface` (from :func:`siting.surface`), both maps show
+    its score beneath the sites and ``surface.tif`` is written (band 1 the score).
 
-    The folder is built beside `out_dir` and renamed into place: a failure leaves nothing
-    half-written. An existing `out_dir` is refused unless ``force=True``. Files and folders get
-    the permissions of the user's umask (not the private 0600/0700 of temporary files). The
-    same inputs give the same bytes, except the timestamp in ``provenance.json``.
+    `sources` names files the caller read layers from outside `layers` (e.g. ``{"sites": path}``
+    when the sites were read with :func:`siting.read_layer` and passed to
+    :func:`siting.evaluate` as a table): provenance records them with their SHA-256.
+
+    Guarantees (see :mod:`siting._atomic`): the folder is built beside `out_dir` (hidden,
+    ``.NAME.siting-new-XXXX``) and renamed into place when complete, so `out_dir` is at every
+    moment absent, the earlier folder, or the complete new one. An existing `out_dir` is
+    refused unless ``force=True``; then it is renamed aside and deleted only after the new
+    folder is in place (with whatever else it held). Two runs into one folder cannot both
+    succeed. What killed runs left is cleaned up by the next run; SIGINT and SIGTERM clean up
+    before they end the process. Files and folders get the permissions of the user's umask (not
+    the private 0600/0700 of temporary files). The same inputs give the same bytes, except the
+    timestamp in ``provenance.json``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown export format.
+    OutputError
+        `out_dir` exists (without `force`) or is a file, another run is writing it, its folder is
+        missing or read-only, or the disk is full; nothing is left behind and an earlier folder is
+        unchanged.
     """
     _check_export_args(evaluation, out_dir, layers, formats, sensitivity, surface, force)
 
     import json
-    import shutil
 
     import pyogrio
 
     from .layers import load_layers
     from .maps import open_water
 
-    out = Path(out_dir)
     unknown = sorted(set(formats) - set(EXPORT_FORMATS))
     if unknown:
         raise ConfigError(f"unknown export format(s) {unknown}; choose from {', '.join(EXPORT_FORMATS)}")
-    if out.exists() and not force:
-        raise ConfigError(f"output folder '{out}' exists; not overwriting. Fix: choose a new folder or pass force=True (--force)")
-    if not out.parent.is_dir():
-        raise ConfigError(f"cannot write '{out}': folder '{out.parent}' does not exist")
     layers = layers if layers is not None else (evaluation.layers or load_layers())
     table = evaluation.table
     if sensitivity is not None:
         table = table.join(sensitivity, on="id")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        prov = provenance(evaluation, layers)
+    with atomic_output(out_dir, folder=True, force=force, what="output folder") as tmp:
+        prov = provenance(evaluation, layers, sources=sources)
         if "gpkg" in formats:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
             gpkg = tmp / "ranking.gpkg"
@@ -322,10 +430,12 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
             pyogrio.write_dataframe(styles, gpkg, layer="layer_styles", driver="GPKG")
             pyogrio.write_dataframe(pd.DataFrame([{"key": "provenance", "json": json.dumps(stable, sort_keys=True)}]),
                                     gpkg, layer="provenance", driver="GPKG")
+            pause_point("export:gpkg")
         if "geojson" in formats:
             table.to_crs("EPSG:4326").to_file(tmp / "ranking.geojson", driver="GeoJSON", layer="ranking", engine="pyogrio")
         if "csv" in formats:
             table.drop(columns="geometry").to_csv(tmp / "ranking.csv", index=False, lineterminator="\n", float_format="%.6g")
+            pause_point("export:csv")
             evaluation.what_it_would_take().to_csv(tmp / "what_it_would_take.csv", index=False, lineterminator="\n",
                                                    float_format="%.6g")
         if sensitivity is not None:
@@ -351,11 +461,4 @@ def export(evaluation, out_dir: str | PathLike[str], *, layers=None, formats: tu
             write_raster(surface, tmp / "surface.tif")
         if "provenance" in formats:
             (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _share(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out
+    return Path(out_dir)

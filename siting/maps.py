@@ -303,14 +303,22 @@ def _site_list(side, table, top: float, renderer, fontsize: float = 6.5, bottom:
 
 
 def static_map(evaluation, layers, path: str | PathLike[str], top: int | None = None, dpi: int = 300,
-               surface=None) -> Path:
+               surface=None, overwrite: bool = False) -> Path:
     """Write the national map of `evaluation` to `path` (PNG, `dpi` dots per inch), over the
     suitability `surface` score when given. Every site is numbered by rank on the map and
     listed by name beside it (`top` is accepted for compatibility and ignored). Uses matplotlib
-    (a core dependency); see :func:`national_figure` for the layout."""
+    (a core dependency); see :func:`national_figure` for the layout.
+
+    Written atomically (see :mod:`siting._atomic`); an existing `path` is replaced only with
+    `overwrite`. Raises :class:`~siting.errors.OutputError` when it cannot be written (nothing
+    is left behind)."""
+    from ._atomic import atomic_output
+
     plt = _pyplot()
-    fig, _ = national_figure(evaluation, layers, surface=surface)
-    path = Path(path)
-    fig.savefig(path, dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    with atomic_output(path, folder=False, force=overwrite, what="map", option="overwrite=True") as tmp:
+        fig, _ = national_figure(evaluation, layers, surface=surface)  # once the target is claimed
+        try:
+            fig.savefig(tmp, dpi=dpi, metadata={"Software": None})
+        finally:
+            plt.close(fig)
+    return Path(path)

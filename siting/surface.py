@@ -444,30 +444,38 @@ def _grow(r0: int, c0: int, avail: np.ndarray, score: np.ndarray, need: int) -> 
 def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str] | None = None,
                  overwrite: bool = False) -> Path:
     """Write `ds` as a Cloud-Optimised GeoTIFF (``.tif``: one float32 band per variable, each
-    band described by its variable's name, CRS, nodata NaN, overviews) or CF NetCDF (``.nc``);
-    atomically, never overwriting silently, with the permissions of the user's umask. Read back
-    with :func:`read_raster`.
+    band described by its variable's name, CRS, nodata NaN, overviews) or CF NetCDF (``.nc``).
+    Read back with :func:`read_raster`.
 
     Without `variables`, every (y, x) variable is written with ``score`` first, so that a GIS
-    showing band 1 shows the suitability score."""
-    import os
-    import tempfile
+    showing band 1 shows the suitability score.
 
+    The file is written in a private folder beside `path` and renamed into place when complete
+    (see :mod:`siting._atomic`): `path` is at every moment absent, the earlier file or the
+    complete new one; with `overwrite` the earlier file is deleted only after the new one is in
+    place; two runs writing `path` cannot both succeed; the file gets the permissions of the
+    user's umask.
+
+    Raises
+    ------
+    ConfigError
+        A suffix other than ``.tif``/``.tiff``/``.nc``.
+    OutputError
+        An existing `path` without `overwrite` (or a folder there), another run writing it, a
+        missing or read-only folder, a full disk; nothing is left behind.
+    """
     import rasterio
 
-    from .exports import _share
+    from ._atomic import atomic_output
 
+    shown = path
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise ConfigError(f"'{path}' exists; not overwriting. Fix: choose another name or pass overwrite=True (--force)")
     if path.suffix.lower() not in (".tif", ".tiff", ".nc"):
-        raise ConfigError(f"cannot write '{path}': use .tif (COG) or .nc (NetCDF)")
+        raise ConfigError(f"cannot write '{shown}': use .tif (COG) or .nc (NetCDF)")
     names = variables or [v for v in ds.data_vars if ds[v].dims == ("y", "x")]
     if variables is None and "score" in names:
         names = ["score"] + [v for v in names if v != "score"]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path, folder=False, force=overwrite, what="raster", option="overwrite=True (--force)") as tmp:
         if path.suffix.lower() == ".nc":
             out = ds[names].copy()
             for v in names:
@@ -492,11 +500,6 @@ def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str]
                     tags = {k: val for k, val in (("unit", unit), ("meaning", meaning)) if val}
                     if tags:
                         dst.update_tags(i, **tags)
-        _share(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

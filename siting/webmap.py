@@ -211,12 +211,18 @@ def _swatch(kind: str, colour: str, dashed: bool = False) -> str:
     return f"<circle cx='13' cy='7' r='{size}' fill='{colour}'{stroke}/>"
 
 
-def html_map(evaluation, layers, path: str | PathLike[str], surface=None, card_links: bool = False) -> Path:
+def html_map(evaluation, layers, path: str | PathLike[str], surface=None, card_links: bool = False,
+             overwrite: bool = False) -> Path:
     """Write the self-contained interactive map of `evaluation` to `path` (HTML), over the
     suitability `surface` score when given; with `card_links`, each site's panel links to its
     report card ``sites/<id>.html`` beside the map.
 
-    Open ``map.html#site=<id>`` to start with that site selected."""
+    Open ``map.html#site=<id>`` to start with that site selected.
+
+    Written atomically (see :mod:`siting._atomic`); an existing `path` is replaced only with
+    `overwrite`. Raises :class:`~siting.errors.OutputError` when it cannot be written (nothing
+    is left behind)."""
+    from ._atomic import atomic_output, precheck
     from .evaluate import VERDICT_COLOURS
     from .maps import (
         _KV_STYLE,
@@ -231,6 +237,7 @@ def html_map(evaluation, layers, path: str | PathLike[str], surface=None, card_l
         open_water,
     )
 
+    precheck(path, folder=False, force=overwrite, what="map", option="overwrite=True")  # before the work
     b = layers.boundary.union_all().simplify(200)
     circ = layers.circuits[~layers.circuits["to_id"].str.startswith("xb-")
                            & ~layers.circuits["from_id"].str.startswith("xb-")]
@@ -316,6 +323,6 @@ def html_map(evaluation, layers, path: str | PathLike[str], surface=None, card_l
                 f"criteria {p['criteria']} (Ecorys 2025)")
     text = _PAGE.format(title=html.escape(title), subtitle=html.escape(subtitle),
                         data=json.dumps(data, sort_keys=True, separators=(",", ":")).replace("</", "<\\/"))
-    path = Path(path)
-    path.write_text(text, encoding="utf-8")
-    return path
+    with atomic_output(path, folder=False, force=overwrite, what="map", option="overwrite=True") as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
