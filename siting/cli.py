@@ -518,13 +518,10 @@ def year(year: int, scenario_name: str | None, weather_year: int | None, profile
 
 
 def _write_year(out: Path, force: bool, table, hosting, hg, load_mw: float, curve, curves: bool) -> None:
-    """The year's outputs into `out`, written in a temporary folder beside it and moved in place
-    at the end (nothing half-written is left at `out`)."""
-    import shutil
-    import tempfile
+    """The year's outputs into `out`, claimed and published whole (:mod:`siting._atomic`)."""
+    from ._atomic import atomic_output
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_output(out, folder=True, force=force, what="year output folder", option="--force") as tmp:
         t = table.copy()
         t["deciding_hour"] = t["deciding_hour"].astype(str)
         t.to_csv(tmp / "firm_capacity.csv")
@@ -535,20 +532,6 @@ def _write_year(out: Path, force: bool, table, hosting, hg, load_mw: float, curv
         if curves:
             for bus, row in table.iterrows():
                 curve(hosting, bus, load_mw, tmp / f"duration-{bus}.png", row=row)
-        if out.exists() and force:
-            old = out.with_name(f".{out.name}.old")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SitingError(f"--out {out}: could not write the year's outputs ({exc.strerror or exc}); nothing was "
-                          "written there. Fix: check the folder's permissions and free space") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _surface_options(f):
