@@ -114,6 +114,11 @@ def _checked(*checks) -> None:
         _fail(exc)
 
 
+#: ``--layer-set FILE`` (every command that reads layers)
+_layer_set_option = click.option("--layer-set", type=click.Path(path_type=Path), default=None,
+                                 callback=_existing("layer-set TOML file"), help="TOML layer set replacing embedded layers.")
+
+
 def _force_option(help_text: str):
     """``--force`` (replace existing output), with ``--overwrite`` kept as a hidden, deprecated
     alias of it."""
@@ -151,8 +156,7 @@ def main(quiet: bool) -> None:
 @click.option("--layer", "layer_name", type=click.Choice(LAYER_NAMES), default=None,
               help="Layer name the checked file stands for.")
 @click.option("--crs", default=None, help="CRS to assume when the checked file has none, e.g. EPSG:28992.")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
-              help="TOML layer set replacing embedded layers.")
+@_layer_set_option
 @click.option("--schema", "show_schema", is_flag=True, help="Print the layer schema (Markdown) and exit.")
 def layers(check_path: Path | None, layer_name: str | None, crs: str | None,
            layer_set: Path | None, show_schema: bool) -> None:
@@ -254,8 +258,7 @@ def scenarios(detail: bool) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Write the table: .csv, or .gpkg/.geojson with bus points.")
 @_force_option("Replace an existing --out file.")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
-              help="TOML layer set replacing embedded layers.")
+@_layer_set_option
 def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redispatch: bool, out: Path | None,
             force: bool, overwrite_deprecated: bool, layer_set: Path | None) -> None:
     """Hosting capacity of every EHV bus [MW] in a scenario (AC power flow, N-1, on the N-1
@@ -305,8 +308,7 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redis
 @click.option("--year", "year", type=int, default=None, help="Year of the published figures (default: the scenario's).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the comparison as CSV.")
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
-              help="TOML layer set replacing embedded layers.")
+@_layer_set_option
 def grid_check(capacity_map: Path | None, scenario_name: str, year: int | None, out: Path | None, force: bool,
                layer_set: Path | None) -> None:
     """TenneT's published capacity per congestion area beside the model's hosting capacity
@@ -366,8 +368,7 @@ def _climate_options(f):
 @click.option("--criteria", default="ecorys-2025", show_default=True, help="Criteria set name or TOML file.")
 @click.option("--sites", "sites", type=click.Path(path_type=Path), default=None, callback=_existing("sites file"),
               help="Your sites file (any layer format).")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
-              help="TOML layer set replacing embedded layers.")
+@_layer_set_option
 @click.option("--policy", type=click.Choice(["hard", "soft", "off"]), default=None,
               help="National hyperscale policy criterion: hard, soft or off (default: as in the criteria file).")
 @click.option("--samples", default=500, show_default=True, type=int, help="Monte Carlo draws for the sensitivity analysis.")
@@ -451,8 +452,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Output folder: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-<bus>.png.")
 @_force_option("Replace an existing --out folder.")
-@click.option("--layer-set", type=click.Path(path_type=Path), default=None, callback=_existing("layer-set TOML file"),
-              help="TOML layer set replacing embedded layers.")
+@_layer_set_option
 def year(year: int, scenario_name: str | None, weather_year: int | None, profiles_path: Path | None,
          buses: tuple[str, ...], sites: tuple[str, ...], load_mw: float, confirm_ac: bool, out: Path | None,
          force: bool, overwrite_deprecated: bool, layer_set: Path | None) -> None:
