@@ -896,8 +896,8 @@ def _check_declared_area(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict) -> N
     governing = governing_area_ha(gdf)
     smaller = (governing < declared - 1e-9).to_numpy()
     if smaller.any():
-        rows = [f"{i} ({d:g} ha declared, {g:.1f} ha drawn)"
-                for i, d, g in zip(gdf["id"][smaller], declared[smaller], governing[smaller])]
+        drawn = [f"{g:.1f} ha" if g >= 0.05 else f"{g * 10_000:.2g} m²" for g in governing[smaller]]  # 1 m², not 0.0 ha
+        rows = [f"{i} ({d:g} ha declared, {g} drawn)" for i, d, g in zip(gdf["id"][smaller], declared[smaller], drawn)]
         more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
         warnings.warn(
             f"layer '{ctx['layer']}'" + (f", file '{ctx['path']}'" if ctx["path"] else "")

@@ -637,6 +637,25 @@ def test_layers_check_reports_cut_shapefile_names(tmp_path):
     assert result.exit_code == 0, result.output
     assert "warning: layer 'sites'" in result.output and "'existing_h' as 'existing_hub'" in result.output
     assert "is a valid 'sites' layer: 3 rows" in result.output
+    assert "read with 1 warning (above)" in result.output
+
+
+def test_layers_check_reports_a_declared_area_the_polygon_overrules(tmp_path):
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    sites = make_sites(3)
+    sites["geometry"] = [shapely.box(127_000, 530_000, 127_001, 530_001), *sites.geometry[1:]]  # 1 m²
+    sites["area_ha"] = [60.0, 40.0, 40.0]
+    path = tmp_path / "plots.gpkg"
+    sites.to_file(path, driver="GPKG")
+    result = CliRunner().invoke(main, ["layers", "--check", str(path), "--layer", "sites"])
+    assert result.exit_code == 0, result.output
+    assert "warning: layer 'sites', file" in result.output
+    assert "site-0 (60 ha declared, 1 m² drawn); the polygon's area governs the space condition" in result.output
+    assert "is a valid 'sites' layer: 3 rows, Polygon, reprojected to EPSG:28992; read with 1 warning (above)" \
+        in result.output
 
 
 @pytest.mark.parametrize("area", [1e12, 1e5, float("inf")])
@@ -663,7 +682,7 @@ def test_a_tiny_polygon_declaring_a_large_area_fails_space(sites_gdf):
     sites = sites_gdf.copy()
     sites["geometry"] = [shapely.box(127_000, 530_000, 127_001, 530_001), *sites.geometry[1:]]  # 1 m²
     sites["area_ha"] = [60.0, 40.0, 40.0]
-    with pytest.warns(SiteAreaWarning, match=r"site-0 \(60 ha declared, 0\.0 ha drawn\)"):
+    with pytest.warns(SiteAreaWarning, match=r"site-0 \(60 ha declared, 1 m² drawn\)"):
         cands = candidates(embedded_layers(), 2030, sites=sites)
     m = spatial_metrics(cands, embedded_layers(), 2030, 360.0)
     space = next(c for c in load_criteria().criterion if c.id == "space")
