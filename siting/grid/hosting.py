@@ -46,6 +46,12 @@ _WATCH_MAX = 4  # at most this many outages searched up front; the rest are gene
 #: an overload present without the load is held against the load only where the load moves at
 #: least this share of its MW over that branch (the flow-based 5 % threshold; see CaseSet.attributed)
 ATTRIBUTION_SHARE = 0.05
+#: an overload "the grid has anyway" is a branch over its rating (100 %) without the load,
+#: whatever ``max_loading_pct`` the caller asks for: with the caller's limit instead, a looser
+#: limit (105 %) turned a branch at 103 % from an overload the load is not held to (below the 5 %
+#: share) into an ordinary branch it must keep under 105 %, and IEEE 39 bus 5's hosting fell from
+#: 744 MW at 100 % to 205 MW at 105 % (#13: hosting must not fall when a limit is loosened)
+RATED_LOADING_PCT = 100.0
 _SQRT3 = math.sqrt(3.0)
 
 
@@ -105,8 +111,9 @@ class CaseSet:
             vm_high = np.maximum(limits.vm_max_pu, pre.vm_pu + limits.worsen_pu)
             self.cases.append(Case(outage, pre, max_loading, vm_low, vm_high))
         self._prepare_dc()
-        #: per case, the branches already over the limit without any added load
-        self._existing = [np.nan_to_num(c.pre.loading_pct, nan=-np.inf) > limits.max_loading_pct for c in self.cases]
+        #: per case, the branches already over their rating without any added load (the ones
+        #: :meth:`attributed` may relax; see RATED_LOADING_PCT)
+        self._existing = [np.nan_to_num(c.pre.loading_pct, nan=-np.inf) > RATED_LOADING_PCT for c in self.cases]
         self._attrib: dict[tuple[int, float], list[Case]] = {}
 
     @contextmanager
@@ -117,7 +124,14 @@ class CaseSet:
         threshold TSOs use to decide which critical branches a transfer affects (flow-based
         market coupling, ACER decision 02/2019 on the Core capacity calculation). A load far
         away that shifts a fraction of a percent onto an overload the grid had anyway is not
-        refused for it."""
+        refused for it.
+
+        "Exists without the load" means over the branch's rating (:data:`RATED_LOADING_PCT`),
+        not over ``max_loading_pct``: so the hosting capacity never falls when the limit is
+        loosened. It can fall when a *rating* is raised past such an overload — the branch is
+        then no longer overloaded before the load and the load is held to its limit like any
+        other's. On a grid with no overload before the load (secured: :meth:`GridModel.from_layers`,
+        unless an overload no remedial action clears remains) it never falls when a rating rises."""
         if not any(e.any() for e in self._existing):
             yield
             return
