@@ -39,6 +39,7 @@ import xarray as xr
 from scipy.special import ndtr
 from scipy.spatial import cKDTree
 
+from ._plausible import TEMPERATURE_RANGE_C, likely_units, temperature_problem
 from .errors import ClimateCoverageWarning, ConfigError, LayerFileError, LayerValueError
 from .layers import WORK_CRS
 from . import _validate as V
@@ -71,6 +72,12 @@ def _check_normals(tx: np.ndarray, tn: np.ndarray) -> tuple[np.ndarray, np.ndarr
     tx, tn = np.asarray(tx, float), np.asarray(tn, float)
     if tx.shape != tn.shape or tx.shape[-1] != 12:
         raise ConfigError(f"monthly normals need 12 values per station, got shapes {tx.shape} and {tn.shape}")
+    found = temperature_problem(np.concatenate([tx.ravel(), tn.ravel()]), "degC")
+    if found is not None:
+        lo, hi, hint = found
+        raise ConfigError(
+            f"monthly temperature normals from {lo:g} to {hi:g} °C lie outside the plausible "
+            f"{TEMPERATURE_RANGE_C[0]:g} to {TEMPERATURE_RANGE_C[1]:g} °C: {hint}. Fix: give tx and tn in °C")
     return tx, tn
 
 
@@ -95,6 +102,13 @@ def summer_days(tx, sigma_k: float = DAY_SIGMA_K, threshold_c: float = 25.0) -> 
 def _normals(climate: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     cols_x, cols_n = [f"tx_{m}" for m in MONTHS], [f"tn_{m}" for m in MONTHS]
     tx, tn = climate[cols_x].to_numpy(float), climate[cols_n].to_numpy(float)
+    found = temperature_problem(np.concatenate([tx.ravel(), tn.ravel()]), "degC")
+    if found is not None:
+        lo, hi, hint = found
+        raise LayerValueError(
+            f"temperature normals from {lo:g} to {hi:g} °C lie outside the plausible {TEMPERATURE_RANGE_C[0]:g} to "
+            f"{TEMPERATURE_RANGE_C[1]:g} °C: {hint}", layer="climate",
+            fix="give tx_MM and tn_MM in °C (K − 273.15; (°F − 32) × 5/9; KNMI tenths ÷ 10)")
     bad = ~(tx >= tn)
     if bad.any():
         row, month = np.argwhere(bad)[0]
@@ -154,20 +168,53 @@ def _temperature_variable(ds: xr.Dataset, variable: str | None, path: Path) -> x
     return ds[found[0]]
 
 
-def _to_celsius(da: xr.DataArray, units: str | None, path: Path) -> xr.DataArray:
+def _declared_unit(da: xr.DataArray, units: str | None, path: Path) -> str:
+    """The temperature unit of `da` (``units`` argument, else its attribute): ``"K"``,
+    ``"degC"`` or ``"0.1 degC"``."""
     raw = units if units is not None else da.attrs.get("units")
     if raw is None:
         raise LayerFileError(f"variable {da.name!r} has no 'units' attribute", path=path,
                              fix=_units_fix(da.name))
     u = str(raw).strip().lower().replace("degrees", "degree")
     if u in _KELVIN:
-        return da - 273.15
+        return "K"
     if u in _CELSIUS or u.replace(" ", "_") in _CELSIUS:
-        return da
+        return "degC"
     if u in ("0.1 degc", "0.1 °c", "0.1 c"):  # KNMI station files
-        return da / 10.0
+        return "0.1 degC"
     raise LayerFileError(f"variable {da.name!r} has units {raw!r}, not a temperature unit this reads", path=path,
                          fix=_units_fix(da.name))
+
+
+def _to_celsius(da, unit: str):
+    return da - 273.15 if unit == "K" else da / 10.0 if unit == "0.1 degC" else da
+
+
+def _check_plausible(raw: xr.DataArray, unit: str, declared: str, path: Path, year: int) -> None:
+    """Temperatures outside the plausible range after conversion: an error naming the likely
+    unit mistake (Kelvin labelled °C gives 0 free-cooling hours, °F too few)."""
+    found = temperature_problem(raw.values, unit)
+    if found is None:
+        return
+    lo, hi, hint = found
+    lo_c, hi_c = _to_celsius(lo, unit), _to_celsius(hi, unit)
+    likely = likely_units(lo, hi, unit)
+    if not likely:
+        fix = (f"declare fill values as missing (e.g. ncatted -a _FillValue,{raw.name},o,f,-9999 file.nc) or remove "
+               "them")
+    elif likely[0] in ("K", "degC", "0.1 degC"):
+        quoted = f'"{likely[0]}"' if " " in likely[0] else likely[0]
+        fix = (f"correct the variable's 'units' attribute to {likely[0]!r} (e.g. ncatted -a units,{raw.name},o,c,"
+               f"{quoted} file.nc); fill values must be declared as _FillValue")
+    else:
+        fix = "convert the values to K or °C; fill values must be declared as _FillValue"
+    raise LayerValueError(
+        f"variable {raw.name!r} holds {year} temperatures from {lo:g} to {hi:g} in units {declared!r}, i.e. "
+        f"{lo_c:.1f} to {hi_c:.1f} °C, outside the plausible {TEMPERATURE_RANGE_C[0]:g} to "
+        f"{TEMPERATURE_RANGE_C[1]:g} °C: {hint}",
+        path=path,
+        fix=fix,
+    )
 
 
 def free_cooling_netcdf(path: str | PathLike[str], threshold_c: float = FREE_COOLING_C, variable: str | None = None,
@@ -216,9 +263,12 @@ def free_cooling_netcdf(path: str | PathLike[str], threshold_c: float = FREE_COO
         if extra:
             raise LayerFileError(f"unexpected dimension(s) {extra} besides time and space", path=path,
                                  fix="select one level/member first, e.g. ds.isel(expver=0)")
+        unit = _declared_unit(da, units, path)
         below = valid = None
         for year in sorted(set(times.year)):
-            chunk = _to_celsius(da.sel({tdim: str(year)}), units, path).load()
+            raw = da.sel({tdim: str(year)}).load()
+            _check_plausible(raw, unit, str(units if units is not None else da.attrs.get("units")), path, year)
+            chunk = _to_celsius(raw, unit)
             b = (chunk < float(threshold_c)).sum(tdim)
             v = chunk.notnull().sum(tdim)
             below, valid = (b, v) if below is None else (below + b, valid + v)
@@ -285,7 +335,7 @@ class ClimateField:
         if self.grid is not None:
             from .rasters import zonal_mean
 
-            got = zonal_mean(self.grid, sites)
+            got = zonal_mean(self.grid, sites, require_cover=False)  # gaps: the normals fill in
             return self._fill(got, "sites", lambda gap: self.fallback.at_sites(sites[gap]))
         pts = sites.to_crs(WORK_CRS).geometry.representative_point()
         return self.at_points(pts.x.to_numpy(), pts.y.to_numpy())
@@ -296,7 +346,7 @@ class ClimateField:
         if self.grid is not None:
             from .rasters import resample_to
 
-            got = resample_to(self.grid, proto)
+            got = resample_to(self.grid, proto, require_cover=False)
 
             def normals_at(gap):  # row-major, the order values[gap] takes
                 rows, cols = np.nonzero(gap)

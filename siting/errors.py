@@ -31,6 +31,9 @@ __all__ = [
     "GeometryRepairedWarning",
     "CapacityMapWarning",
     "SiteAreaWarning",
+    "ClimateCoverageWarning",
+    "TruncatedFieldWarning",
+    "RasterCoverageWarning",
 ]
 
 
@@ -316,3 +319,13 @@ class CapacityMapWarning(SitingWarning):
 class SiteAreaWarning(SitingWarning):
     """A site's declared ``area_ha`` exceeds its polygon's area by more than 10 %: the polygon's
     area governs the space condition unless the row sets ``area_declared_governs``."""
+
+
+class TruncatedFieldWarning(SitingWarning):
+    """Field names cut to 10 characters by the Shapefile (dBASE) format were read as the
+    schema's full names (e.g. ``reuse_plan`` as ``reuse_plant_site``)."""
+
+
+class RasterCoverageWarning(SitingWarning):
+    """A user raster covers some sites but not all: those get no value (NaN), which fails a hard
+    criterion and scores 0 on a soft one."""

@@ -40,7 +40,9 @@ from .errors import (
     LayerSchemaError,
     LayerValueError,
     SiteAreaWarning,
+    TruncatedFieldWarning,
 )
+from ._plausible import DBF_NAME_LEN, dbf_truncations, temperature_problem
 from .schema import LAYER_NAMES, LayerSpec, layer_specs
 
 __all__ = [
@@ -547,6 +549,8 @@ def validate_layer(
     if gdf.crs is None:
         raise LayerCRSError("the layer has no CRS", fix="call .set_crs(...) with the data's CRS", **ctx)
     gdf = gdf.copy().reset_index(drop=True)
+    if path is None or Path(path).suffix.lower() == ".shp":
+        gdf = _restore_dbf_names(gdf, spec, ctx)
     gdf = _fill_defaults(gdf, spec, path)
     gdf = _check_columns_and_values(gdf, spec, ctx)
     ids = gdf["id"]
@@ -558,6 +562,54 @@ def validate_layer(
     if spec.within_boundary_m is not None:
         check_within_boundary(gdf, boundary if boundary is not None else _embedded_boundary(),
                               spec.within_boundary_m, layer=layer, path=path)
+    return gdf
+
+
+def _restore_dbf_names(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict) -> gpd.GeoDataFrame:
+    """Read schema columns whose names a Shapefile cut to 10 characters (``reuse_plan``) under
+    their full names, with a :class:`TruncatedFieldWarning`; a cut name that may stand for more
+    than one column (``producing_``, or GDAL's numbered ``producin_1``) is an error naming it.
+    Applies to Shapefiles and to GeoDataFrames given without a file."""
+    cuts = dbf_truncations([c.name for c in spec.columns])
+    schema = {c.name for c in spec.columns}
+    columns = {str(c) for c in gdf.columns}
+    found: dict[tuple[str, ...], list[str]] = {}
+    for name in gdf.columns:
+        if name != gdf.geometry.name and str(name) not in schema and str(name) in cuts:
+            found.setdefault(cuts[str(name)], []).append(str(name))
+    renames: dict[str, str] = {}
+    unclear: list[tuple[list[str], list[str]]] = []
+    for full, cut_names in found.items():
+        missing = [f for f in full if f not in columns]
+        if not missing:
+            continue  # the full names are there: the cut ones are other fields
+        if len(cut_names) == 1 and len(missing) == 1 and cut_names[0] == missing[0][:DBF_NAME_LEN]:
+            renames[cut_names[0]] = missing[0]
+        else:
+            unclear.append((cut_names, missing))
+    source = "the Shapefile" if ctx["path"] is not None else "the data (read from a Shapefile?)"
+    if unclear:
+        text = "; ".join(f"{' and '.join(repr(c) for c in cut)} may each be {' or '.join(repr(m) for m in full)}"
+                         for cut, full in unclear)
+        example = ", ".join(f'{c} = "{m}"' for c, m in zip(*unclear[0]))
+        raise LayerSchemaError(
+            f"field names in {source} are cut to 10 characters and cannot be told apart: {text}",
+            column=unclear[0][0][0],
+            fix=f"name them in a layer set, after checking which is which in the attribute table, e.g. "
+            f"columns = {{ {example} }}, or save the layer as GeoPackage (no name limit)",
+            **ctx,
+        )
+    if renames:
+        where = f"layer '{ctx['layer']}'" + (f", file '{ctx['path']}'" if ctx["path"] else "")
+        warnings.warn(
+            f"{where}: field names in {source} are cut to 10 characters (dBASE limit); read "
+            + ", ".join(f"'{c}' as '{f}'" for c, f in renames.items())
+            + ". Fix: save the layer as GeoPackage (no name limit), or name the renames in a layer set: "
+            + "columns = { " + ", ".join(f'{c} = "{f}"' for c, f in renames.items()) + " }",
+            TruncatedFieldWarning,
+            stacklevel=4,
+        )
+        gdf = gdf.rename(columns=renames)
     return gdf
 
 
@@ -657,11 +709,25 @@ def _check_columns_and_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict)
         if dup.any():
             problems.append(_Problem(LayerValueError, "id", f"duplicate ids: {sorted(set(ids[dup].astype(str)))[:10]}",
                                      "make every id unique"))
+    temperatures: list[str] = []  # degC columns out of their plausible range: one problem, with the unit hint
     for col in spec.columns:
         if col.name not in typed:
             continue
         values = gdf[col.name]
         present_mask = values.notna().to_numpy()
+        if col.dtype in ("int", "float"):
+            number = values.to_numpy(dtype=float, na_value=np.nan)
+            infinite = present_mask & np.isinf(number)
+            if infinite.any():
+                problems.append(_Problem(
+                    LayerValueError, col.name, f"infinite values for id(s) {_ids_text(ids, infinite)}",
+                    f"give finite numbers in {col.unit or 'the column'}, or leave the cell empty where the column "
+                    "is optional"))
+                continue
+            if col.unit == "degC" and (present_mask & ((number < (col.min if col.min is not None else -np.inf))
+                                                       | (number > (col.max if col.max is not None else np.inf)))).any():
+                temperatures.append(col.name)
+                continue
         if col.min is not None:
             low = present_mask & (values.fillna(col.min).to_numpy(float) < col.min)
             if low.any():
@@ -669,6 +735,14 @@ def _check_columns_and_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict)
                 problems.append(_Problem(
                     LayerValueError, col.name, f"{word} values {values[low].tolist()[:5]} for id(s) {_ids_text(ids, low)}",
                     f"{col.name} must be >= {col.min:g} {col.unit}".rstrip()))
+        if col.max is not None:
+            high = present_mask & (values.fillna(col.max).to_numpy(float) > col.max)
+            if high.any():
+                problems.append(_Problem(
+                    LayerValueError, col.name,
+                    f"implausibly large values {values[high].tolist()[:5]} for id(s) {_ids_text(ids, high)}",
+                    f"{col.name} must be <= {col.max:g} {col.unit}; check the unit and the decimal separator"
+                    .replace(" ;", ";")))
         if col.allowed is not None:
             allowed = {str(a) for a in col.allowed}
             bad = present_mask & ~values.astype("string").isin(allowed).fillna(False).to_numpy()
@@ -677,8 +751,37 @@ def _check_columns_and_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict)
                     LayerValueError, col.name,
                     f"unknown value(s) {sorted(set(values[bad].astype(str)))[:5]} for id(s) {_ids_text(ids, bad)}",
                     f"use one of: {', '.join(str(a) for a in col.allowed)}"))
+    if temperatures:
+        problems.append(_temperature_columns_problem(gdf, spec, temperatures))
     _raise_problems(problems, ctx)
     return gdf
+
+
+def _temperature_columns_problem(gdf: gpd.GeoDataFrame, spec: LayerSpec, names: list[str]) -> _Problem:
+    """One problem for the °C columns out of their plausible range: the likely unit mistake when
+    many values are out (a whole file in K or °F), else the cells (a typo)."""
+    every = [c for c in spec.columns if c.unit == "degC" and c.name in gdf.columns]
+    col = spec.column(names[0])
+    cells = []
+    for c in every:
+        v = gdf[c.name].to_numpy(dtype=float, na_value=np.nan)
+        out = (v < (c.min if c.min is not None else -np.inf)) | (v > (c.max if c.max is not None else np.inf))
+        cells += [(str(i), c.name, x) for i, x in zip(gdf["id"].to_numpy()[out], v[out])]
+    raw = np.concatenate([gdf[c.name].to_numpy(dtype=float, na_value=np.nan) for c in every])
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    where = f"{col.min:g} to {col.max:g} °C"
+    found = temperature_problem(raw, "degC")
+    if found is not None and len(cells) > 0.1 * np.isfinite(raw).sum():
+        lo, hi, hint = found
+        return _Problem(
+            LayerValueError, names[0] if len(names) == 1 else None,
+            f"temperatures outside the plausible {where} in column(s) {shown} (values from {lo:g} to {hi:g}); {hint}",
+            "give the temperatures in °C (K − 273.15; (°F − 32) × 5/9; KNMI tenths ÷ 10)")
+    listed = ", ".join(f"{i} {c} = {x:g}" for i, c, x in cells[:8]) + (f" and {len(cells) - 8} more" if len(cells) > 8 else "")
+    return _Problem(
+        LayerValueError, names[0] if len(names) == 1 else None,
+        f"temperatures outside the plausible {where}: {listed}",
+        "correct these cells (a typo or a misplaced decimal point?); temperatures are in °C")
 
 
 _TRUE = {"true", "yes", "1", "y", "t", "ja"}
@@ -810,8 +913,8 @@ def _check_declared_area(gdf: gpd.GeoDataFrame, spec: LayerSpec, ctx: dict) -> N
     governing = governing_area_ha(gdf)
     smaller = (governing < declared - 1e-9).to_numpy()
     if smaller.any():
-        rows = [f"{i} ({d:g} ha declared, {g:.1f} ha drawn)"
-                for i, d, g in zip(gdf["id"][smaller], declared[smaller], governing[smaller])]
+        drawn = [f"{g:.1f} ha" if g >= 0.05 else f"{g * 10_000:.2g} m²" for g in governing[smaller]]  # 1 m², not 0.0 ha
+        rows = [f"{i} ({d:g} ha declared, {g} drawn)" for i, d, g in zip(gdf["id"][smaller], declared[smaller], drawn)]
         more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
         warnings.warn(
             f"layer '{ctx['layer']}'" + (f", file '{ctx['path']}'" if ctx["path"] else "")

@@ -7,6 +7,8 @@ feature touches or lies inside it), in km, in EPSG:28992.
 
 from __future__ import annotations
 
+import weakref
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -209,5 +211,21 @@ def _grid_at_buses(model, cands: gpd.GeoDataFrame, grid_load_mw: float, pf: floa
     names = set(model.net.bus["name"])
     known = [b for b in sorted(set(cands["bus"].dropna())) if b in names]
     hosting = model.hosting_capacity(buses=known, pf=pf, redispatch=redispatch)
-    checks = {b: model.check_load(b, grid_load_mw, pf=pf) for b in known} if with_checks else {}
+    checks = {b: _checked_load(model, b, grid_load_mw, pf) for b in known} if with_checks else {}
     return hosting, checks
+
+
+# N-1 checks of a grid load per model: evaluations share their models within a process (see
+# siting.evaluate._secured_model) and a model does not change after it is built, so another
+# evaluation of the same load at the same bus (other sites, criteria, weights) reuses the check
+# as hosting_capacity reuses its tables
+_CHECKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _checked_load(model, bus: str, p_mw: float, pf: float):
+    """``model.check_load(bus, p_mw, pf=pf)``, once per model and arguments."""
+    memo = _CHECKS.setdefault(model, {})
+    key = (bus, float(p_mw), float(pf))
+    if key not in memo:
+        memo[key] = model.check_load(bus, p_mw, pf=pf)
+    return memo[key]

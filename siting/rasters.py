@@ -8,13 +8,14 @@ passing ``rasters={"raster_<name>": path}`` to :func:`siting.evaluate` or :func:
 from __future__ import annotations
 
 from os import PathLike
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import xarray as xr
 
-from .errors import LayerCRSError, LayerFileError
+from .errors import LayerCRSError, LayerFileError, LayerValueError, RasterCoverageWarning
 
 __all__ = ["open_raster", "zonal_mean", "resample_to"]
 
@@ -97,12 +98,70 @@ def _from_dataarray(da: xr.DataArray, crs: str | None, path: Path | None, ds) ->
     return values, transform, str(found)
 
 
-def zonal_mean(path: str | PathLike[str] | xr.DataArray, sites: gpd.GeoDataFrame, crs: str | None = None) -> np.ndarray:
+def _raster_bounds(values: np.ndarray, transform) -> tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) of a north-up raster, in its own CRS."""
+    x0, y0 = transform.c, transform.f
+    x1, y1 = x0 + transform.a * values.shape[1], y0 + transform.e * values.shape[0]
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _fmt_bounds(b) -> str:
+    return f"x {b[0]:.6g} to {b[2]:.6g}, y {b[1]:.6g} to {b[3]:.6g}"
+
+
+def _name(path) -> str:
+    """How a message names the raster (a file's path is named by the error itself)."""
+    return "the raster (an in-memory DataArray)" if isinstance(path, xr.DataArray) else "the raster"
+
+
+def _check_overlap(path, values: np.ndarray, transform, rcrs: str, target_bounds_rd, what: str) -> None:
+    """A raster whose extent misses `target_bounds_rd` (xmin, ymin, xmax, ymax in EPSG:28992:
+    the sites or the surface) is an error naming the file, its bounds and its CRS — mostly a
+    wrong CRS (degrees declared as metres, or the reverse)."""
+    from pyproj import CRS
+    from rasterio.warp import transform_bounds
+
+    rb = _raster_bounds(values, transform)
+    try:
+        tb = transform_bounds("EPSG:28992", rcrs, *target_bounds_rd, densify_pts=21)
+    except Exception:  # noqa: BLE001 - no overlap can be shown in that CRS
+        tb = (np.nan,) * 4
+    if all(np.isfinite(tb)) and rb[0] < tb[2] and tb[0] < rb[2] and rb[1] < tb[3] and tb[1] < rb[3]:
+        return
+    crs = CRS.from_user_input(rcrs)
+    name = crs.to_string() if crs.to_epsg() is None else f"EPSG:{crs.to_epsg()}"
+    degrees = -180 <= rb[0] and rb[2] <= 360 and -90 <= rb[1] and rb[3] <= 90
+    if crs.is_geographic and not degrees:
+        hint = "; its bounds are not degrees although its CRS is geographic: probably metres (e.g. EPSG:28992)"
+    elif not crs.is_geographic and degrees and (rb[2] - rb[0]) < 400 and (rb[3] - rb[1]) < 200:
+        hint = "; its bounds look like degrees although its CRS is projected: probably EPSG:4326"
+    else:
+        hint = ""
+    shown = _fmt_bounds(tb) if all(np.isfinite(tb)) else "(not expressible in that CRS)"
+    raise LayerCRSError(
+        f"{_name(path)} does not overlap the {what}: it covers {_fmt_bounds(rb)} in {name}, the "
+        f"{what} lie at {shown} in that CRS{hint}",
+        path=path if not isinstance(path, xr.DataArray) else None,
+        fix="give the raster its real CRS (gdal_edit.py -a_srs EPSG:28992 file.tif; for NetCDF a 'crs' attribute "
+        f"or crs=...), or a raster that covers the {what}",
+    )
+
+
+def zonal_mean(path: str | PathLike[str] | xr.DataArray, sites: gpd.GeoDataFrame, crs: str | None = None,
+               require_cover: bool = True) -> np.ndarray:
     """Mean of the raster's valid cells inside each site polygon (cells whose centre lies
-    inside; the cell under the site's centre for sites smaller than a cell). NaN where none."""
+    inside; the cell under the site's centre for sites smaller than a cell). NaN where none.
+
+    With `require_cover` (default), a raster that does not overlap the sites, or has no valid
+    value at any of them, is a :class:`~siting.errors.LayerCRSError` /
+    :class:`~siting.errors.LayerValueError`, and sites it leaves without a value get a
+    :class:`~siting.errors.RasterCoverageWarning` (NaN fails a hard criterion, scores 0 on a
+    soft one)."""
     from rasterio import features
 
     values, transform, rcrs = open_raster(path, crs)
+    if require_cover:
+        _check_overlap(path, values, transform, rcrs, tuple(sites.to_crs("EPSG:28992").total_bounds), "sites")
     geoms = sites.to_crs(rcrs).geometry
     ids = features.rasterize(((g, i + 1) for i, g in enumerate(geoms)), out_shape=values.shape,
                              transform=transform, fill=0, dtype="int32")
@@ -119,17 +178,57 @@ def zonal_mean(path: str | PathLike[str] | xr.DataArray, sites: gpd.GeoDataFrame
         row, col = rowcol(transform, p.x, p.y)
         if 0 <= row < values.shape[0] and 0 <= col < values.shape[1]:
             out[i] = values[row, col]
+    if require_cover:
+        _check_sampled(path, out, sites)
     return out
 
 
-def resample_to(path: str | PathLike[str] | xr.DataArray, ds: xr.Dataset, crs: str | None = None) -> np.ndarray:
-    """The raster resampled (bilinear) onto the grid of surface `ds` (EPSG:28992)."""
+def _check_sampled(path, out: np.ndarray, sites: gpd.GeoDataFrame) -> None:
+    gap = np.isnan(out)
+    if not gap.any():
+        return
+    ids = (sites["id"].astype(str).to_numpy() if "id" in sites.columns else np.array([f"row {i}" for i in range(len(out))]))
+    if gap.all():
+        raise LayerValueError(
+            f"{_name(path)} has no valid value at any of the {len(out)} site(s): every cell there is "
+            "nodata (or NaN)",
+            path=path if not isinstance(path, xr.DataArray) else None,
+            fix="check the raster's nodata value and that it holds data where the sites are",
+        )
+    shown = ", ".join(ids[gap][:8]) + (f" and {int(gap.sum()) - 8} more" if gap.sum() > 8 else "")
+    warnings.warn(
+        f"{_name(path) if isinstance(path, xr.DataArray) else f'the raster {str(path)!r}'} gives no value "
+        f"(outside it, or nodata) for {int(gap.sum())} of {len(out)} "
+        f"site(s): {shown}; they fail a hard criterion on it and score 0 on a soft one",
+        RasterCoverageWarning,
+        stacklevel=3,
+    )
+
+
+def resample_to(path: str | PathLike[str] | xr.DataArray, ds: xr.Dataset, crs: str | None = None,
+                require_cover: bool = True) -> np.ndarray:
+    """The raster resampled (bilinear) onto the grid of surface `ds` (EPSG:28992).
+
+    With `require_cover` (default), a raster that does not overlap the surface, or gives no
+    valid value on it, is an error naming the file, its bounds and its CRS; cells it does not
+    reach are NaN (a regional raster)."""
     import rasterio
     from rasterio.warp import Resampling, reproject
 
     values, transform, rcrs = open_raster(path, crs)
+    dst = rasterio.Affine.from_gdal(*ds.attrs["transform"])
+    if require_cover:
+        grid_bounds = _raster_bounds(np.empty((ds.sizes["y"], ds.sizes["x"]), dtype=bool), dst)
+        _check_overlap(path, values, transform, rcrs, grid_bounds, "surface")
     out = np.full((ds.sizes["y"], ds.sizes["x"]), np.nan)
     reproject(values, out, src_transform=transform, src_crs=rcrs, src_nodata=np.nan,
-              dst_transform=rasterio.Affine.from_gdal(*ds.attrs["transform"]), dst_crs=ds.attrs["crs"],
+              dst_transform=dst, dst_crs=ds.attrs["crs"],
               dst_nodata=np.nan, resampling=Resampling.bilinear)
+    if require_cover and np.isnan(out).all():
+        raise LayerValueError(
+            f"{_name(path)} gives no valid value on the surface grid: every cell it reaches is nodata "
+            "(or NaN)",
+            path=path if not isinstance(path, xr.DataArray) else None,
+            fix="check the raster's nodata value and that it holds data in the Netherlands",
+        )
     return out

@@ -33,6 +33,7 @@ class Column(BaseModel):
     required: bool = True
     description: str
     min: float | None = None
+    max: float | None = None
     allowed: tuple[str | int, ...] | None = None
     references: str | None = Field(default=None, pattern=r"^[a-z_]+\.[a-z_]+$")
 
@@ -112,6 +113,8 @@ def schema_markdown() -> str:
             rule = []
             if c.min is not None:
                 rule.append(f">= {c.min:g}")
+            if c.max is not None:
+                rule.append(f"<= {c.max:g}")
             if c.allowed is not None:
                 rule.append("one of " + ", ".join(str(a) for a in c.allowed))
             if c.references:

@@ -231,3 +231,54 @@ def test_a_higher_threshold_gives_more_hours_at_every_site():
     low = climate_field(layers, 18.0).at_sites(sites)
     high = climate_field(layers, 22.0).at_sites(sites)
     assert (high > low + 100).all()
+
+
+# ------------------------------------------------------------------ plausibility (#13 item 2)
+
+
+def _hourly(path, values_c, units, convert):
+    """One year of hourly temperatures at one point, written in `convert`(°C) labelled `units`."""
+    times = pd.date_range("2021-01-01", "2021-12-31 23:00", freq="h")
+    t = np.resize(np.asarray(values_c, float), len(times))
+    xr.Dataset({"tas": (("time",), convert(t), {"units": units})}, coords={"time": times}).to_netcdf(path)
+    return path
+
+
+_SERIES_C = np.concatenate([np.linspace(-5.0, 25.0, 12), np.linspace(25.0, -5.0, 12)])
+
+
+@pytest.mark.parametrize(
+    ("units", "convert", "match"),
+    [
+        ("degC", lambda t: t + 273.15, r"from 268\.15 to 298\.15 in units 'degC'.*look like Kelvin \(then -5\.0 to 25\.0 °C\)"
+                                       r".*Fix: correct the variable's 'units' attribute to 'K'"),
+        ("degC", lambda t: t * 9 / 5 + 32, r"look like °F \(then -5\.0 to 25\.0 °C\).*Fix: convert the values"),
+        ("degC", lambda t: t * 10, r"look like tenths of °C.*units' attribute to '0\.1 degC'"),
+        ("K", lambda t: t, r"-278\.1 to -248\.1 °C.*look like °C.*units' attribute to 'degC'"),
+        ("degC", lambda t: np.where(np.arange(len(t)) == 7, -9999.0, t), r"no temperature unit explains them.*"
+                                                                           r"Fix: declare fill values as missing"),
+    ],
+    ids=["kelvin-as-degC", "fahrenheit-as-degC", "tenths-as-degC", "degC-as-kelvin", "undeclared-fill"],
+)
+def test_hourly_temperatures_in_the_wrong_unit_are_refused(tmp_path, units, convert, match):
+    path = _hourly(tmp_path / "t.nc", _SERIES_C, units, convert)
+    with pytest.raises(LayerValueError, match=r"(?s)file '.*t\.nc': variable 'tas' holds 2021 temperatures .*" + match) as err:
+        free_cooling_netcdf(path)
+    assert "outside the plausible -40 to 50 °C" in str(err.value)
+
+
+def test_the_same_hourly_data_in_kelvin_and_celsius_give_the_same_hours(tmp_path):
+    kelvin = free_cooling_netcdf(_hourly(tmp_path / "k.nc", _SERIES_C, "K", lambda t: t + 273.15))
+    celsius = free_cooling_netcdf(_hourly(tmp_path / "c.nc", _SERIES_C, "degC", lambda t: t))
+    tenths = free_cooling_netcdf(_hourly(tmp_path / "d.nc", _SERIES_C, "0.1 degC", lambda t: t * 10))
+    assert float(kelvin) == pytest.approx(float(celsius)) == pytest.approx(float(tenths))
+    assert 0 < float(celsius) < HOURS_PER_YEAR
+
+
+def test_normals_in_kelvin_are_refused_by_the_model():
+    with pytest.raises(ConfigError, match=r"normals from 273\.85 to 296\.25 °C.*look like Kelvin"):
+        hours_below(np.array(DE_BILT_TX) + 273.15, np.array(DE_BILT_TN) + 273.15)
+    climate = embedded_layers().climate.copy()
+    climate["tx_07"] = climate["tx_07"] + 273.15  # a frame that skipped validation
+    with pytest.raises(LayerValueError, match=r"layer 'climate'.*temperature normals from"):
+        station_free_cooling(climate)

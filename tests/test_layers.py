@@ -24,6 +24,7 @@ from siting.errors import (
     LayerValueError,
     SiteAreaWarning,
     SitingError,
+    TruncatedFieldWarning,
 )
 from siting.layers import LayerSet, governing_area_ha, read_layer, validate_layer
 
@@ -536,3 +537,178 @@ def test_space_metric_uses_the_governing_area(sites_gdf):
     m = spatial_metrics(cands, embedded_layers(), 2030, 360.0)
     np.testing.assert_allclose(m["area_ha"], [40.0, 40.0, 80.0], rtol=1e-9)
     np.testing.assert_allclose(m["area_declared_ha"], [40.0, 80.0, 80.0])
+
+
+# ------------------------------------------------------------------ plausibility (#13 item 2)
+
+
+def _to_shapefile(gdf: gpd.GeoDataFrame, path):
+    with warnings.catch_warnings():  # GDAL says it cuts the names: that is the point
+        warnings.simplefilter("ignore")
+        gdf.to_file(path, driver="ESRI Shapefile", engine="pyogrio")
+    return path
+
+
+def _flagged_sites() -> gpd.GeoDataFrame:
+    sites = make_sites(3)
+    sites["municipality"] = ["Hollands Kroon"] * 3
+    sites["footprint_indicative"] = [True, False, True]
+    sites["reuse_plant_site"] = [True, False, False]
+    sites["existing_hub"] = [False, True, False]
+    sites["hyperscale_zone"] = [True, True, False]
+    return sites
+
+
+def test_dbf_truncations_are_derived_from_the_schema():
+    from siting._plausible import dbf_truncations
+    from siting.schema import layer_specs
+
+    for spec in layer_specs().values():
+        cuts = dbf_truncations([c.name for c in spec.columns])
+        for col in spec.columns:
+            if len(col.name) > 10:
+                assert col.name in cuts[col.name[:10]]
+            else:
+                assert col.name not in cuts
+    sites = dbf_truncations([c.name for c in layer_specs()["sites"].columns])
+    assert sites["reuse_plan"] == ("reuse_plant_site",) and sites["existing_h"] == ("existing_hub",)
+    assert sites["hyperscale"] == ("hyperscale_zone",)
+    offshore = dbf_truncations([c.name for c in layer_specs()["offshore"].columns])
+    assert offshore["producing_"] == offshore["producin_1"] == ("producing_year", "producing_mw", "producing_basis")
+
+
+def test_shapefile_cut_field_names_are_read_back_with_a_warning(tmp_path):
+    sites = _flagged_sites()
+    path = _to_shapefile(sites, tmp_path / "plots.shp")
+    assert {"reuse_plan", "existing_h", "hyperscale"} <= set(gpd.read_file(path).columns)
+    with pytest.warns(TruncatedFieldWarning, match=r"(?s)plots\.shp.*cut to 10 characters.*'reuse_plan' as "
+                                                   r"'reuse_plant_site'.*'hyperscale' as 'hyperscale_zone'"):
+        got = read_layer(path, "sites")
+    for col in ("municipality", "footprint_indicative", "reuse_plant_site", "existing_hub", "hyperscale_zone"):
+        assert got[col].tolist() == sites[col].tolist(), col
+    # the same frame read by the user and passed in memory: restored too
+    with pytest.warns(TruncatedFieldWarning, match="read from a Shapefile"):
+        mem = validate_layer(gpd.read_file(path), "sites")
+    assert mem["reuse_plant_site"].tolist() == [True, False, False]
+    # renames named in a layer set: nothing left to guess, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        named = read_layer({"path": path, "columns": {"reuse_plan": "reuse_plant_site", "existing_h": "existing_hub",
+                                                      "hyperscale": "hyperscale_zone", "municipali": "municipality",
+                                                      "footprint_": "footprint_indicative"}}, "sites")
+    assert named["hyperscale_zone"].tolist() == [True, True, False]
+
+
+def test_other_formats_keep_their_column_names(tmp_path):
+    sites = _flagged_sites().rename(columns={"reuse_plant_site": "reuse_plan"})
+    path = tmp_path / "plots.gpkg"
+    sites.to_file(path, driver="GPKG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = read_layer(path, "sites")  # a GeoPackage has no name limit: 'reuse_plan' is the user's own column
+    assert "reuse_plant_site" not in got.columns and "reuse_plan" in got.columns
+
+
+def test_cut_names_that_cannot_be_told_apart_are_an_error(tmp_path):
+    sites = _flagged_sites()
+    sites["reuse_plant_note"] = ["closed 2015", "", ""]  # -> 'reuse_pl_1': which one is the flag?
+    path = _to_shapefile(sites, tmp_path / "plots.shp")
+    with pytest.raises(LayerSchemaError, match=r"(?s)plots\.shp.*column 'reuse_plan': field names in the Shapefile "
+                                               r"are cut to 10 characters and cannot be told apart: 'reuse_plan' and "
+                                               r"'reuse_pl_1' may each be 'reuse_plant_site'.*Fix: name them in a layer set"):
+        read_layer(path, "sites")
+    offshore = gpd.GeoDataFrame(
+        {"id": ["o1"], "name": ["Test"], "capacity_mw": [700.0], "status": ["in_service"], "source": ["t"],
+         "producing_year": [2023], "producing_mw": [760.0]},
+        geometry=[shapely.Point(60_000, 445_000)], crs="EPSG:28992")
+    path = _to_shapefile(offshore, tmp_path / "offshore.shp")
+    with pytest.raises(LayerSchemaError, match=r"'producing_' and 'producin_1' may each be 'producing_year' or "
+                                               r"'producing_mw' or 'producing_basis'"):
+        read_layer(path, "offshore")
+
+
+def test_layers_check_reports_cut_shapefile_names(tmp_path):
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    path = _to_shapefile(_flagged_sites(), tmp_path / "plots.shp")
+    result = CliRunner().invoke(main, ["layers", "--check", str(path), "--layer", "sites"])
+    assert result.exit_code == 0, result.output
+    assert "warning: layer 'sites'" in result.output and "'existing_h' as 'existing_hub'" in result.output
+    assert "is a valid 'sites' layer: 3 rows" in result.output
+    assert "read with 1 warning (above)" in result.output
+
+
+def test_layers_check_reports_a_declared_area_the_polygon_overrules(tmp_path):
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    sites = make_sites(3)
+    sites["geometry"] = [shapely.box(127_000, 530_000, 127_001, 530_001), *sites.geometry[1:]]  # 1 m²
+    sites["area_ha"] = [60.0, 40.0, 40.0]
+    path = tmp_path / "plots.gpkg"
+    sites.to_file(path, driver="GPKG")
+    result = CliRunner().invoke(main, ["layers", "--check", str(path), "--layer", "sites"])
+    assert result.exit_code == 0, result.output
+    assert "warning: layer 'sites', file" in result.output
+    assert "site-0 (60 ha declared, 1 m² drawn); the polygon's area governs the space condition" in result.output
+    assert "is a valid 'sites' layer: 3 rows, Polygon, reprojected to EPSG:28992; read with 1 warning (above)" \
+        in result.output
+
+
+@pytest.mark.parametrize("area", [1e12, 1e5, float("inf")])
+def test_implausible_declared_area_is_refused(sites_gdf, area):
+    sites = sites_gdf.copy()
+    sites["area_ha"] = [40.0, area, 40.0]
+    sites["area_declared_governs"] = [None, True, None]  # not even when the declared area is said to govern
+    match = "infinite values for id" if area == float("inf") else r"(?s)implausibly large values.*site-1.*<= 10000 ha"
+    with pytest.raises(LayerValueError, match=match):
+        validate_layer(sites, "sites")
+    point = gpd.GeoDataFrame({"name": ["p"], "area_ha": [area]}, geometry=[shapely.Point(127_000, 530_000)],
+                             crs="EPSG:28992")
+    with pytest.raises(LayerValueError, match="area_ha"):
+        validate_layer(point, "sites")  # no 100,000 km square footprint
+
+
+def test_a_tiny_polygon_declaring_a_large_area_fails_space(sites_gdf):
+    from siting.candidates import candidates
+    from siting.criteria import load_criteria
+    from siting.metrics import spatial_metrics
+
+    from .grid_fixtures import embedded_layers
+
+    sites = sites_gdf.copy()
+    sites["geometry"] = [shapely.box(127_000, 530_000, 127_001, 530_001), *sites.geometry[1:]]  # 1 m²
+    sites["area_ha"] = [60.0, 40.0, 40.0]
+    with pytest.warns(SiteAreaWarning, match=r"site-0 \(60 ha declared, 1 m² drawn\)"):
+        cands = candidates(embedded_layers(), 2030, sites=sites)
+    m = spatial_metrics(cands, embedded_layers(), 2030, 360.0)
+    space = next(c for c in load_criteria().criterion if c.id == "space")
+    assert space.judge(m["area_ha"]).tolist() == [False, True, True]
+
+
+def _climate_csv(tmp_path, name, change):
+    df = pd.read_csv(siting.embedded_data_dir() / "nl" / "climate.csv")
+    cols = [c for c in df.columns if c[:3] in ("tx_", "tn_")]
+    df = change(df, cols)
+    df.to_csv(tmp_path / name, index=False)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda df, cols: df.assign(**{c: df[c] + 273.15 for c in cols}), r"the values look like Kelvin \(then -?\d"),
+        (lambda df, cols: df.assign(**{c: df[c] * 9 / 5 + 32 for c in cols}), r"the values look like °F"),
+        (lambda df, cols: df.assign(**{c: df[c] * 10 for c in cols}), r"the values look like tenths of °C"),
+        (lambda df, cols: df.assign(tx_07=np.where(df.index == 2, 61.0, df["tx_07"])),
+         r"outside the plausible -40 to 50 °C: knmi-\d+ tx_07 = 61.*a typo"),
+    ],
+    ids=["kelvin", "fahrenheit", "tenths", "typo"],
+)
+def test_climate_normals_in_the_wrong_unit_are_refused(tmp_path, change, match):
+    path = _climate_csv(tmp_path, "normals.csv", change)
+    with pytest.raises(LayerValueError, match=r"(?s)layer 'climate', file '.*normals\.csv'.*" + match):
+        read_layer(path, "climate")
