@@ -98,6 +98,9 @@ def _fork(job, ctl: Path, pause_at: str | None = None) -> int:
         pid = os.fork()
     if pid:
         return pid
+    # the signal handling of a command-line run (a pytest-xdist worker ignores SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     code = 70
     try:
         if pause_at is not None:
