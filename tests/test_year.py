@@ -322,3 +322,20 @@ def test_direct_coupling_at_eemshaven_and_maasvlakte_matches_the_capacity_factor
     half = model.coupling(sit, connection, 0.5 * var.attrs["capacity_mw"])
     assert cf < half["offshore_share"] < 1
     assert half["residual_import_peak_mw"] == pytest.approx(0.5 * var.attrs["capacity_mw"], rel=0.05)
+
+
+def test_ac_correction_updates_only_the_corrected_hours(model, sit):
+    """The corrected screen, updated hour by hour, equals a full screen with the corrections;
+    the compiled-network AC loading of an hour equals the hour's own pandapower network."""
+    from siting.grid.acpf import ACGrid
+
+    hg = model.hourly(sit)
+    h = hg.hosting_ac_corrected(["maasvlakte-380", "vierverlaten-220"])
+    full = hg.hosting(["maasvlakte-380", "vierverlaten-220"])
+    np.testing.assert_allclose(h.values, full.values)
+    np.testing.assert_array_equal(h.attrs["case"], full.attrs["case"])
+    t = sorted(hg.corrections)[0]
+    fast, _ = hg.ac_loading(t)
+    g = ACGrid(hg.hour_network(t))
+    own = np.array([g.solve(outage=k).loading_pct for k in hg.outages])
+    np.testing.assert_allclose(fast, own, atol=1e-6)

@@ -191,10 +191,12 @@ class ACGrid:
         max_iter: int = 30,
         keep_jacobian: bool = False,
         dp_mw: np.ndarray | None = None,
+        dq_mvar: np.ndarray | None = None,
     ) -> ACResult:
         """Solve with an added load (`p_mw`, `q_mvar`) at internal bus `bus`, one circuit of
         branch row `outage` out, and the scheduled injections changed by `dp_mw` (MW per internal
-        bus, + = more generation; e.g. a redispatch).
+        bus, + = more generation; e.g. a redispatch) and `dq_mvar` (Mvar per internal bus, + = more
+        injection; e.g. loads' reactive power in another hour).
 
         The added load, any imbalance of `dp_mw` and the losses are balanced by the distributed
         slack.
@@ -217,6 +219,8 @@ class ACGrid:
         q = self.q_sched.copy()
         if dp_mw is not None:
             p += np.asarray(dp_mw, dtype=float) / self.base_mva
+        if dq_mvar is not None:
+            q += np.asarray(dq_mvar, dtype=float) / self.base_mva
         if bus is not None:
             p[bus] -= p_mw / self.base_mva
             q[bus] -= q_mvar / self.base_mva

@@ -156,6 +156,7 @@ class HourlyGrid:
         resources = model._resources()
         self.resources = resources
         patterns = np.column_stack([r.pattern(model.net, g) for r in resources]) if resources else np.zeros((g.n, 0))
+        self._patterns = patterns
         self._res_sens = np.einsum("cmn,nr->cmr", self.PTDF, patterns)  # C × m × R, MW per MW
         up, down = self._bounds(resources)
         t_len = self.sit.n_hours
@@ -231,13 +232,14 @@ class HourlyGrid:
             idx = [m._connected_bus(b) for b in buses]
         return [m._bus_name(i) for i in idx], [int(g.bus_lookup[i]) for i in idx]
 
-    def hosting(self, buses: list | None = None) -> xr.DataArray:
+    def hosting(self, buses: list | None = None, hours: np.ndarray | None = None) -> xr.DataArray:
         """Hosting capacity [MW] per bus and hour (``bus × time``) on the secured hours; the
         deciding case per bus and hour (index into :attr:`outages`) and branch row are in
         ``attrs["case"]`` and ``attrs["branch"]``."""
         g = self.grid
         names, internal = self._buses(buses)
-        t_len = self.sit.n_hours
+        hours = np.arange(self.sit.n_hours) if hours is None else np.asarray(hours, dtype=int)
+        t_len = len(hours)
         best = np.full((len(internal), t_len), np.inf)
         best_case = np.zeros((len(internal), t_len), dtype=np.int32)
         best_branch = np.full((len(internal), t_len), -1, dtype=np.int32)
@@ -246,7 +248,7 @@ class HourlyGrid:
             sens = self.PTDF[ci]
             d_mw = -(sens[:, internal] - (sens @ g.slack_w)[:, None])  # m × B, MW of flow per MW of load
             d = d_mw * self.SCALE[ci][:, None]  # pp per MW
-            flows = self.loading_case(ci)  # m × T [%], signed
+            flows = self.loading_case(ci, hours)  # m × T [%], signed
             lim = self.LIMIT[ci][:, None]
             on = np.isfinite(self.LIMIT[ci])
             over = np.abs(flows) > lim  # over the limit in the secured hour (what no action cleared)
@@ -255,8 +257,10 @@ class HourlyGrid:
             reach = np.abs(flows).max(axis=1)[:, None] + np.abs(d) * self.max_mw >= self.LIMIT[ci][:, None]
             factor = np.ones_like(flows)
             if self.factors:
-                cols = np.fromiter(self.factors, dtype=int)
-                factor[:, cols] = np.stack([self.factors[t][ci] for t in cols], axis=1)
+                where = {int(h): j for j, h in enumerate(hours)}
+                pos = [(where[h], h) for h in self.factors if h in where]
+                if pos:
+                    factor[:, [j for j, _ in pos]] = np.stack([self.factors[h][ci] for _, h in pos], axis=1)
                 reach |= (np.abs(flows).max(axis=1)[:, None] + np.abs(d) * factor.max(axis=1)[:, None] * self.max_mw
                           >= self.LIMIT[ci][:, None])
             for j in range(len(internal)):
@@ -276,41 +280,64 @@ class HourlyGrid:
                 best_case[j] = np.where(better, ci, best_case[j])
                 best_branch[j] = np.where(better, rows[k], best_branch[j])
         best = np.clip(best, 0.0, self.max_mw)
-        out = xr.DataArray(best, dims=("bus", "time"), coords={"bus": names, "time": self.sit.data["time"].to_numpy()},
+        out = xr.DataArray(best, dims=("bus", "time"), coords={"bus": names, "time": self.sit.data["time"].to_numpy()[hours]},
                            name="hosting_mw", attrs={"units": "MW"})
         out.attrs["case"] = best_case
         out.attrs["branch"] = best_branch
         return out
 
-    def loading_case(self, ci: int) -> np.ndarray:
-        """Signed DC loading [%] (m × T) of case `ci` in every secured hour, with the AC
-        correction of the hours that have one (:meth:`correct`)."""
-        flows = self.PTDF[ci] @ self._p
+    def loading_case(self, ci: int, hours: np.ndarray | None = None) -> np.ndarray:
+        """Signed DC loading [%] (m × hours; default every hour) of case `ci` in the secured
+        hours, with the AC correction of the hours that have one (:meth:`correct`)."""
+        t = np.arange(self.sit.n_hours) if hours is None else np.asarray(hours, dtype=int)
+        flows = self.PTDF[ci] @ self._p[:, t]
         if self.delta.size:
-            flows = flows + self._res_sens[ci] @ self.delta
+            flows = flows + self._res_sens[ci] @ self.delta[:, t]
         flows = flows * self.SCALE[ci][:, None]
         if self.corrections:
-            cols = np.fromiter(self.corrections, dtype=int)
-            corr = np.stack([self.corrections[t][ci] for t in cols], axis=1)  # m × hours
-            sign = np.where(flows[:, cols] < 0, -1.0, 1.0)
-            flows[:, cols] = flows[:, cols] + sign * corr
+            where = {int(h): j for j, h in enumerate(t)}
+            pos = [(where[h], h) for h in self.corrections if h in where]
+            if pos:
+                cols = np.array([j for j, _ in pos])
+                corr = np.stack([self.corrections[h][ci] for _, h in pos], axis=1)  # m × corrected hours
+                sign = np.where(flows[:, cols] < 0, -1.0, 1.0)
+                flows[:, cols] = flows[:, cols] + sign * corr
         return flows
+
+    def _hour_injections(self, hour: int) -> tuple[np.ndarray, np.ndarray]:
+        """The hour's change against the compiled base network, per internal bus: active power
+        [MW] (every element's output, demand, the securing redispatch) and the loads' reactive
+        power [Mvar]."""
+        g, t = self.grid, int(hour)
+        p = self._p[:, t].copy()
+        if self.delta.size:
+            p += self._patterns @ self.delta[:, t]
+        loads = self.model.net.load
+        tan = math.tan(math.acos(self.model.scenario.demand.power_factor))
+        key = loads["p_mw"].to_numpy(float) / loads["p_mw"].sum()
+        q_hour = np.zeros(g.n)
+        np.add.at(q_hour, g.bus_lookup[loads["bus"].to_numpy(int)],
+                  -float(self.sit.data["demand_mw"][t]) * key * tan)
+        q_base = np.zeros(g.n)
+        np.add.at(q_base, g.bus_lookup[loads["bus"].to_numpy(int)], -loads["q_mvar"].to_numpy(float))
+        return p - g.p_sched * g.base_mva, q_hour - q_base
 
     def ac_loading(self, hour: int) -> tuple[np.ndarray, np.ndarray] | None:
         """AC loading [%] (C × m) of every branch in every case of one secured hour, and each
-        branch's active-power share of its apparent power there (P/S, C × m); None when the
-        hour's base case does not solve in AC."""
-        from .acpf import ACGrid
-
-        try:
-            g = ACGrid(self.hour_network(hour))
-        except Exception:  # noqa: BLE001 - reported by the caller as an hour AC cannot solve
-            return None
-        load = np.full((len(self.outages), self.grid.m), np.nan)
+        branch's active-power share of its apparent power there (P/S, C × m), solved on the
+        compiled network with the hour's injections; None when the hour's intact grid does not
+        solve in AC."""
+        g = self.grid
+        dp, dq = self._hour_injections(hour)
+        load = np.full((len(self.outages), g.m), np.nan)
         ps = np.full_like(load, np.nan)
         rating = math.sqrt(3.0) * g.base_kv[g.f] * g.i_rated_f_ka
+        base = g.solve(dp_mw=dp, dq_mvar=dq)
+        if not base.converged:
+            return None
+        v0 = base.vm_pu * np.exp(1j * base.va_rad)
         for ci, k in enumerate(self.outages):
-            r = g.solve(outage=k)
+            r = base if k is None else g.solve(outage=k, dp_mw=dp, dq_mvar=dq, v_init=v0)
             if r.converged:
                 load[ci] = r.loading_pct
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -358,8 +385,13 @@ class HourlyGrid:
                 want.update(fresh)
             if not want:
                 break
-            self.correct(sorted(want))
-            h = self.hosting(buses)
+            new = sorted(want)
+            self.correct(new)
+            # only the corrected hours change: screen them again and put them in place
+            part = self.hosting(buses, hours=np.array(new))
+            h.values[:, new] = part.values
+            h.attrs["case"][:, new] = part.attrs["case"]
+            h.attrs["branch"][:, new] = part.attrs["branch"]
         h.attrs["corrected_hours"] = sorted(self.corrections)
         return h
 
