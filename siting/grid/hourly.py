@@ -102,20 +102,15 @@ class HourlyGrid:
         self.split = split
         ptdf = dc.ptdf(np.arange(g.n))
         lim_mw = self._dc_limits()
-        self._ptdf, self._scale, self._alive = [], [], []
-        for k in self.outages:
-            alive = np.ones(g.m)
+        self._alive = np.ones((len(self.outages), g.m))  # C × m: share of each branch's circuits in service
+        for ci, k in enumerate(self.outages):
             if k is not None:
-                alive[k] = 1.0 - 1.0 / g.parallel[k]
-            sens = ptdf if k is None else dc.after_outage(ptdf, k)
-            with np.errstate(divide="ignore"):
-                scale = np.where(alive > 0, 100.0 / (lim_mw * np.maximum(alive, 1e-12)), 0.0)  # pp per MW
-            self._ptdf.append(sens)
-            self._scale.append(scale)
-            self._alive.append(alive)
-        self.PTDF = np.stack(self._ptdf)  # C × m × n, MW per MW (reference slack)
-        self.SCALE = np.stack(self._scale)  # C × m, pp per MW of flow
-        self.LIMIT = np.where(np.stack(self._alive) > 0, self.limits.max_loading_pct, np.inf)  # C × m [%]
+                self._alive[ci, k] = 1.0 - 1.0 / g.parallel[k]
+        #: C × m × n, MW of flow per MW injected (reference slack)
+        self.PTDF = np.stack([ptdf if k is None else dc.after_outage(ptdf, k) for k in self.outages])
+        with np.errstate(divide="ignore"):  # C × m, pp of loading per MW of flow
+            self.SCALE = np.where(self._alive > 0, 100.0 / (lim_mw * np.maximum(self._alive, 1e-12)), 0.0)
+        self.LIMIT = np.where(self._alive > 0, self.limits.max_loading_pct, np.inf)  # C × m [%]
         self.delta = np.zeros((0, situations.n_hours))
         #: per AC-corrected hour: C × m, AC − DC loading magnitude [pp] of every branch in every case
         self.corrections: dict[int, np.ndarray] = {}
@@ -127,6 +122,15 @@ class HourlyGrid:
         self._done: set[tuple[int, int]] = set()  # (hour, case) pairs AC-corrected
         self.overload: dict[int, dict] = {}
         self.secured_hours = 0
+        self.resources: list = []
+        self._patterns = np.zeros((g.n, 0))
+        self.worst_before_pct = np.full(situations.n_hours, np.nan)
+        # the loads' buses, shares and reactive power in the base network (for the hours' AC solves)
+        loads = model.net.load
+        self._load_at = g.bus_lookup[loads["bus"].to_numpy(int)]
+        self._load_key = loads["p_mw"].to_numpy(float) / loads["p_mw"].sum()
+        self._q_base = np.zeros(g.n)
+        np.add.at(self._q_base, self._load_at, -loads["q_mvar"].to_numpy(float))
         if secure:
             self._secure(costs or model._costs())
 
@@ -215,26 +219,21 @@ class HourlyGrid:
     def security(self) -> pd.DataFrame:
         """Per hour: worst N-1 loading before securing [%], redispatch volume [MW], curtailment
         by the securing [MW], and the overload no action clears [pp, sum] (0 when secure)."""
-        kinds = np.array([r.kind for r in getattr(self, "resources", [])])
+        kinds = np.array([r.kind for r in self.resources])
         up = np.clip(self.delta, 0, None).sum(axis=0) if self.delta.size else np.zeros(self.sit.n_hours)
         curt = (-np.clip(self.delta[kinds == "curtailment"], None, 0)).sum(axis=0) if self.delta.size else 0.0
         left = np.zeros(self.sit.n_hours)
         for t, o in self.overload.items():
             left[t] = sum(o.values())
-        return pd.DataFrame({"worst_before_pct": getattr(self, "worst_before_pct", np.full(self.sit.n_hours, np.nan)),
+        return pd.DataFrame({"worst_before_pct": self.worst_before_pct,
                              "redispatch_mw": up, "curtailed_mw": curt, "unresolved_pp": left}, index=self.sit.time)
 
     # ----------------------------------------------------------------- hosting
 
     def _buses(self, buses) -> tuple[list[str], list[int]]:
-        m, g = self.model, self.grid
-        if buses is None:
-            isolated = set(g.isolated.tolist())
-            idx = [i for i in m.net.bus.index if not m._bus_name(i).startswith("xb-")
-                   and int(g.bus_lookup[i]) not in isolated and m.net.bus.at[i, "in_service"]]
-        else:
-            idx = [m._connected_bus(b) for b in buses]
-        return [m._bus_name(i) for i in idx], [int(g.bus_lookup[i]) for i in idx]
+        m = self.model
+        idx = m._hosting_buses(buses)
+        return [m._bus_name(i) for i in idx], [int(self.grid.bus_lookup[i]) for i in idx]
 
     def hosting(self, buses: list | None = None, hours: np.ndarray | None = None) -> xr.DataArray:
         """Hosting capacity [MW] per bus and hour (``bus × time``) on the secured hours; the
@@ -319,31 +318,27 @@ class HourlyGrid:
         p = self._p[:, t].copy()
         if self.delta.size:
             p += self._patterns @ self.delta[:, t]
-        loads = self.model.net.load
         tan = math.tan(math.acos(self.model.scenario.demand.power_factor))
-        key = loads["p_mw"].to_numpy(float) / loads["p_mw"].sum()
         q_hour = np.zeros(g.n)
-        np.add.at(q_hour, g.bus_lookup[loads["bus"].to_numpy(int)],
-                  -float(self.sit.data["demand_mw"][t]) * key * tan)
-        q_base = np.zeros(g.n)
-        np.add.at(q_base, g.bus_lookup[loads["bus"].to_numpy(int)], -loads["q_mvar"].to_numpy(float))
-        return p - g.p_sched * g.base_mva, q_hour - q_base
+        np.add.at(q_hour, self._load_at, -float(self.sit.data["demand_mw"][t]) * self._load_key * tan)
+        return p - g.p_sched * g.base_mva, q_hour - self._q_base
 
-    def ac_loading(self, hour: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """AC loading [%] (C × m) of every branch in every case of one secured hour, and each
-        branch's active-power share of its apparent power there (P/S, C × m), solved on the
-        compiled network with the hour's injections; None when the hour's intact grid does not
-        solve in AC."""
+    def ac_loading(self, hour: int, cases=None) -> tuple[np.ndarray, np.ndarray] | None:
+        """AC loading [%] (C × m) of every branch in the cases `cases` (default all; the others
+        NaN) of one secured hour, and each branch's active-power share of its apparent power
+        there (P/S, C × m), solved on the compiled network with the hour's injections; None when
+        the hour's intact grid does not solve in AC."""
         g = self.grid
         dp, dq = self._hour_injections(hour)
         load = np.full((len(self.outages), g.m), np.nan)
         ps = np.full_like(load, np.nan)
-        rating = math.sqrt(3.0) * g.base_kv[g.f] * g.i_rated_f_ka
         base = g.solve(dp_mw=dp, dq_mvar=dq)
         if not base.converged:
             return None
         v0 = base.vm_pu * np.exp(1j * base.va_rad)
-        for ci, k in enumerate(self.outages):
+        rating = math.sqrt(3.0) * g.base_kv[g.f] * g.i_rated_f_ka
+        for ci in range(len(self.outages)) if cases is None else sorted(set(cases)):
+            k = self.outages[ci]
             r = base if k is None else g.solve(outage=k, dp_mw=dp, dq_mvar=dq, v_init=v0)
             if r.converged:
                 load[ci] = r.loading_pct
@@ -360,11 +355,9 @@ class HourlyGrid:
         """AC-correct the DC loadings of (hour, case) `pairs`, branch by branch: later screens
         see the AC loading of that case in that hour, and a load's effect on a branch at the
         branch's P/S there (the DC screen's loading is of the P limit; the AC loading of the
-        apparent power). The hour is solved on the compiled network with its injections.
-        Returns the hours whose intact grid AC could not solve (left DC)."""
-        g = self.grid
-        shape = (len(self.outages), g.m)
-        rating = math.sqrt(3.0) * g.base_kv[g.f] * g.i_rated_f_ka
+        apparent power). The hour is solved on the compiled network with its injections
+        (:meth:`ac_loading`). Returns the hours whose intact grid AC could not solve (left DC)."""
+        shape = (len(self.outages), self.grid.m)
         by_hour: dict[int, list[int]] = {}
         for t, ci in pairs:
             if (int(t), int(ci)) not in self._done:
@@ -375,24 +368,20 @@ class HourlyGrid:
                 self.corrections[t] = np.zeros(shape)
                 self.factors[t] = np.ones(shape)
                 self.ps[t] = np.ones(shape)
-            dp, dq = self._hour_injections(t)
-            base = g.solve(dp_mw=dp, dq_mvar=dq)
-            if not base.converged:
+            self._done.update((t, ci) for ci in cases)
+            solved = self.ac_loading(t, cases)
+            if solved is None:
                 failed.append(t)
                 self._done.update((t, ci) for ci in range(len(self.outages)))
                 continue
-            v0 = base.vm_pu * np.exp(1j * base.va_rad)
+            load, ps_all = solved
             for ci in sorted(set(cases)):
-                k = self.outages[ci]
-                r = base if k is None else g.solve(outage=k, dp_mw=dp, dq_mvar=dq, v_init=v0)
-                self._done.add((t, ci))
-                if not r.converged:
+                ac = load[ci]
+                if np.isnan(ac).all():  # this outage does not converge: left DC
                     continue
                 dc = np.abs(self.loading_case(ci, np.array([t]))[:, 0])  # this case not corrected yet
-                ac = r.loading_pct
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ps = np.abs(r.p_from_mw) / (rating * r.vm_pu[g.f] * self._alive[ci] * ac / 100.0)
-                ps = np.where(np.isfinite(ps) & (np.nan_to_num(ac) >= 5.0), np.clip(ps, 0.2, 1.0), self._ratio)
+                ps = np.where(np.isfinite(ps_all[ci]) & (np.nan_to_num(ac) >= 5.0), np.clip(ps_all[ci], 0.2, 1.0),
+                              self._ratio)
                 self.corrections[t][ci] = np.nan_to_num(ac - dc, nan=0.0, posinf=0.0, neginf=0.0)
                 # DC pp per MW × (base P/S) × (the hour's P/S) = AC pp per MW (reactive flow held)
                 self.factors[t][ci] = self._ratio * ps

@@ -190,6 +190,7 @@ class GridModel:
         self.security: SecureResult | None = None
         self._cases: dict[tuple, CaseSet] = {}
         self._hosting_memo: dict[tuple, pd.DataFrame] = {}  # hosting tables by their arguments
+        self._hourly_memo: dict[tuple, tuple] = {}  # hourly grids by situations and arguments
 
     # ------------------------------------------------------------------- builders
 
@@ -369,6 +370,15 @@ class GridModel:
                 "grid's reference, so no load can be supplied there. Fix: connect it, or pick another bus"
             )
         return b
+
+    def _hosting_buses(self, buses: list | None) -> list[int]:
+        """pandapower bus indices of `buses` (each must be connected), or by default every
+        in-service bus connected to the reference except the boundary equivalents (``xb-*``)."""
+        if buses is not None:
+            return [self._connected_bus(b) for b in buses]
+        isolated = set(self._grid.isolated.tolist())
+        return [i for i in self.net.bus.index if not self._bus_name(i).startswith("xb-")
+                and int(self._grid.bus_lookup[i]) not in isolated and self.net.bus.at[i, "in_service"]]
 
     @staticmethod
     def _check_mw(p_mw: float, name: str = "p_mw") -> float:
@@ -586,12 +596,7 @@ class GridModel:
 
     def _hosting_capacity(self, buses, pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw, tol_mw,
                           redispatch) -> pd.DataFrame:
-        if buses is None:
-            isolated = set(self._grid.isolated.tolist())
-            idx = [i for i in self.net.bus.index if not self._bus_name(i).startswith("xb-")
-                   and int(self._grid.bus_lookup[i]) not in isolated and self.net.bus.at[i, "in_service"]]
-        else:
-            idx = [self._connected_bus(b) for b in buses]
+        idx = self._hosting_buses(buses)
         cs = self._caseset(Limits(max_loading_pct, vm_min_pu, vm_max_pu), n_minus_1)
         internal = np.array([int(cs.grid.bus_lookup[i]) for i in idx])
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
@@ -702,7 +707,7 @@ class GridModel:
         from .hourly import HourlyGrid
 
         key = (id(situations), bool(n_minus_1), float(max_mw), bool(secure))
-        memo = self.__dict__.setdefault("_hourly_memo", {})
+        memo = self._hourly_memo
         if key not in memo or memo[key][0] is not situations:
             memo[key] = (situations, HourlyGrid(self, situations, n_minus_1=n_minus_1, max_mw=max_mw, secure=secure))
         return memo[key][1]

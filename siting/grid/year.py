@@ -28,7 +28,7 @@ and flexible connections) needs the securing step per hour and is not part of th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -70,8 +70,6 @@ class Situations:
 
     data: xr.Dataset
     scenario: str = ""
-    #: internal: the pandapower network the injections belong to (for the grid model)
-    net: object = field(default=None, repr=False, compare=False)
 
     @property
     def time(self) -> pd.DatetimeIndex:
@@ -276,7 +274,7 @@ def build_situations(model, profiles: pd.DataFrame, offshore_cf_column: str = "o
         attrs={"year": int(sc.year), "scenario": sc.name, "offshore_column": offshore_cf_column,
                "ac_tie_use": float(ac_tie_use), "link_capacity_mw": float(link_cap)},
     )
-    return Situations(data, scenario=sc.name, net=net)
+    return Situations(data, scenario=sc.name)
 
 
 def _tie_ratings(net, boundary_buses: set[int]) -> dict[int, float]:
