@@ -383,11 +383,15 @@ def _climate_options(f):
 @_force_option("Replace an existing --out folder.")
 @click.option("--surface", "surface_res", type=float, default=None,
               help="Also compute a suitability surface at this resolution [m]: maps show it, surface.tif is written.")
+@click.option("--situations", "situations", type=click.Choice(["snapshots", "year"]), default="snapshots",
+              show_default=True,
+              help="year: also a year of hourly situations (curtailment hours, year-firm capacity, hourly offshore "
+                   "share; S8 on curtailment hours); adds ~1 min.")
 @_climate_options
 def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
          sites: Path | None, layer_set: Path | None, policy: str | None, samples: int, seed: int, top_k: int,
-         out: Path | None, force: bool, overwrite_deprecated: bool, surface_res: float | None, climate: Path | None,
-         free_cooling_c: float) -> None:
+         out: Path | None, force: bool, overwrite_deprecated: bool, surface_res: float | None, situations: str,
+         climate: Path | None, free_cooling_c: float) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
     from .evaluate import check_sensitivity, check_study, evaluate, study_scenarios
     from .exports import export
@@ -405,7 +409,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
         user_sites = read_layer(LayerSource(path=sites), "sites") if sites is not None else None
         ev = evaluate(it_load_mw=it_load, pue=pue, pf=pf, year=year, scenario=list(scenarios) or None,
                       criteria=criteria, layers=layers, sites=user_sites, policy=policy, climate=climate,
-                      free_cooling_c=free_cooling_c)
+                      free_cooling_c=free_cooling_c, situations=None if situations == "snapshots" else situations)
         sens = ev.sensitivity(n=samples, seed=seed, top_k=top_k)
         table = ev.table.join(sens, on="id")
         if out is not None:

@@ -66,6 +66,9 @@ class Criterion(BaseModel):
     points: tuple[tuple[Number, Number], ...] | None = None
     weight: Number | None = None
     jitter: Number = Field(default=0.0, ge=0, lt=1, description="relative jitter of the x points for sensitivity")
+    situations: Literal["snapshots", "year"] | None = Field(
+        default=None, description="only in a study of the dispatch snapshots, or only with a year of hourly situations "
+                                  "(evaluate(situations='year')); default both")
 
     @field_validator("metric", "conditional_metric")
     @classmethod
@@ -189,9 +192,14 @@ class CriteriaSet(BaseModel):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"duplicate criterion ids {dup}")
-        soft = [c.weight for c in self.criterion if c.kind == "soft"]
-        if soft and not math.isclose(sum(soft), 1.0, abs_tol=1e-6):
-            raise ValueError(f"soft weights sum to {sum(soft):.4f}, not 1; scale them so they add up to 1")
+        modes = sorted({c.situations for c in self.criterion if c.situations is not None})
+        for mode in modes or [None]:
+            soft = [c.weight for c in self.criterion if c.kind == "soft" and c.situations in (None, mode)]
+            if soft and not math.isclose(sum(soft), 1.0, abs_tol=1e-6):
+                which = f" of a study with situations = '{mode}'" if mode else ""
+                raise ValueError(f"soft weights{which} sum to {sum(soft):.4f}, not 1; scale them so they add up to 1"
+                                 + (" (criteria with situations = 'snapshots' or 'year' count only in that study; "
+                                    "each kind of study must add up to 1)" if mode else ""))
         if not any(c.kind == "hard" for c in self.criterion):
             raise ValueError("a criteria set needs at least one hard criterion")
         return self
@@ -203,6 +211,19 @@ class CriteriaSet(BaseModel):
     @property
     def soft(self) -> tuple[Criterion, ...]:
         return tuple(c for c in self.criterion if c.kind == "soft")
+
+    def for_situations(self, situations: Literal["snapshots", "year"]) -> CriteriaSet:
+        """The criteria of a study of the dispatch snapshots (``"snapshots"``) or of a year of
+        hourly situations (``"year"``): those marked for the other kind dropped, the rest kept
+        (unmarked). The set itself when no criterion is marked."""
+        if situations not in ("snapshots", "year"):
+            raise ConfigError(f"situations must be 'snapshots' or 'year', got {situations!r}")
+        if all(c.situations is None for c in self.criterion):
+            return self
+        kept = tuple(c.model_copy(update={"situations": None}) for c in self.criterion
+                     if c.situations in (None, situations))
+        return CriteriaSet(name=self.name, title=self.title, source=self.source,
+                           built_up_buffer_m=self.built_up_buffer_m, criterion=kept)
 
     def with_policy(self, mode: Literal["hard", "soft", "off"] | None) -> CriteriaSet:
         """The same set with the policy criteria (``policy = true``, beyond the report) made
@@ -223,7 +244,13 @@ class CriteriaSet(BaseModel):
                 out.append(c.model_copy(update={"kind": "soft", "require": None, "min": None, "max": None,
                                                 "conditional_metric": None, "range": None, "transform": "step",
                                                 "points": ((0.5, 1.0),), "weight": 0.1}))
-        total = sum(c.weight for c in out if c.kind == "soft")
+        modes = sorted({c.situations for c in out if c.situations is not None}) or [None]
+        totals = [sum(c.weight for c in out if c.kind == "soft" and c.situations in (None, m)) for m in modes]
+        if any(not math.isclose(t, totals[0], rel_tol=1e-9) for t in totals):
+            raise ConfigError("with_policy cannot renormalise the soft weights of both kinds of study at once "
+                              "(the policy criterion weighs differently in each): call for_situations('snapshots') "
+                              "or for_situations('year') first")
+        total = totals[0]
         out = [c.model_copy(update={"weight": c.weight / total}) if c.kind == "soft" and total > 0 else c for c in out]
         return CriteriaSet(name=self.name, title=self.title, source=self.source,
                            built_up_buffer_m=self.built_up_buffer_m, criterion=tuple(out))

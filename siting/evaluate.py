@@ -28,7 +28,7 @@ from .errors import ConfigError, ParameterError, SitingError, type_phrase
 from .grid import GridModel, list_scenarios, load_scenario
 from .grid.scenario import Scenario
 from .layers import Layers, load_layers, read_layer
-from .metrics import METRICS, grid_metrics, spatial_metrics
+from .metrics import METRICS, grid_metrics, spatial_metrics, year_metrics
 from .rasters import zonal_mean
 
 __all__ = ["evaluate", "Evaluation", "VERDICTS"]
@@ -537,6 +537,36 @@ def check_climate(climate) -> Path | None:
                            hint="check the path, or leave it out (None) for the embedded KNMI normals")
 
 
+def check_situations(situations) -> str:
+    """'snapshots' (None or "snapshots") or 'year' ("year" or a Situations); anything else named."""
+    from .grid.year import Situations
+
+    if situations is None or (isinstance(situations, str) and situations == "snapshots"):
+        return "snapshots"
+    if isinstance(situations, Situations) or (isinstance(situations, str) and situations == "year"):
+        return "year"
+    raise ParameterError("situations", situations, "'year', a Situations (siting.situations(...)) or None",
+                         problem=(f"{situations!r} is not one of them" if isinstance(situations, str)
+                                  else f"{type_phrase(situations)} is none of these"),
+                         fix="use {=situations:'year'} for the study year's hourly situations, or leave it out "
+                             "for the dispatch snapshots")
+
+
+def _year_situations(situations, layers: Layers, year: int, scenario):
+    """The year's situations and the model they run on: the given Situations' scenario, or the
+    study year's base scenario (the first named one when `scenario` is given), on the study
+    year's grid with the market dispatch — each hour is secured by itself (as ``siting year``),
+    not by the snapshot's redispatch."""
+    from .grid.year import Situations, base_scenario
+
+    if isinstance(situations, Situations):
+        name = situations.scenario
+    else:
+        name = base_scenario(year) if scenario is None else study_scenarios(year, scenario)[0]
+    model = GridModel.from_layers(layers, scenario=name, grid_year=year, secure=False)
+    return (situations if isinstance(situations, Situations) else model.situations()), model
+
+
 def check_sensitivity(n, seed=0, top_k=5, concentration=100.0) -> tuple[int, int, int, float]:
     """The arguments of :meth:`Evaluation.sensitivity`, checked (:mod:`siting._validate`)."""
     n = V.count(n, "n", hi=1_000_000, why="the number of Monte Carlo draws", example=500)
@@ -560,6 +590,7 @@ def evaluate(
     rasters: dict | None = None,
     climate: str | PathLike[str] | None = None,
     free_cooling_c: float = FREE_COOLING_C,
+    situations=None,
 ) -> Evaluation:
     """Judge every candidate site against the report's conditions.
 
@@ -595,6 +626,14 @@ def evaluate(
     free_cooling_c : float
         Dry-bulb threshold of free cooling [°C] (default 20, indicative; see
         :mod:`siting.climate`).
+    situations : "year" or Situations, optional
+        A year of hourly situations beside the snapshots (Ecorys 2025 §4.1, §7.1): ``"year"``
+        builds the study year's (:meth:`GridModel.situations` on its base scenario, the shipped
+        profiles); or pass your own :class:`~siting.grid.year.Situations`. Adds
+        ``grid_curtailment_hours``, ``grid_year_firm_mw`` and ``offshore_energy_share``, and
+        applies the criteria marked ``situations = "year"`` instead of those marked
+        ``"snapshots"`` (shipped: S8 on curtailment hours instead of the share of scenarios, and
+        the offshore energy share of a directly coupled site). Default: the snapshots only.
 
     Returns
     -------
@@ -611,7 +650,8 @@ def evaluate(
     if sites is not None and not isinstance(sites, gpd.GeoDataFrame):
         V.existing_file(sites, "sites", what="sites file (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV)")
     check_climate(climate)
-    crits = load_criteria(criteria).with_policy(policy)
+    kind = check_situations(situations)
+    crits = load_criteria(criteria).for_situations(kind).with_policy(policy)
     rasters = check_rasters(rasters, crits)
     study_scenarios(year, scenario)
     layers = layers if layers is not None else load_layers()
@@ -622,6 +662,11 @@ def evaluate(
     grid = grid_metrics(cands, models, grid_load, pf, planned=planned)
     field_ = climate_field(layers, free_cooling_c, climate)
     metrics = spatial_metrics(cands, layers, year, grid_load, climate=field_).join(grid)
+    year_info = None
+    if kind == "year":
+        sit, base = _year_situations(situations, layers, year, scenario)
+        metrics = metrics.join(year_metrics(cands, metrics, base, sit, grid_load))
+        year_info = f"{sit.n_hours} hours of {year}, base scenario {sit.scenario}"
     metrics = _with_rasters(metrics, rasters, crits, lambda path: zonal_mean(path, cands))
     verdict, score, hard, soft = _judge(crits, metrics)
     ids = cands["id"].astype(str).to_numpy()
@@ -676,7 +721,7 @@ def evaluate(
     metrics = metrics.assign(id=ids).set_index("id").loc[table["id"]]
     params = {"it_load_mw": float(it_load_mw), "pue": float(pue), "grid_load_mw": grid_load, "pf": float(pf),
               "year": year, "scenarios": list(models), "criteria": crits.name, "policy": policy,
-              "free_cooling_c": field_.threshold_c, "climate": field_.source,
+              "free_cooling_c": field_.threshold_c, "climate": field_.source, "situations": year_info,
               "rasters": {k: str(v) for k, v in (rasters or {}).items()}}
     return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params, layers=layers,
                       models=models)

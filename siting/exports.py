@@ -222,16 +222,17 @@ def _config_record(obj, origin) -> dict:
 
 def _criteria_record(evaluation) -> dict:
     """The criteria file read for `evaluation`: found by identity or content, or — with a policy
-    mode applied — as the file whose set, with that mode, equals the evaluation's."""
+    mode or a kind of study applied — as the file whose set, so applied, equals the evaluation's."""
     from ._origins import origin_of, read_from
     from .criteria import CriteriaSet
 
     crit = evaluation.criteria
     policy = evaluation.params.get("policy")
+    kind = "year" if evaluation.params.get("situations") else "snapshots"
     origin = origin_of(crit)
-    if origin is None and policy is not None:
+    if origin is None:
         for obj, o in read_from(CriteriaSet):
-            if obj.with_policy(policy) == crit:
+            if obj.for_situations(kind).with_policy(policy) == crit:
                 origin = o
                 break
     return {"name": crit.name, "policy": policy, **_config_record(crit, origin)}

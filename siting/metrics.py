@@ -54,7 +54,14 @@ METRICS: dict[str, tuple[str, str]] = {
     "grid_headroom_planned_mw": ("MW", "firm N-1 hosting capacity with every dated planned reinforcement (stations, circuits) in service, minus the grid load, worst scenario"),
     "grid_headroom_conditional_mw": ("MW", "the larger of the redispatch and planned-reinforcement headrooms: the load fits once an arrangement is made"),
     "grid_pass_share": ("0-1", "share of the scenarios in which the grid load passes the N-1 check"),
+    "grid_curtailment_hours": ("h/yr", "hours a year the grid load does not fit the N-1 hosting capacity at the connection bus, each hour secured (a year of hourly situations): the hours it must give way"),
+    "grid_year_firm_mw": ("MW", "N-1 hosting capacity at the connection bus that fits in every hour of a year of hourly situations (AC-confirmed at its deciding hour)"),
+    "offshore_energy_share": ("0-1", "share of the grid load's energy that a direct cable to the nearest offshore-wind landing in service (within 20 km) covers hour by hour over the year; 0 beyond 20 km"),
 }
+
+#: a direct cable from a site to an offshore landing: the distance the offshore_coupling criterion
+#: takes as realisable (indicative; Ecorys 2025 §7.1 prefers direct coupling)
+DIRECT_COUPLING_KM = 20.0
 
 
 def _nearest_km(sites: gpd.GeoDataFrame, features: gpd.GeoDataFrame, cols: list[str] | None = None) -> pd.DataFrame:
@@ -203,6 +210,43 @@ def grid_metrics(cands: gpd.GeoDataFrame, models: dict, grid_load_mw: float, pf:
     else:
         out["grid_headroom_planned_mw"] = out["grid_headroom_mw"]
     out["grid_headroom_conditional_mw"] = np.fmax(out["grid_headroom_redispatch_mw"], out["grid_headroom_planned_mw"])
+    return out
+
+
+def year_metrics(cands: gpd.GeoDataFrame, spatial: pd.DataFrame, model, situations, grid_load_mw: float) -> pd.DataFrame:
+    """The metrics of a year of hourly situations at each candidate (Ecorys 2025 §4.1 hours of
+    grid stress, §7.1 flexibility and direct coupling): ``grid_curtailment_hours`` and
+    ``grid_year_firm_mw`` at its connection bus (the deciding hours AC-corrected, the firm value
+    AC-confirmed; :meth:`GridModel.firm_capacity`), ``offshore_energy_share`` of a direct cable to
+    the nearest landing in service within :data:`DIRECT_COUPLING_KM` (`spatial`'s
+    ``offshore_id``, ``offshore_dist_km``; :meth:`GridModel.coupling`). A bus the model does not
+    have gives NaN (the criterion then scores 0)."""
+    from .grid.year import coupling
+
+    out = pd.DataFrame(index=cands.index)
+    hg = model.hourly(situations)
+    names = set(model.net.bus["name"])
+    known = [b for b in sorted(set(cands["bus"].dropna())) if b in names]
+    if known:
+        hosting = hg.hosting_ac_corrected(known)
+        table = hg.confirm_ac(hg.firm_capacity(hosting=hosting))
+        hours = {b: hg.curtailment(b, grid_load_mw, hosting=hosting)["hours"] for b in known}
+        firm = table["firm_confirmed_mw"]
+    else:
+        hours, firm = {}, pd.Series(dtype=float)
+    out["grid_curtailment_hours"] = cands["bus"].map(hours).astype(float).to_numpy()
+    out["grid_year_firm_mw"] = cands["bus"].map(firm).astype(float).to_numpy()
+    shares: dict[str, float] = {}
+    share = []
+    for landing, dist in zip(spatial["offshore_id"], spatial["offshore_dist_km"]):
+        if landing is None or landing is pd.NA or not dist <= DIRECT_COUPLING_KM \
+                or f"offshore_{landing}_mw" not in situations.data:
+            share.append(0.0)
+            continue
+        if landing not in shares:
+            shares[landing] = coupling(situations, str(landing), grid_load_mw)["offshore_share"]
+        share.append(shares[landing])
+    out["offshore_energy_share"] = np.asarray(share, dtype=float)
     return out
 
 

@@ -144,7 +144,7 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     V.instance(layers, "layers", Layers, what="a Layers (siting.load_layers())", fix="use e.g. layers=siting.load_layers()")
     V.geo_frame(exclusions, "exclusions", what="excluded areas", allow_path=False)
     check_climate(climate)
-    crits = load_criteria(criteria).with_policy(policy)
+    crits = load_criteria(criteria).for_situations("snapshots").with_policy(policy)
     rasters = check_rasters(rasters, crits)
     study_scenarios(year, scenario)
     layers = layers if layers is not None else load_layers()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from siting.criteria import CriteriaSet, load_criteria
 from siting.errors import ConfigError
 from siting.evaluate import VERDICTS, _judge, evaluate
+from siting.grid import GridModel
 
 from .grid_fixtures import embedded_layers
 
@@ -186,7 +187,7 @@ def _criteria_text(**replace) -> str:
         ("weight = 0.05\njitter = 0.3\nsection = \"§4.1\"", "weight = -0.05\njitter = 0.3\nsection = \"§4.1\"",
          "weight -0.05 is negative"),
         ("weight = 0.05\njitter = 0.3\nsection = \"§4.1\"", "weight = 0.15\njitter = 0.3\nsection = \"§4.1\"",
-         "soft weights sum to 1.1000, not 1"),
+         r"soft weights( of a study with situations = '\w+')? sum to 1.1000, not 1"),
         ("min = 30.0\n", "min = 30.0\nmax = 60.0\n", "needs exactly one of min, max or require"),
     ],
 )
@@ -292,3 +293,76 @@ def test_grid_verdict_responds_to_the_load_and_flags_borderline_results(test_sit
                                                           sites.geometry.iloc[0].centroid.y, 31.0)])
     t = evaluate(layers=layers, sites=small).table.set_index("id")
     assert t.loc["maasvlakte-50", "borderline"].count("Space:") == 1
+
+
+# ----------------------------------------------------------------- a year of hourly situations
+
+def test_criteria_of_each_kind_of_study():
+    """The shipped file marks S8 on the share of scenarios for the snapshots, S8 on curtailment
+    hours and the hourly offshore share for a year; each kind's soft weights sum to 1; a file
+    whose year weights do not is refused with the kind named; with_policy needs one kind."""
+    crits = load_criteria()
+    snap, year = crits.for_situations("snapshots"), crits.for_situations("year")
+    assert "grid_flexibility" in {c.id for c in snap.soft} and "grid_flexibility_year" not in {c.id for c in snap.soft}
+    assert {"grid_flexibility_year", "offshore_energy_share"} <= {c.id for c in year.soft}
+    assert "grid_flexibility" not in {c.id for c in year.soft}
+    for s in (snap, year):
+        assert sum(c.weight for c in s.soft) == pytest.approx(1.0)
+        assert all(c.situations is None for c in s.criterion)
+    assert {c.id for c in snap.hard} == {c.id for c in year.hard}
+    data = crits.model_dump()
+    for c in data["criterion"]:
+        if c["id"] == "offshore_energy_share":
+            c["weight"] = 0.15
+    with pytest.raises(ValueError, match="situations = 'year' sum to 1.1000"):
+        CriteriaSet.model_validate(data)
+    # a policy mode applies to both kinds alike (the policy criterion counts in both)
+    for mode in ("off", "hard"):
+        both = crits.with_policy(mode)
+        for kind, alone in (("year", year), ("snapshots", snap)):
+            a, b = both.for_situations(kind).with_policy(None), alone.with_policy(mode)
+            assert [(c.id, c.kind) for c in a.criterion] == [(c.id, c.kind) for c in b.criterion]
+            assert [c.weight for c in a.soft] == pytest.approx([c.weight for c in b.soft])
+    with pytest.raises(ConfigError, match="'snapshots' or 'year'"):
+        crits.for_situations("hourly")
+
+
+@pytest.mark.parametrize("bad", ["hourly", 2030, ["year"]])
+def test_bad_situations_are_named(bad):
+    from siting.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"situations=.*must be 'year', a Situations"):
+        evaluate(layers=embedded_layers(), situations=bad)
+
+
+def test_year_of_situations_feeds_the_flexibility_criteria(test_sites):
+    """evaluate(situations=<a fortnight>): curtailment hours at the grid load and the firm value
+    over the fortnight per site, equal to the hourly grid's own; the hourly offshore share of a
+    direct cable for the site beside a landing (0 beyond 20 km); S8 scored on the hours."""
+    from siting.grid.year import build_situations, coupling
+
+    from .test_year import _profiles
+
+    layers = embedded_layers()
+    base = GridModel.from_layers(layers, scenario="low-wind-peak-2030", secure=False)
+    sit = build_situations(base, _profiles())
+    ev = evaluate(layers=layers, sites=test_sites, situations=sit)
+    t, m = ev.table.set_index("id"), ev.metrics.assign(id=ev.table["id"].to_numpy()).set_index("id")
+    assert "grid_flexibility" not in t.columns and {"grid_flexibility_year", "offshore_energy_share"} <= set(t.columns)
+    assert ev.params["situations"].startswith(f"{sit.n_hours} hours")
+    hg = base.hourly(sit)
+    for sid, row in t.iterrows():
+        if row["bus"] is None or row["bus"] != row["bus"]:
+            continue
+        own = hg.curtailment(row["bus"], row["grid_load_mw"], hosting=hg.hosting_ac_corrected([row["bus"]]))
+        assert m.at[sid, "grid_curtailment_hours"] == own["hours"]
+        assert 0 <= m.at[sid, "grid_year_firm_mw"] <= 3000
+        score = np.interp(own["hours"], [0.0, 500.0], [1.0, 0.0])
+        assert row["grid_flexibility_year_result"] == pytest.approx(score, abs=1e-4)
+    near = m["offshore_dist_km"] <= 20.0
+    assert near.any() and (~near).any()
+    assert (m.loc[~near, "offshore_energy_share"] == 0).all()
+    for sid in m.index[near]:
+        expect = coupling(sit, m.at[sid, "offshore_id"], t.at[sid, "grid_load_mw"])["offshore_share"]
+        assert m.at[sid, "offshore_energy_share"] == pytest.approx(expect)
+        assert 0 < expect < 1

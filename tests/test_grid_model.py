@@ -295,3 +295,146 @@ def test_default_power_factor_agrees_between_hosting_and_check_load(models):
         below, above = model.check_load(bus, firm - 0.5), model.check_load(bus, firm + 1.0)
         assert below.passed, (bus, firm, str(below))
         assert not above.passed, (bus, firm, str(above))
+
+
+def _two_circuits(loading_pct: float):
+    """Two buses joined by two identical 380 kV circuits, the load sized so that one circuit
+    alone (the other out) carries `loading_pct` of its rating."""
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    a, b = pp.create_bus(net, 380.0, name="a"), pp.create_bus(net, 380.0, name="b")
+    pp.create_ext_grid(net, a, vm_pu=1.0)
+    for name in ("l1", "l2"):
+        pp.create_line_from_parameters(net, a, b, 50.0, r_ohm_per_km=0.03, x_ohm_per_km=0.3, c_nf_per_km=10.0,
+                                       max_i_ka=1.0, name=name)
+    load = pp.create_load(net, b, p_mw=500.0, q_mvar=100.0)
+    for _ in range(30):
+        net.line.at[1, "in_service"] = False
+        pp.runpp(net, numba=False)
+        now = float(net.res_line.loading_percent.at[0])
+        net.line.at[1, "in_service"] = True
+        net.load.loc[load, ["p_mw", "q_mvar"]] *= loading_pct / now
+    return net
+
+
+def test_a_load_may_not_create_an_overload_however_small():
+    """A circuit at 99.5 % (the other out) before the load may reach 100 %, not 100.5 %: the
+    old rule max(limit, pre + 1 pp) let a load push any branch within 1 pp of its limit up to
+    1 pp over it (#10). Only a branch over its limit before the load gets the tolerance."""
+    model = GridModel.from_pandapower(_two_circuits(99.5))
+    row = model.hosting_capacity(buses=["b"], redispatch=False).loc["b"]
+    assert row["limiting_case"] == "outage line:l1" and row["constraint"] == "thermal"
+    assert 1.0 < row["firm_mw"] < 6.0  # ~0.5 % of a ~650 MVA circuit; the old rule gave ~3× this
+    over = model.check_load("b", row["firm_mw"] + 1.0)
+    assert not over.passed
+    v = over.violations.iloc[0]
+    assert v["limit"] == 100.0 and 99.4 < v["before"] < 99.6 and not v["existing"]
+    assert model.check_load("b", row["firm_mw"] - 0.5).passed
+    # over its limit before the load: it may add 1 pp (the tolerance for what no action clears)
+    hot = GridModel.from_pandapower(_two_circuits(102.0))
+    v = hot.check_load("b", 50.0).violations.iloc[0]
+    assert v["existing"] and v["limit"] == pytest.approx(v["before"] + 1.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pre=st.lists(st.one_of(st.floats(0.0, 150.0), st.just(math.nan)), min_size=1, max_size=8),
+       limit=st.floats(80.0, 120.0), looser=st.floats(0.0, 10.0), worsen=st.floats(0.0, 3.0),
+       small=st.lists(st.booleans(), min_size=8, max_size=8))
+def test_thermal_and_attributed_limits(pre, limit, looser, worsen, small):
+    """Invariants of the firm definition's thermal limits (siting.grid.hosting)."""
+    from siting.grid.hosting import NOISE_PP, RATED_LOADING_PCT, SECURE_TOL_PP, attributed_limit, thermal_limit
+
+    p = np.array(pre)
+    s = np.array(small[: len(p)])
+    lim = thermal_limit(p, limit, worsen)
+    ok = ~np.isnan(p)
+    assert np.isnan(lim[~ok]).all()
+    # never below the limit, never below the loading without the load (the load is not blamed for it)
+    assert (lim[ok] >= limit).all() and (lim[ok] >= p[ok]).all()
+    # above the limit only for a branch over it (or over its rating) without the load; more than
+    # that loading only for an overload of its rating, by at most the tolerance
+    above = ok & (lim > limit)
+    assert ((p[above] + NOISE_PP > limit) | (p[above] > RATED_LOADING_PCT + SECURE_TOL_PP)).all()
+    assert (lim[above] <= p[above] + max(worsen, NOISE_PP) + 1e-9).all()
+    assert (lim[ok & (lim > p)] <= np.maximum(limit, p + max(worsen, NOISE_PP))[ok & (lim > p)] + 1e-9).all()
+    rated = ok & (p <= RATED_LOADING_PCT + SECURE_TOL_PP)  # not over its rating: at most the solver's noise more
+    assert (lim[rated] == np.maximum(limit, p + NOISE_PP)[rated]).all()
+    # a looser limit never lowers the limits (#13: hosting must not fall when a limit is loosened)
+    assert (thermal_limit(p, limit + looser, worsen)[ok] >= lim[ok]).all()
+    rel = attributed_limit(p, lim, s, worsen)
+    assert (attributed_limit(p, thermal_limit(p, limit + looser, worsen), s, worsen)[ok] >= rel[ok]).all()
+    # the 5 % rule only ever loosens, only for loads that move under 5 % of their MW over the
+    # branch, and for a branch not overloaded without the load only to its loading + the tolerance
+    assert (rel[ok] >= lim[ok]).all() and (rel[ok & ~s] == lim[ok & ~s]).all()
+    held = ok & s & (p <= RATED_LOADING_PCT + SECURE_TOL_PP)
+    assert (rel[held] == np.maximum(lim, p + worsen)[held]).all()
+    assert np.isinf(rel[ok & s & (p > RATED_LOADING_PCT + SECURE_TOL_PP)]).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(pre=st.lists(st.floats(0.8, 1.2), min_size=1, max_size=8), vmin=st.floats(0.85, 0.97),
+       vmax=st.floats(1.03, 1.15), wider=st.floats(0.0, 0.05), worsen=st.floats(0.0, 0.02))
+def test_voltage_limits(pre, vmin, vmax, wider, worsen):
+    """A load may not create a voltage violation; one outside 0.9–1.1 pu without it may move
+    `worsen_pu` further; a wider band never narrows the limits."""
+    from siting.grid.hosting import NOISE_PU, Limits, voltage_limits
+
+    v = np.array(pre)
+    low, high = voltage_limits(v, Limits(vm_min_pu=vmin, vm_max_pu=vmax, worsen_pu=worsen))
+    assert (low <= vmin).all() and (high >= vmax).all() and (low <= v - NOISE_PU + 1e-12).all()
+    assert (high >= v + NOISE_PU - 1e-12).all()
+    inside = (v >= 0.9) & (v <= 1.1)  # not a violation the grid has anyway
+    assert (low[inside & (v >= vmin + NOISE_PU)] == vmin).all()
+    assert (high[inside & (v <= vmax - NOISE_PU)] == vmax).all()
+    w = max(worsen, NOISE_PU)
+    assert (low >= np.minimum(vmin, v - w) - 1e-12).all() and (high <= np.maximum(vmax, v + w) + 1e-12).all()
+    low2, high2 = voltage_limits(v, Limits(vm_min_pu=vmin - wider, vm_max_pu=vmax + wider, worsen_pu=worsen))
+    assert (low2 <= low).all() and (high2 >= high).all()
+
+
+def _ring(loading_pct: float):
+    """Three 380 kV buses: a (slack) to b by two circuits (one alone at `loading_pct` with the
+    other out), a to c by two short circuits, b to c by one long line: a load at c moves ~2 % of
+    its MW over a–b."""
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    a, b, c = (pp.create_bus(net, 380.0, name=n) for n in "abc")
+    pp.create_ext_grid(net, a, vm_pu=1.0)
+    for f, t, km, name in ((a, b, 50.0, "ab1"), (a, b, 50.0, "ab2"), (a, c, 10.0, "ac1"), (a, c, 10.0, "ac2"),
+                           (b, c, 200.0, "bc")):
+        pp.create_line_from_parameters(net, f, t, km, r_ohm_per_km=0.03, x_ohm_per_km=0.3, c_nf_per_km=10.0,
+                                       max_i_ka=1.0, name=name)
+    load = pp.create_load(net, b, p_mw=500.0, q_mvar=100.0)
+    for _ in range(40):
+        net.line.at[1, "in_service"] = False
+        pp.runpp(net, numba=False)
+        now = float(net.res_line.loading_percent.at[0])
+        net.line.at[1, "in_service"] = True
+        net.load.loc[load, ["p_mw", "q_mvar"]] *= loading_pct / now
+    return net
+
+
+def test_a_branch_held_at_its_rating_limits_only_the_loads_that_move_it():
+    """A circuit held at its rating (99.95 %, as the securing leaves what it uses to its limit):
+    a load at b, behind it, gets no firm room; a load at c moves ~2 % of its MW over it (under
+    the flow-based 5 %) and may take it 1 pp further, no more; the firm value at c falls
+    smoothly as the circuit is loaded more before the load (no jump at any band's edge)."""
+    firm = {}
+    for pre in (98.0, 99.0, 99.5, 99.95):
+        model = GridModel.from_pandapower(_ring(pre))
+        table = model.hosting_capacity(buses=["b", "c"], redispatch=False)
+        firm[pre] = table.at["c", "firm_mw"]
+        if pre == 99.95:
+            assert table.at["b", "firm_mw"] < 1.0
+            assert table.at["c", "limiting_element"] == "line:ab2"
+            over = model.check_load("c", firm[pre] + 2.0)
+            v = over.violations.iloc[0]
+            assert v["element"] == "line:ab2" and v["limit"] == pytest.approx(v["before"] + 1.0)
+            fits = model.check_load("c", 200.0)
+            assert fits.passed and fits.unattributed and fits.unattributed[0][0] == "line:ab2"
+            assert "not held to its rating" in str(fits)
+    vals = [firm[p] for p in sorted(firm)]
+    assert all(a >= b - 0.5 for a, b in zip(vals, vals[1:])), firm
+    assert vals[0] - vals[-1] < 300.0, firm  # 1 pp of ~650 MVA at ~2 %: ~330 MW of load between ends

@@ -2,9 +2,13 @@
 
 Definition (issue #3, §4.2/§5.3.1 of the report): the hosting capacity of a bus is the largest
 added load P such that, in the base case and in every single-circuit outage that keeps the grid
-connected, no branch exceeds ``max(max_loading_pct, its loading without the added load + 1 pp)``
-and no bus voltage leaves ``[min(vm_min, pre − 0.005), max(vm_max, pre + 0.005)]`` — the load may
-not create a violation, nor worsen an existing one beyond that tolerance. An AC case that does
+connected, no branch exceeds ``max_loading_pct`` and no bus voltage leaves ``[vm_min, vm_max]``.
+The load may not create a violation, however small. Exceptions, for what the case has without
+the load: a branch over its rating (a voltage outside 0.9–1.1 pu) may move 1 pp (0.005 pu)
+further (:func:`thermal_limit`, :func:`voltage_limits`), and is held against the load only
+where the load moves at least 5 % of its MW over it; a load that moves less than that over a
+branch may take it 1 pp beyond its loading without the load (:func:`attributed_limit`,
+:meth:`CaseSet.attributed`). An AC case that does
 not converge counts as a violation ("convergence"). The search stops at ``max_mw`` ("cap").
 
 Method: every case is solved once without the added load (AC). Linear sensitivities then screen
@@ -33,7 +37,9 @@ from .._progress import progress
 from .acpf import ACGrid, ACResult
 from .linear import DCSensitivity, ac_sensitivity
 
-__all__ = ["Limits", "CaseSet", "HostingSearch", "case_label", "element_label"]
+__all__ = ["Limits", "CaseSet", "HostingSearch", "case_label", "element_label", "thermal_limit", "attributed_limit",
+           "voltage_limits",
+           "ATTRIBUTION_SHARE", "RATED_LOADING_PCT"]
 
 #: At the answer, outages whose first-order AC state is near a limit are AC-confirmed: within
 #: GUARD_PP (thermal, percentage points) or GUARD_PU (voltage) plus GUARD_REL × the predicted change.
@@ -53,6 +59,16 @@ ATTRIBUTION_SHARE = 0.05
 #: share) into an ordinary branch it must keep under 105 %, and IEEE 39 bus 5's hosting fell from
 #: 744 MW at 100 % to 205 MW at 105 % (#13: hosting must not fall when a limit is loosened)
 RATED_LOADING_PCT = 100.0
+#: a branch over its limit by at most this before the load is *at* its limit, not over it: the
+#: securing step accepts AC loadings up to the limit plus this (``secure(tol_pct=...)``)
+SECURE_TOL_PP = 0.05
+#: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
+#: added load lands within ~1e-6 of the case's own state (Newton–Raphson to a 1e-9 pu mismatch)
+NOISE_PP = 1e-3
+NOISE_PU = 1e-5
+#: a voltage outside this band without the load is a violation the grid has anyway (the
+#: default limits: the reference for voltages that RATED_LOADING_PCT is for loadings)
+VM_BAND_PU = (0.9, 1.1)
 _SQRT3 = math.sqrt(3.0)
 
 
@@ -65,6 +81,46 @@ class Limits:
     vm_max_pu: float = 1.1
     worsen_pp: float = 1.0
     worsen_pu: float = 0.005
+
+
+def thermal_limit(pre_pct: np.ndarray, limit_pct: float | np.ndarray, worsen_pp: float) -> np.ndarray:
+    """The loading [%] each branch may reach with the added load: its limit; a branch over its
+    rating without the load (:data:`RATED_LOADING_PCT` + :data:`SECURE_TOL_PP`: an overload no
+    remedial action cleared) that loading plus `worsen_pp`; a branch over the caller's (tighter)
+    limit but not over its rating, that loading (the load may not add to it). A branch below its
+    limit gets no tolerance: the load may not create an overload, however small. Never falls
+    when `limit_pct` rises. NaN (a branch out of service) stays NaN."""
+    pre = np.asarray(pre_pct, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = np.maximum(limit_pct, np.where(pre > RATED_LOADING_PCT + SECURE_TOL_PP, pre + max(worsen_pp, NOISE_PP),
+                                                       pre + NOISE_PP))
+    return np.where(np.isnan(pre), np.nan, out)
+
+
+def voltage_limits(pre_pu: np.ndarray, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
+    """The band [pu] each bus voltage must stay in with the added load: ``[vm_min, vm_max]``;
+    a voltage outside :data:`VM_BAND_PU` without the load (a violation there anyway) may move
+    ``worsen_pu`` further; one outside the caller's tighter band but inside that, not further.
+    The load may not create a violation; the band never narrows when the caller's widens."""
+    lo, hi = VM_BAND_PU
+    w = max(limits.worsen_pu, NOISE_PU)
+    low = np.minimum(limits.vm_min_pu, np.where(pre_pu < lo, pre_pu - w, pre_pu - NOISE_PU))
+    high = np.maximum(limits.vm_max_pu, np.where(pre_pu > hi, pre_pu + w, pre_pu + NOISE_PU))
+    return low, high
+
+
+def attributed_limit(pre_pct: np.ndarray, limit_pct: np.ndarray, small: np.ndarray, worsen_pp: float) -> np.ndarray:
+    """`limit_pct` (from :func:`thermal_limit`) for a load that moves under
+    :data:`ATTRIBUTION_SHARE` of its MW over a branch (`small`): not held to an overload the grid
+    has without it (inf), and it may take any other branch `worsen_pp` beyond its loading without
+    the load (``max(limit, pre + worsen_pp)``): a branch the securing holds at its rating takes
+    a few MW more from a load that is not a critical contributor (the operator's congestion
+    management that holds it there absorbs them, as flow-based capacity calculation leaves such a
+    branch out for such a transfer). Elsewhere unchanged."""
+    pre = np.asarray(pre_pct, dtype=float)
+    safe = np.nan_to_num(pre, nan=-np.inf)
+    over = safe > RATED_LOADING_PCT + SECURE_TOL_PP
+    return np.where(small & over, np.inf, np.where(small, np.fmax(limit_pct, safe + worsen_pp), limit_pct))
 
 
 @dataclass
@@ -107,21 +163,25 @@ class CaseSet:
                     raise RuntimeError("base case does not converge")
                 self.failed_pre.append(outage)
                 continue
-            max_loading = np.maximum(limits.max_loading_pct, pre.loading_pct + limits.worsen_pp)
-            vm_low = np.minimum(limits.vm_min_pu, pre.vm_pu - limits.worsen_pu)
-            vm_high = np.maximum(limits.vm_max_pu, pre.vm_pu + limits.worsen_pu)
+            max_loading = thermal_limit(pre.loading_pct, limits.max_loading_pct, limits.worsen_pp)
+            vm_low, vm_high = voltage_limits(pre.vm_pu, limits)
             self.cases.append(Case(outage, pre, max_loading, vm_low, vm_high))
         self._prepare_dc()
-        #: per case, the branches already over their rating without any added load (the ones
-        #: :meth:`attributed` may relax; see RATED_LOADING_PCT)
-        self._existing = [np.nan_to_num(c.pre.loading_pct, nan=-np.inf) > RATED_LOADING_PCT for c in self.cases]
+        #: per case, the branches :meth:`attributed` may relax: over their rating without any
+        #: added load, or within ``worsen_pp`` of their limit
+        self._existing = []
+        for c in self.cases:
+            pre = np.nan_to_num(c.pre.loading_pct, nan=-np.inf)
+            self._existing.append((pre > RATED_LOADING_PCT + SECURE_TOL_PP)
+                                  | (pre + limits.worsen_pp > np.nan_to_num(c.max_loading, nan=np.inf)))
         self._attrib: dict[tuple[int, float], list[Case]] = {}
 
     @contextmanager
     def attributed(self, bus: int, pf_tan: float):
         """Within the block, ``cases`` are those of a load at internal bus `bus`: an overload
-        that exists without the load is held against it (at most ``worsen_pp`` more) only where
-        the load moves at least :data:`ATTRIBUTION_SHARE` of its MW over that branch — the 5 %
+        that exists without the load is held against it (at most ``worsen_pp`` more), and a branch
+        at its limit is held to it, only where the load moves at least :data:`ATTRIBUTION_SHARE`
+        of its MW over that branch (elsewhere: :func:`attributed_limit`) — the 5 %
         threshold TSOs use to decide which critical branches a transfer affects (flow-based
         market coupling, ACER decision 02/2019 on the Core capacity calculation). A load far
         away that shifts a fraction of a percent onto an overload the grid had anyway is not
@@ -165,8 +225,9 @@ class CaseSet:
             rating_mva = _SQRT3 * g.base_kv[g.f] * case.pre.vm_pu[g.f] * g.i_rated_f_ka * alive
             share = np.abs(dl) * rating_mva / 100.0  # MW over the branch per MW of load
             relax = existing & (share < ATTRIBUTION_SHARE)
-            out.append(Case(case.outage, case.pre, np.where(relax, np.inf, case.max_loading), case.vm_low,
-                            case.vm_high) if relax.any() else case)
+            out.append(Case(case.outage, case.pre, attributed_limit(case.pre.loading_pct, case.max_loading, relax,
+                                                                    self.limits.worsen_pp),
+                            case.vm_low, case.vm_high) if relax.any() else case)
         return out
 
     # ------------------------------------------------------------------- evaluation

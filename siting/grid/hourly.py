@@ -20,10 +20,11 @@ Method, per hour of :class:`~siting.grid.year.Situations` (DC, linear; see ``doc
 3. **Hosting** per bus and hour: the largest load that keeps every branch within its limit in
    every case of the secured hour, the load balanced by the scenario's distributed slack — the
    definition of the snapshot's firm hosting capacity (:class:`~siting.grid.hosting.CaseSet`):
-   a branch may reach the larger of its limit and its loading without the load plus
-   ``worsen_pp``; an overload that is there without the load (one no remedial action cleared)
-   is held against the load only where the load moves at least 5 % of its MW over it (the
-   flow-based 5 % threshold, :data:`~siting.grid.hosting.ATTRIBUTION_SHARE`).
+   a branch may reach its limit, or, when it is over its limit without the load, that loading
+   plus ``worsen_pp`` (:func:`~siting.grid.hosting.thermal_limit`); an overload that is there
+   without the load (one no remedial action cleared) is held against the load only where the
+   load moves at least 5 % of its MW over it (the flow-based 5 % threshold,
+   :data:`~siting.grid.hosting.ATTRIBUTION_SHARE`).
 4. **AC correction** (:meth:`HourlyGrid.hosting_ac_corrected`): the hours that decide each
    bus's firm value are solved in AC (every case) and their DC loadings replaced by the AC
    ones, branch by branch, with the load's effect scaled by the branch's P/S there; the screen
@@ -47,7 +48,8 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import ConfigError
-from .hosting import ATTRIBUTION_SHARE, Limits, case_label, element_label
+from .hosting import (ATTRIBUTION_SHARE, SECURE_TOL_PP, Limits, attributed_limit, case_label, element_label,
+                      thermal_limit)
 from .linear import DCSensitivity
 from .secure import RedispatchLP, RemedialCosts
 from .year import Situations
@@ -56,7 +58,7 @@ __all__ = ["CURTAILMENT_HOURS", "HourlyGrid", "duration_curve"]
 
 #: curtailment hours a year for which the hosting capacity is reported (issue 11)
 CURTAILMENT_HOURS = (50, 100, 200, 500)
-_SECURE_TOL_PP = 0.05  # an hour is insecure when a branch exceeds its limit by more than this
+_SECURE_TOL_PP = SECURE_TOL_PP  # an hour is insecure when a branch exceeds its limit by more than this
 
 
 class HourlyGrid:
@@ -254,8 +256,7 @@ class HourlyGrid:
             flows = self.loading_case(ci, hours)  # m × T [%], signed
             lim = self.LIMIT[ci][:, None]
             on = np.isfinite(self.LIMIT[ci])
-            over = np.abs(flows) > lim  # over the limit in the secured hour (what no action cleared)
-            lim_eff = np.maximum(lim, np.abs(flows) + w)  # as the snapshot's CaseSet: may worsen by w
+            lim_eff = thermal_limit(np.abs(flows), lim, w)  # as the snapshot's CaseSet
             # a branch can bind for bus j only if its worst hour plus the load's effect reaches the limit
             reach = np.abs(flows).max(axis=1)[:, None] + np.abs(d) * self.max_mw >= self.LIMIT[ci][:, None]
             factor = np.ones_like(flows)
@@ -274,11 +275,13 @@ class HourlyGrid:
                 if not len(rows):
                     continue
                 dj = d[rows, j][:, None] * factor[rows]
-                f, le = flows[rows], lim_eff[rows]
+                f = flows[rows]
+                # the 5 % rule on overloads and branches held at their rating (CaseSet.attributed)
+                small = np.abs(d_mw[rows, j])[:, None] * ps[rows] < ATTRIBUTION_SHARE
+                le = attributed_limit(np.abs(f), lim_eff[rows], small, w)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     room = np.where(dj > 1e-12, (le - f) / dj, np.where(dj < -1e-12, (-le - f) / dj, np.inf))
-                small = np.abs(d_mw[rows, j])[:, None] * ps[rows] < ATTRIBUTION_SHARE
-                room = np.where(over[rows] & small, np.inf, np.maximum(room, 0.0))
+                room = np.where(np.isinf(le), np.inf, np.maximum(room, 0.0))
                 k = np.argmin(room, axis=0)
                 x = room[k, np.arange(t_len)]
                 better = x < best[j]

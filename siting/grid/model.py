@@ -28,7 +28,7 @@ from ..layers import Layers, load_layers
 from ._threads import one_blas_thread
 from .acpf import ACGrid
 from .build import build_network, import_by_headroom, rebalance_slack
-from .hosting import CaseSet, HostingSearch, Limits, case_label, element_label
+from .hosting import RATED_LOADING_PCT, SECURE_TOL_PP, CaseSet, HostingSearch, Limits, case_label, element_label, thermal_limit
 from .scenario import Scenario, load_scenario
 from .secure import (KINDS, RedispatchHosting, RemedialCosts, Resource, SecureResult, apply_redispatch,
                      constrained_units, redispatch_volume, resources_from_net, secure, shifted)
@@ -66,8 +66,9 @@ class LoadCheck:
     worst_element: str = ""
     worst_limit_pct: float = math.nan
     worst_before_pct: float = math.nan
-    #: overloads the grid has without this load that it moves under 5 % of its MW over:
-    #: (element, case, loading with the load [%]); not held against the load
+    #: overloads the grid has without this load, or branches the securing holds at their rating,
+    #: that it moves under 5 % of its MW over and takes over 100 %: (element, case, loading with
+    #: the load [%]); not held against the load (an overload) or only to its rating + 1 pp
     unattributed: tuple = ()
 
     @property
@@ -91,13 +92,14 @@ class LoadCheck:
             case = "in the base case" if self.worst_case == "base" else f"with {self.worst_case.removeprefix('outage ')} out"
             worst = (f"; closest to a limit: {self.worst_element} at {self.worst_loading_pct:.1f} % of its rating "
                      f"{case} (limit {self.worst_limit_pct:.0f} %")
-            if self.worst_before_pct > 100.0 + 1e-6:
+            if self.worst_before_pct > RATED_LOADING_PCT + SECURE_TOL_PP:
                 worst += f"; already at {self.worst_before_pct:.1f} % before the load: it may add at most 1 pp"
             worst += ")"
         if self.unattributed:
             e, c, v = self.unattributed[0]
-            worst += (f"; the grid's own overload {e} at {v:.1f} % ({c}) is there without this load, which moves "
-                      "under 5 % of its MW over it, so it is not held against it")
+            worst += (f"; {e} at {v:.1f} % ({c}) is overloaded or held at its rating without this load, which "
+                      "moves under 5 % of its MW over it, so it is not held to its rating (the grid's own overload: "
+                      "not at all; a branch held at its rating: to 1 pp over it)")
         if self.passed:
             margin = f"; margin {self.worst_margin:.1f} pp" if math.isfinite(self.worst_margin) else ""
             return f"{where}: fits under {test}; {base}{worst}{margin}"
@@ -126,7 +128,7 @@ def _summary(check: LoadCheck) -> str:
                      f"margin {check.worst_margin:.1f} pp")
         if check.unattributed:
             e, _, v = check.unattributed[0]
-            text += f"; grid's own overload {e} {v:.0f} % not attributable to the load"
+            text += f"; {e} {v:.0f} %, congested without the load, not attributable to it"
         return text
     v = check.violations
     new = v[~v["existing"]]
@@ -472,7 +474,10 @@ class GridModel:
                     worst_elem = element_label(cs.grid, "thermal", k)
                     worst_limit = float(case.max_loading[k])
                     worst_before = float(case.pre.loading_pct[k])
-                for kk in np.flatnonzero(~np.isfinite(case.max_loading) & (np.nan_to_num(res.loading_pct) > 100.0)):
+                held = thermal_limit(case.pre.loading_pct, cs.limits.max_loading_pct, cs.limits.worsen_pp)
+                with np.errstate(invalid="ignore"):
+                    relaxed = np.nan_to_num(case.max_loading, nan=-np.inf) > np.nan_to_num(held, nan=np.inf)
+                for kk in np.flatnonzero(relaxed & (np.nan_to_num(res.loading_pct) > RATED_LOADING_PCT)):
                     unattributed.append((element_label(cs.grid, "thermal", int(kk)), label, float(res.loading_pct[kk])))
             for kind, elem, value, limit in cs.violations(case, res):
                 before = math.nan
@@ -547,10 +552,11 @@ class GridModel:
 
         Notes
         -----
-        A branch may not exceed ``max(max_loading_pct, its loading without the load + 1 pp)``, a
-        bus voltage must stay in ``[min(vm_min_pu, pre − 0.005), max(vm_max_pu, pre + 0.005)]`` —
-        on a secured base case (:meth:`from_layers`) no branch is over its limit before the load,
-        so the tolerance applies only to overloads no remedial action clears. The load is met by
+        A branch may not exceed ``max_loading_pct``, a bus voltage must stay in ``[vm_min_pu,
+        vm_max_pu]``; only a branch or voltage already beyond its limit without the load may move
+        by at most 1 pp / 0.005 pu further (:func:`~siting.grid.hosting.thermal_limit`) — on a
+        secured base case (:meth:`from_layers`) no branch is over its limit before the load, so
+        the tolerance applies only to overloads no remedial action clears. The load is met by
         the distributed slack (see :mod:`siting.grid.build`). Method: linear screening
         (PTDF/LODF and the AC Jacobian) of all buses × all outages with AC confirmation
         (:mod:`siting.grid.hosting`); with redispatch, a linear programme per bus confirmed with
