@@ -308,8 +308,14 @@ def _two_circuits(loading_pct: float):
     for name in ("l1", "l2"):
         pp.create_line_from_parameters(net, a, b, 50.0, r_ohm_per_km=0.03, x_ohm_per_km=0.3, c_nf_per_km=10.0,
                                        max_i_ka=1.0, name=name)
-    load = pp.create_load(net, b, p_mw=500.0, q_mvar=100.0)
-    for _ in range(30):
+    return _sized(net, pp.create_load(net, b, p_mw=500.0, q_mvar=100.0), loading_pct)
+
+
+def _sized(net, load: int, loading_pct: float):
+    """Scale `load` until line 0 alone (line 1 out) carries `loading_pct` of its rating."""
+    import pandapower as pp
+
+    for _ in range(40):
         net.line.at[1, "in_service"] = False
         pp.runpp(net, numba=False)
         now = float(net.res_line.loading_percent.at[0])
@@ -406,14 +412,7 @@ def _ring(loading_pct: float):
                            (b, c, 200.0, "bc")):
         pp.create_line_from_parameters(net, f, t, km, r_ohm_per_km=0.03, x_ohm_per_km=0.3, c_nf_per_km=10.0,
                                        max_i_ka=1.0, name=name)
-    load = pp.create_load(net, b, p_mw=500.0, q_mvar=100.0)
-    for _ in range(40):
-        net.line.at[1, "in_service"] = False
-        pp.runpp(net, numba=False)
-        now = float(net.res_line.loading_percent.at[0])
-        net.line.at[1, "in_service"] = True
-        net.load.loc[load, ["p_mw", "q_mvar"]] *= loading_pct / now
-    return net
+    return _sized(net, pp.create_load(net, b, p_mw=500.0, q_mvar=100.0), loading_pct)
 
 
 def test_a_branch_held_at_its_rating_limits_only_the_loads_that_move_it():
