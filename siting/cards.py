@@ -252,6 +252,7 @@ def site_cards(evaluation, folder: Path, layers=None, sensitivity: pd.DataFrame 
             ("para", "Firm: no remedial action for the load (a 'harde afspraak', §7.1); with redispatch: a "
                      "preventive redispatch makes room (a non-firm arrangement with TenneT). Both on the N-1 "
                      "secure base case of each scenario."),
+            *_year_blocks(evaluation, row, folder),
             *_sensitivity_blocks(sensitivity, row["id"]),
             ("heading", "What it would take"),
             ("list", [f"{w} ({c}, {sec})" for w, c, sec in zip(todo["what"], todo["criterion"], todo["section"])]
@@ -265,6 +266,35 @@ def site_cards(evaluation, folder: Path, layers=None, sensitivity: pd.DataFrame 
         (folder / f"{row['id']}.html").write_text(_html(str(row["name"]), blocks), encoding="utf-8")
         written.append(md_path)
     return written
+
+
+def _year_blocks(evaluation, row, folder: Path) -> list[tuple]:
+    """With a year of hourly situations (``evaluate(situations="year")``): the site's hours of
+    curtailment, the firm value over the year, the hourly offshore share, and the duration
+    curve of its bus's hosting capacity ``<id>-year.png`` with the grid load drawn in."""
+    from .grid.hourly import duration_curve
+
+    year = getattr(evaluation, "year", None) or {}
+    hosting, firm = year.get("hosting"), year.get("firm")
+    bus = row.get("bus")
+    if hosting is None or not isinstance(bus, str) or bus not in set(hosting["bus"].to_numpy()):
+        return []
+    m = evaluation.metrics.set_axis(evaluation.table["id"]).loc[row["id"]]
+    load = float(row["grid_load_mw"])
+    fr = firm.loc[bus] if firm is not None and bus in firm.index else None
+    duration_curve(hosting, bus, load, folder / f"{row['id']}-year.png", row=fr)
+    when = ""
+    if fr is not None and pd.notna(fr.get("deciding_hour")):
+        when = (f"; the firm value is decided on {pd.Timestamp(fr['deciding_hour']):%d %B %H:%M} UTC by "
+                f"{fr['deciding_element']} ({fr['deciding_outage']})")
+    return [
+        ("heading", "A year of hourly situations (§4.1, §7.1)"),
+        ("para", f"{evaluation.params.get('situations')}. At `{bus}` {load:,.0f} MW gives way "
+                 f"{m['grid_curtailment_hours']:,.0f} hours a year; {m['grid_year_firm_mw']:,.0f} MW fits in every "
+                 f"hour (N-1, each hour secured; AC-confirmed){when}. A direct cable to the nearest landing within "
+                 f"20 km covers {100 * m['offshore_energy_share']:.0f} % of the load's energy hour by hour."),
+        ("image", f"{row['id']}-year.png", f"hosting capacity at {bus} over the year"),
+    ]
 
 
 def _capacity_rows(evaluation) -> pd.DataFrame | None:

@@ -98,6 +98,8 @@ class Evaluation:
     params: dict = field(default_factory=dict)
     layers: Layers | None = field(default=None, repr=False)
     models: dict = field(default_factory=dict, repr=False)  # scenario -> GridModel of the study year
+    #: with situations="year": {"hosting": bus × hour MW (xarray), "firm": firm capacity per bus}
+    year: dict | None = field(default=None, repr=False)
 
     def capacity_check(self, cmap=None) -> pd.DataFrame:
         """TenneT's published capacity per congestion area (study year) beside the model's
@@ -662,10 +664,11 @@ def evaluate(
     grid = grid_metrics(cands, models, grid_load, pf, planned=planned)
     field_ = climate_field(layers, free_cooling_c, climate)
     metrics = spatial_metrics(cands, layers, year, grid_load, climate=field_).join(grid)
-    year_info = None
+    year_info, year_data = None, None
     if kind == "year":
         sit, base = _year_situations(situations, layers, year, scenario)
-        metrics = metrics.join(year_metrics(cands, metrics, base, sit, grid_load))
+        ym, year_data = year_metrics(cands, metrics, base, sit, grid_load)
+        metrics = metrics.join(ym)
         year_info = f"{sit.n_hours} hours of {year}, base scenario {sit.scenario}"
     metrics = _with_rasters(metrics, rasters, crits, lambda path: zonal_mean(path, cands))
     verdict, score, hard, soft = _judge(crits, metrics)
@@ -724,7 +727,7 @@ def evaluate(
               "free_cooling_c": field_.threshold_c, "climate": field_.source, "situations": year_info,
               "rasters": {k: str(v) for k, v in (rasters or {}).items()}}
     return Evaluation(table=table, metrics=metrics.reset_index(drop=True), criteria=crits, params=params, layers=layers,
-                      models=models)
+                      models=models, year=year_data)
 
 
 def _conditional_why(c: Criterion, metrics: pd.DataFrame, i: int, unit: str) -> str:

@@ -213,14 +213,16 @@ def grid_metrics(cands: gpd.GeoDataFrame, models: dict, grid_load_mw: float, pf:
     return out
 
 
-def year_metrics(cands: gpd.GeoDataFrame, spatial: pd.DataFrame, model, situations, grid_load_mw: float) -> pd.DataFrame:
+def year_metrics(cands: gpd.GeoDataFrame, spatial: pd.DataFrame, model, situations,
+                 grid_load_mw: float) -> tuple[pd.DataFrame, dict]:
     """The metrics of a year of hourly situations at each candidate (Ecorys 2025 §4.1 hours of
     grid stress, §7.1 flexibility and direct coupling): ``grid_curtailment_hours`` and
     ``grid_year_firm_mw`` at its connection bus (the deciding hours AC-corrected, the firm value
     AC-confirmed; :meth:`GridModel.firm_capacity`), ``offshore_energy_share`` of a direct cable to
     the nearest landing in service within :data:`DIRECT_COUPLING_KM` (`spatial`'s
     ``offshore_id``, ``offshore_dist_km``; :meth:`GridModel.coupling`). A bus the model does not
-    have gives NaN (the criterion then scores 0)."""
+    have gives NaN (the criterion then scores 0). Also returns ``{"hosting": bus × hour MW
+    (xarray), "firm": the firm-capacity table per bus}`` for the report cards' duration curves."""
     from .grid.year import coupling
 
     out = pd.DataFrame(index=cands.index)
@@ -233,6 +235,7 @@ def year_metrics(cands: gpd.GeoDataFrame, spatial: pd.DataFrame, model, situatio
         hours = {b: hg.curtailment(b, grid_load_mw, hosting=hosting)["hours"] for b in known}
         firm = table["firm_confirmed_mw"]
     else:
+        hosting, table = None, None
         hours, firm = {}, pd.Series(dtype=float)
     out["grid_curtailment_hours"] = cands["bus"].map(hours).astype(float).to_numpy()
     out["grid_year_firm_mw"] = cands["bus"].map(firm).astype(float).to_numpy()
@@ -247,7 +250,7 @@ def year_metrics(cands: gpd.GeoDataFrame, spatial: pd.DataFrame, model, situatio
             shares[landing] = coupling(situations, str(landing), grid_load_mw)["offshore_share"]
         share.append(shares[landing])
     out["offshore_energy_share"] = np.asarray(share, dtype=float)
-    return out
+    return out, {"hosting": hosting, "firm": table}
 
 
 def _grid_at_buses(model, cands: gpd.GeoDataFrame, grid_load_mw: float, pf: float, with_checks: bool,

@@ -335,7 +335,7 @@ def test_bad_situations_are_named(bad):
         evaluate(layers=embedded_layers(), situations=bad)
 
 
-def test_year_of_situations_feeds_the_flexibility_criteria(test_sites):
+def test_year_of_situations_feeds_the_flexibility_criteria(test_sites, tmp_path):
     """evaluate(situations=<a fortnight>): curtailment hours at the grid load and the firm value
     over the fortnight per site, equal to the hourly grid's own; the hourly offshore share of a
     direct cable for the site beside a landing (0 beyond 20 km); S8 scored on the hours."""
@@ -366,3 +366,14 @@ def test_year_of_situations_feeds_the_flexibility_criteria(test_sites):
         expect = coupling(sit, m.at[sid, "offshore_id"], t.at[sid, "grid_load_mw"])["offshore_share"]
         assert m.at[sid, "offshore_energy_share"] == pytest.approx(expect)
         assert 0 < expect < 1
+    # the report cards carry the year: curtailment hours, the firm value and the duration curve
+    from siting.cards import site_cards
+
+    site_cards(ev, tmp_path)
+    connected = t.index[t["bus"].isin(list(ev.year["hosting"]["bus"].to_numpy()))]
+    assert len(connected)
+    for sid in connected:
+        text = (tmp_path / f"{sid}.md").read_text()
+        assert "A year of hourly situations" in text and f"{sid}-year.png" in text
+        assert f"gives way {m.at[sid, 'grid_curtailment_hours']:,.0f} hours a year" in text
+        assert (tmp_path / f"{sid}-year.png").stat().st_size > 10_000
