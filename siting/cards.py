@@ -290,7 +290,8 @@ def _year_blocks(evaluation, row, folder: Path) -> list[tuple]:
     return [
         ("heading", "A year of hourly situations (§4.1, §7.1)"),
         ("para", f"{evaluation.params.get('situations')}. At `{bus}` {load:,.0f} MW gives way "
-                 f"{m['grid_curtailment_hours']:,.0f} hours a year; {m['grid_year_firm_mw']:,.0f} MW fits in every "
+                 f"{m['grid_curtailment_hours']:,.0f} hour{'' if m['grid_curtailment_hours'] == 1 else 's'} a year; "
+                 f"{m['grid_year_firm_mw']:,.0f} MW fits in every "
                  f"hour (N-1, each hour secured; AC-confirmed){when}. A direct cable to the nearest landing within "
                  f"20 km covers {100 * m['offshore_energy_share']:.0f} % of the load's energy hour by hour."),
         ("image", f"{row['id']}-year.png", f"hosting capacity at {bus} over the year"),

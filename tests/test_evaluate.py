@@ -375,5 +375,5 @@ def test_year_of_situations_feeds_the_flexibility_criteria(test_sites, tmp_path)
     for sid in connected:
         text = (tmp_path / f"{sid}.md").read_text()
         assert "A year of hourly situations" in text and f"{sid}-year.png" in text
-        assert f"gives way {m.at[sid, 'grid_curtailment_hours']:,.0f} hours a year" in text
+        assert f"gives way {m.at[sid, 'grid_curtailment_hours']:,.0f} hour" in text
         assert (tmp_path / f"{sid}-year.png").stat().st_size > 10_000

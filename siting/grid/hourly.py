@@ -550,7 +550,10 @@ def duration_curve(hosting: xr.DataArray, bus: str, load_mw: float | None, path,
             ax.fill_between(hours, vals, load_mw, where=short, color="#b03a2e", alpha=0.2,
                             label=f"gives way {int(short.sum()):,} h/yr")
     if row is not None:
-        ax.axhline(row["firm_mw"], color="#555555", lw=0.8, ls=":", label=f"firm {row['firm_mw']:,.0f} MW")
+        confirmed = pd.notna(row.get("firm_confirmed_mw", np.nan))
+        firm = float(row["firm_confirmed_mw"] if confirmed else row["firm_mw"])
+        ax.axhline(firm, color="#555555", lw=0.8, ls=":",
+                   label=f"firm {firm:,.0f} MW" + (" (AC-confirmed)" if confirmed else ""))
     ax.set_xlim(0, len(vals))
     ax.set_ylim(0, max(float(vals.max()), load_mw or 0.0) * 1.08 + 1)
     ax.set_xlabel("hours of the year (sorted)")
