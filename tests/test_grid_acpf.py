@@ -69,3 +69,58 @@ def test_voltage_collapse_is_reported_not_raised():
     res = grid.solve(bus=int(grid.bus_lookup[3]), p_mw=60_000.0)
     assert not res.converged
     assert np.isnan(res.vm_pu).all()
+
+
+def _with(kind: str):
+    """IEEE 9 (IEEE 39 for a transformer) with one element of `kind` added or changed."""
+    net = pn.case39() if kind == "trafo_df" else pn.case9()
+    add = {
+        "ward": lambda: pp.create_ward(net, 4, ps_mw=10, qs_mvar=5, pz_mw=2, qz_mvar=1),
+        "xward": lambda: pp.create_xward(net, 4, ps_mw=10, qs_mvar=5, pz_mw=2, qz_mvar=1, r_ohm=1, x_ohm=10, vm_pu=1.0),
+        "storage": lambda: pp.create_storage(net, 4, p_mw=10, max_e_mwh=20),
+        "motor": lambda: pp.create_motor(net, 4, pn_mech_mw=10, cos_phi=0.9),
+        "shunt": lambda: pp.create_shunt(net, 4, q_mvar=-20),
+        "impedance": lambda: pp.create_impedance(net, 4, 5, rft_pu=0.01, xft_pu=0.05, sn_mva=100),
+        "sgen": lambda: pp.create_sgen(net, 4, p_mw=20, q_mvar=5),
+        "trafo_df": lambda: net.trafo.__setitem__("df", 0.8),
+        "zip": lambda: net.load.__setitem__("const_z_p_percent", [50.0] + [0.0] * (len(net.load) - 1)),
+        "dcline": lambda: pp.create_dcline(net, 4, 6, p_mw=50, loss_percent=1.0, loss_mw=0.5, vm_from_pu=1.0,
+                                           vm_to_pu=1.0, name="nl-link"),
+        "svc": lambda: pp.create_svc(net, 4, x_l_ohm=1.0, x_cvar_ohm=-10.0, set_vm_pu=1.0,
+                                     thyristor_firing_angle_degree=135),
+    }
+    add[kind]()
+    return net
+
+
+@pytest.mark.parametrize("kind", ["ward", "xward", "storage", "motor", "shunt", "impedance", "sgen", "trafo_df"])
+def test_every_modelled_element_matches_runpp(kind):
+    """#14 item 4: an element either matches pandapower.runpp or is refused. A derated
+    transformer (df 0.8) was reported 20 % too lightly loaded before (df ignored)."""
+    net = _with(kind)
+    g = ACGrid(copy.deepcopy(net))
+    res = g.solve()
+    pp.runpp(net, distributed_slack=True, numba=False, init="flat")
+    np.testing.assert_allclose(res.vm_pu[g.bus_lookup[net.bus.index]], net.res_bus.vm_pu, atol=1e-6)
+    loading = np.concatenate([net.res_line.loading_percent.to_numpy(), net.res_trafo.loading_percent.to_numpy()])
+    np.testing.assert_allclose(res.loading_pct[: len(loading)], loading, atol=1e-3)
+
+
+@pytest.mark.parametrize("kind, named", [("zip", r"voltage-dependent loads 0 \(set const_z_p_percent"),
+                                         ("dcline", r"dcline nl-link \(model it as a load"),
+                                         ("svc", r"svc 0 \(model it as a generator")])
+def test_an_element_the_engine_does_not_model_is_refused_by_name(kind, named):
+    from siting.errors import ConfigError
+    from siting.grid import GridModel
+
+    net = _with(kind)
+    with pytest.raises(ConfigError, match=named):
+        GridModel.from_pandapower(net)
+    with pytest.raises(ConfigError, match="does not model"):
+        ACGrid(copy.deepcopy(net))
+    # out of service (or constant power), it is no obstacle
+    if kind == "zip":
+        net.load["const_z_p_percent"] = 0.0
+    else:
+        net[kind]["in_service"] = False
+    GridModel.from_pandapower(net)

@@ -26,7 +26,7 @@ from .._validate import MAX_LOAD_MW
 from ..errors import ConfigError, ParameterError, SitingError
 from ..layers import Layers, load_layers
 from ._threads import one_blas_thread
-from .acpf import ACGrid
+from .acpf import ACGrid, _refuse_unmodelled
 from .build import build_network, import_by_headroom, rebalance_slack
 from .hosting import RATED_LOADING_PCT, SECURE_TOL_PP, CaseSet, HostingSearch, Limits, case_label, element_label, thermal_limit
 from .scenario import Scenario, load_scenario
@@ -321,6 +321,7 @@ class GridModel:
                    fix="use e.g. GridModel.from_pandapower(pandapower.networks.case39())")
         if len(net.ext_grid) != 1:
             raise ConfigError(f"the network needs exactly one ext_grid (angle reference); it has {len(net.ext_grid)}")
+        _refuse_unmodelled(net)  # now, not at the first power flow
         return cls(copy.deepcopy(net), description=description)
 
     @classmethod
