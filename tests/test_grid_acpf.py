@@ -124,3 +124,18 @@ def test_an_element_the_engine_does_not_model_is_refused_by_name(kind, named):
     else:
         net[kind]["in_service"] = False
     GridModel.from_pandapower(net)
+
+
+def test_an_outage_far_from_the_base_state_is_solved_as_pandapower_does():
+    """case145 with line 35 out: the first Newton step from the base state left the 0.3–2 pu
+    window and the case was skipped as 'does not converge' (so hosting ignored it: the unsafe
+    side); a halved step converges to pandapower's solution (#14 item 4)."""
+    net = pn.case145()
+    g = ACGrid(copy.deepcopy(net))
+    k = next(i for i, e in enumerate(g.element) if e == ("line", 35))
+    res = g.solve(outage=k)
+    assert res.converged
+    net.line.at[35, "in_service"] = False
+    pp.runpp(net, distributed_slack=True, numba=False)
+    np.testing.assert_allclose(res.vm_pu[g.bus_lookup[net.bus.index]], net.res_bus.vm_pu, atol=1e-6)
+    assert net.res_bus.vm_pu.min() > 0.9  # a real operating point, not a collapsed one

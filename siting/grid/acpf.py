@@ -251,11 +251,20 @@ class ACGrid:
                 dx = np.linalg.solve(jac, -f) if self.dense else splu(jac).solve(-f)
             except (np.linalg.LinAlgError, RuntimeError):  # singular Jacobian: voltage collapse
                 break
-            va[self.nonref] += dx[:n_a]
-            vm[pq] += dx[n_a : n_a + n_v]
-            lam += dx[-1]
-            if np.any(vm[pq] <= 0.3) or np.any(vm > 2.0):
+            # a step that would take a voltage out of 0.3–2 pu is halved (up to 4 times) before
+            # the case is given up: a long first step from a far start (an outage that moves
+            # the state a lot) otherwise ends a solve pandapower completes
+            scale = 1.0
+            for _ in range(5):
+                trial = vm[pq] + scale * dx[n_a : n_a + n_v]
+                if trial.size == 0 or (trial.min() > 0.3 and trial.max() <= 2.0):
+                    break
+                scale *= 0.5
+            else:
                 break
+            va[self.nonref] += scale * dx[:n_a]
+            vm[pq] += scale * dx[n_a : n_a + n_v]
+            lam += scale * dx[-1]
             v = vm * np.exp(1j * va)
         if converged and keep_jacobian:
             jac = self._jacobian(ybus, v)
