@@ -139,3 +139,15 @@ def test_an_outage_far_from_the_base_state_is_solved_as_pandapower_does():
     pp.runpp(net, distributed_slack=True, numba=False)
     np.testing.assert_allclose(res.vm_pu[g.bus_lookup[net.bus.index]], net.res_bus.vm_pu, atol=1e-6)
     assert net.res_bus.vm_pu.min() > 0.9  # a real operating point, not a collapsed one
+
+
+@pytest.mark.parametrize("case", ["case1888rte", "case2848rte"])
+def test_the_base_case_starts_as_pandapower_does(case):
+    """A flat start failed on case1888rte and found a collapsed solution (0.02 pu) on
+    case2848rte; a DC start (pandapower's default for these) solves both as runpp does (#14)."""
+    net = getattr(pn, case)()
+    g = ACGrid(copy.deepcopy(net))
+    res = g.solve()
+    pp.runpp(net, distributed_slack=True, numba=False)
+    assert res.converged and net.res_bus.vm_pu.min() > 0.8
+    np.testing.assert_allclose(res.vm_pu[g.bus_lookup[net.bus.index]], net.res_bus.vm_pu, atol=1e-6)

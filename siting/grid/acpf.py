@@ -58,14 +58,17 @@ class ACGrid:
     Parameters
     ----------
     net : pandapowerNet
-        Solved or not; it is solved once here (``distributed_slack=True``) to obtain the
-        internal case. Not modified beyond pandapower's own result tables.
+        Solved or not; it is solved once here (``distributed_slack=True``, from a DC start as
+        pandapower does by default for transmission grids: a flat start failed on case1888rte
+        and found a collapsed 0.02 pu solution on case2848rte) to obtain the internal case. Not
+        modified beyond pandapower's own result tables. Elements the engine does not model
+        (:data:`UNMODELLED`, voltage-dependent loads) are refused by name.
     """
 
     def __init__(self, net: pp.pandapowerNet) -> None:
         _refuse_unmodelled(net)
         try:
-            pp.runpp(net, distributed_slack=True, numba=False, init="flat")
+            pp.runpp(net, distributed_slack=True, numba=False, init="dc")
         except pp.LoadflowNotConverged as exc:
             raise SitingError(
                 "the base case of the network does not converge in pandapower; "
