@@ -151,3 +151,26 @@ def test_the_base_case_starts_as_pandapower_does(case):
     pp.runpp(net, distributed_slack=True, numba=False)
     assert res.converged and net.res_bus.vm_pu.min() > 0.8
     np.testing.assert_allclose(res.vm_pu[g.bus_lookup[net.bus.index]], net.res_bus.vm_pu, atol=1e-6)
+
+
+def test_the_engine_never_hands_its_power_flows_to_lightsim2grid(monkeypatch):
+    """With lightsim2grid merely installed, pandapower's runpp (lightsim2grid='auto') handed the
+    library's distributed-slack solves to it, and building the Dutch grid failed ('buses carry a
+    non-zero slack weight but are not tagged as slack buses'; measured with lightsim2grid 1.2.0).
+    Every power flow of the library opts out."""
+    import siting.grid.acpf as acpf
+
+    calls = []
+    real = pp.runpp
+
+    def spy(net, *args, **kwargs):
+        calls.append(kwargs.get("lightsim2grid", "auto"))
+        return real(net, *args, **kwargs)
+
+    monkeypatch.setattr(acpf.pp, "runpp", spy)
+    net = embedded_net("winter-peak-2026")
+    from siting.grid import GridModel
+
+    model = GridModel(net)
+    model.hosting_capacity(buses=["maasvlakte-380"], redispatch=False)
+    assert calls and all(c is False for c in calls), calls

@@ -68,7 +68,7 @@ class ACGrid:
     def __init__(self, net: pp.pandapowerNet) -> None:
         _refuse_unmodelled(net)
         try:
-            pp.runpp(net, distributed_slack=True, numba=False, init="dc")
+            pp.runpp(net, distributed_slack=True, numba=False, init="dc", lightsim2grid=False)
         except pp.LoadflowNotConverged as exc:
             raise SitingError(
                 "the base case of the network does not converge in pandapower; "

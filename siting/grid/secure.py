@@ -134,7 +134,7 @@ def resources_from_net(net) -> list[Resource]:
 
         solved = copy.deepcopy(net)
         try:
-            pp.runpp(solved, numba=False)
+            pp.runpp(solved, numba=False, lightsim2grid=False)
         except pp.LoadflowNotConverged:
             return out
         p = float(solved.res_ext_grid["p_mw"].iloc[0])
