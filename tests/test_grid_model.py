@@ -437,3 +437,11 @@ def test_a_branch_held_at_its_rating_limits_only_the_loads_that_move_it():
     vals = [firm[p] for p in sorted(firm)]
     assert all(a >= b - 0.5 for a, b in zip(vals, vals[1:])), firm
     assert vals[0] - vals[-1] < 300.0, firm  # 1 pp of ~650 MVA at ~2 %: ~330 MW of load between ends
+
+
+def test_a_bus_named_twice_gives_one_row(case39):
+    """#13 leftover: duplicate bus ids gave duplicate rows; by name or index, once, in order."""
+    table = case39.hosting_capacity(buses=[5, "5", 3, 5], redispatch=False)
+    assert list(table.index) == ["5", "3"]
+    pd_one = case39.hosting_capacity(buses=[5, 3], redispatch=False)
+    assert table.equals(pd_one)

@@ -375,10 +375,11 @@ class GridModel:
         return b
 
     def _hosting_buses(self, buses: list | None) -> list[int]:
-        """pandapower bus indices of `buses` (each must be connected), or by default every
-        in-service bus connected to the reference except the boundary equivalents (``xb-*``)."""
+        """pandapower bus indices of `buses` (each must be connected; a bus named twice, by
+        name or index, counts once, in first-named order), or by default every in-service bus
+        connected to the reference except the boundary equivalents (``xb-*``)."""
         if buses is not None:
-            return [self._connected_bus(b) for b in buses]
+            return list(dict.fromkeys(self._connected_bus(b) for b in buses))
         isolated = set(self._grid.isolated.tolist())
         return [i for i in self.net.bus.index if not self._bus_name(i).startswith("xb-")
                 and int(self._grid.bus_lookup[i]) not in isolated and self.net.bus.at[i, "in_service"]]
