@@ -192,12 +192,10 @@ class CriteriaSet(BaseModel):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"duplicate criterion ids {dup}")
-        modes = sorted({c.situations for c in self.criterion if c.situations is not None})
-        for mode in modes or [None]:
-            soft = [c.weight for c in self.criterion if c.kind == "soft" and c.situations in (None, mode)]
-            if soft and not math.isclose(sum(soft), 1.0, abs_tol=1e-6):
+        for mode, total in _soft_totals(self.criterion).items():
+            if total is not None and not math.isclose(total, 1.0, abs_tol=1e-6):
                 which = f" of a study with situations = '{mode}'" if mode else ""
-                raise ValueError(f"soft weights{which} sum to {sum(soft):.4f}, not 1; scale them so they add up to 1"
+                raise ValueError(f"soft weights{which} sum to {total:.4f}, not 1; scale them so they add up to 1"
                                  + (" (criteria with situations = 'snapshots' or 'year' count only in that study; "
                                     "each kind of study must add up to 1)" if mode else ""))
         if not any(c.kind == "hard" for c in self.criterion):
@@ -244,8 +242,7 @@ class CriteriaSet(BaseModel):
                 out.append(c.model_copy(update={"kind": "soft", "require": None, "min": None, "max": None,
                                                 "conditional_metric": None, "range": None, "transform": "step",
                                                 "points": ((0.5, 1.0),), "weight": 0.1}))
-        modes = sorted({c.situations for c in out if c.situations is not None}) or [None]
-        totals = [sum(c.weight for c in out if c.kind == "soft" and c.situations in (None, m)) for m in modes]
+        totals = [t or 0.0 for t in _soft_totals(out).values()]
         if any(not math.isclose(t, totals[0], rel_tol=1e-9) for t in totals):
             raise ConfigError("with_policy cannot renormalise the soft weights of both kinds of study at once "
                               "(the policy criterion weighs differently in each): call for_situations('snapshots') "
@@ -254,6 +251,17 @@ class CriteriaSet(BaseModel):
         out = [c.model_copy(update={"weight": c.weight / total}) if c.kind == "soft" and total > 0 else c for c in out]
         return CriteriaSet(name=self.name, title=self.title, source=self.source,
                            built_up_buffer_m=self.built_up_buffer_m, criterion=tuple(out))
+
+
+def _soft_totals(criteria) -> dict[str | None, float | None]:
+    """Sum of the soft weights per kind of study the criteria are marked for (``{None: ...}``
+    when none is marked); None where a kind has no soft criterion."""
+    modes = sorted({c.situations for c in criteria if c.situations is not None}) or [None]
+    out: dict[str | None, float | None] = {}
+    for mode in modes:
+        soft = [c.weight for c in criteria if c.kind == "soft" and c.situations in (None, mode)]
+        out[mode] = sum(soft) if soft else None
+    return out
 
 
 def criteria_dir() -> Path:

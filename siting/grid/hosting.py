@@ -167,13 +167,10 @@ class CaseSet:
             vm_low, vm_high = voltage_limits(pre.vm_pu, limits)
             self.cases.append(Case(outage, pre, max_loading, vm_low, vm_high))
         self._prepare_dc()
-        #: per case, the branches :meth:`attributed` may relax: over their rating without any
-        #: added load, or within ``worsen_pp`` of their limit
-        self._existing = []
-        for c in self.cases:
-            pre = np.nan_to_num(c.pre.loading_pct, nan=-np.inf)
-            self._existing.append((pre > RATED_LOADING_PCT + SECURE_TOL_PP)
-                                  | (pre + limits.worsen_pp > np.nan_to_num(c.max_loading, nan=np.inf)))
+        #: per case, the branches :meth:`attributed` may relax (where :func:`attributed_limit`
+        #: for a load moving under 5 % over them exceeds their limit)
+        self._existing = [attributed_limit(c.pre.loading_pct, c.max_loading, True, limits.worsen_pp)
+                          > np.nan_to_num(c.max_loading, nan=np.inf) for c in self.cases]
         self._attrib: dict[tuple[int, float], list[Case]] = {}
 
     @contextmanager

@@ -58,7 +58,6 @@ __all__ = ["CURTAILMENT_HOURS", "HourlyGrid", "duration_curve"]
 
 #: curtailment hours a year for which the hosting capacity is reported (issue 11)
 CURTAILMENT_HOURS = (50, 100, 200, 500)
-_SECURE_TOL_PP = SECURE_TOL_PP  # an hour is insecure when a branch exceeds its limit by more than this
 
 
 class HourlyGrid:
@@ -175,7 +174,7 @@ class HourlyGrid:
         with np.errstate(invalid="ignore"):
             worst = np.nanmax(np.where(np.isfinite(self.LIMIT[:, :, None]), np.abs(base) - self.LIMIT[:, :, None],
                                        -np.inf), axis=(0, 1))
-        insecure = np.flatnonzero(worst > _SECURE_TOL_PP)
+        insecure = np.flatnonzero(worst > SECURE_TOL_PP)  # over its limit by more than this
         self.worst_before_pct = worst + self.limits.max_loading_pct
         lp = object.__new__(RedispatchLP)  # the snapshot securing LP, on one hour's DC loadings
         lp.grid, lp.resources, lp.costs, lp.patterns = g, resources, costs, patterns
