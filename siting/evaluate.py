@@ -482,13 +482,14 @@ def _grid_fingerprint(layers: Layers) -> str:
     return h.hexdigest()
 
 
-def _secured_model(layers: Layers, scenario, grid_year: int) -> GridModel:
-    """``GridModel.from_layers(layers, scenario, grid_year)`` (secured), built once per process
-    for the same layer content, scenario content and grid year — an evaluation builds four
-    models and a study script runs many evaluations on the same grid. The model is shared: its
-    checks do not change it."""
+def _secured_model(layers: Layers, scenario, grid_year: int, secure: bool = True) -> GridModel:
+    """``GridModel.from_layers(layers, scenario, grid_year, secure=secure)``, built once per
+    process for the same layer content, scenario content, grid year and securing — an
+    evaluation builds four models (five with a year) and a study script runs many evaluations
+    on the same grid. The model is shared: its checks do not change it (it keeps its hosting
+    tables, and its year of situations and hourly grid)."""
     sc = load_scenario(scenario)
-    key = (_grid_fingerprint(layers), sc.model_dump_json(), grid_year)
+    key = (_grid_fingerprint(layers), sc.model_dump_json(), grid_year, bool(secure))
     if key in _MODEL_CACHE:
         _MODEL_CACHE.move_to_end(key)
         model = _MODEL_CACHE[key]
@@ -498,7 +499,7 @@ def _secured_model(layers: Layers, scenario, grid_year: int) -> GridModel:
             model = copy.copy(model)
             model.scenario = sc
         return model
-    model = GridModel.from_layers(layers, scenario=sc, grid_year=grid_year)
+    model = GridModel.from_layers(layers, scenario=sc, grid_year=grid_year, secure=secure)
     _MODEL_CACHE[key] = model
     while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
         _MODEL_CACHE.popitem(last=False)
@@ -565,7 +566,7 @@ def _year_situations(situations, layers: Layers, year: int, scenario):
         name = situations.scenario
     else:
         name = base_scenario(year) if scenario is None else study_scenarios(year, scenario)[0]
-    model = GridModel.from_layers(layers, scenario=name, grid_year=year, secure=False)
+    model = _secured_model(layers, name, year, secure=False)
     return (situations if isinstance(situations, Situations) else model.situations()), model
 
 

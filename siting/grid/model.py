@@ -28,7 +28,8 @@ from ..layers import Layers, load_layers
 from ._threads import one_blas_thread
 from .acpf import ACGrid, _refuse_unmodelled
 from .build import build_network, import_by_headroom, rebalance_slack
-from .hosting import RATED_LOADING_PCT, SECURE_TOL_PP, CaseSet, HostingSearch, Limits, case_label, element_label, thermal_limit
+from .hosting import (RATED_LOADING_PCT, SECURE_TOL_PP, CaseSet, HostingSearch, Limits, case_label, element_label,
+                      thermal_limit)
 from .scenario import Scenario, load_scenario
 from .secure import (KINDS, RedispatchHosting, RemedialCosts, Resource, SecureResult, apply_redispatch,
                      constrained_units, redispatch_volume, resources_from_net, secure, shifted)
@@ -193,6 +194,7 @@ class GridModel:
         self._cases: dict[tuple, CaseSet] = {}
         self._hosting_memo: dict[tuple, pd.DataFrame] = {}  # hosting tables by their arguments
         self._hourly_memo: dict[tuple, tuple] = {}  # hourly grids by situations and arguments
+        self._situations_memo: dict = {}  # the shipped profiles' situations, by weather year
 
     # ------------------------------------------------------------------- builders
 
@@ -697,15 +699,21 @@ class GridModel:
         Returns
         -------
         Situations
+            With the shipped profiles, built once per model and weather year and shared by later
+            calls (and by :meth:`hourly`'s memo): treat it as read-only.
         """
         from .year import build_situations, offshore_column
 
         if self.scenario is None or self.balance is None:
             raise ConfigError("hourly situations need a model built from layers in a scenario (GridModel.from_layers)")
-        if profiles is None:
+        if profiles is None:  # the shipped profiles: built once per model and weather year
             from ..profiles import load_profiles
 
-            profiles = load_profiles(year=self.scenario.year)
+            if weather_year not in self._situations_memo:
+                shipped = load_profiles(year=self.scenario.year)
+                self._situations_memo[weather_year] = build_situations(
+                    self, shipped, offshore_cf_column=offshore_column(shipped, weather_year))
+            return self._situations_memo[weather_year]
         return build_situations(self, profiles, offshore_cf_column=offshore_column(profiles, weather_year))
 
     def hourly(self, situations, n_minus_1: bool = True, max_mw: float = 3000.0, secure: bool = True):
