@@ -86,7 +86,7 @@ def brute_pandapower(model: GridModel, bus) -> float:
                 else:
                     net[kind].at[idx, "in_service"] = False
             try:
-                pp.runpp(net, distributed_slack=True, numba=False)
+                pp.runpp(net, distributed_slack=True, numba=False, lightsim2grid=False)
             except pp.LoadflowNotConverged:
                 return False
             loading = np.concatenate([net.res_line.loading_percent.to_numpy(), net.res_trafo.loading_percent.to_numpy()])

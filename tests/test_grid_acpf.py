@@ -24,7 +24,7 @@ def _pandapower_case(net, element, idx, bus, p_mw, q_mvar):
             table.at[idx, "in_service"] = False
     if p_mw:
         pp.create_load(n2, bus, p_mw=p_mw, q_mvar=q_mvar)
-    pp.runpp(n2, distributed_slack=True, numba=False)
+    pp.runpp(n2, distributed_slack=True, numba=False, lightsim2grid=False)
     loading = np.concatenate([n2.res_line.loading_percent.to_numpy(), n2.res_trafo.loading_percent.to_numpy()])
     return n2, loading
 
@@ -100,7 +100,7 @@ def test_every_modelled_element_matches_runpp(kind):
     net = _with(kind)
     g = ACGrid(copy.deepcopy(net))
     res = g.solve()
-    pp.runpp(net, distributed_slack=True, numba=False, init="flat")
+    pp.runpp(net, distributed_slack=True, numba=False, init="flat", lightsim2grid=False)
     np.testing.assert_allclose(res.vm_pu[g.bus_lookup[net.bus.index]], net.res_bus.vm_pu, atol=1e-6)
     loading = np.concatenate([net.res_line.loading_percent.to_numpy(), net.res_trafo.loading_percent.to_numpy()])
     np.testing.assert_allclose(res.loading_pct[: len(loading)], loading, atol=1e-3)
@@ -136,7 +136,7 @@ def test_an_outage_far_from_the_base_state_is_solved_as_pandapower_does():
     res = g.solve(outage=k)
     assert res.converged
     net.line.at[35, "in_service"] = False
-    pp.runpp(net, distributed_slack=True, numba=False)
+    pp.runpp(net, distributed_slack=True, numba=False, lightsim2grid=False)
     np.testing.assert_allclose(res.vm_pu[g.bus_lookup[net.bus.index]], net.res_bus.vm_pu, atol=1e-6)
     assert net.res_bus.vm_pu.min() > 0.9  # a real operating point, not a collapsed one
 
@@ -148,7 +148,7 @@ def test_the_base_case_starts_as_pandapower_does(case):
     net = getattr(pn, case)()
     g = ACGrid(copy.deepcopy(net))
     res = g.solve()
-    pp.runpp(net, distributed_slack=True, numba=False)
+    pp.runpp(net, distributed_slack=True, numba=False, lightsim2grid=False)
     assert res.converged and net.res_bus.vm_pu.min() > 0.8
     np.testing.assert_allclose(res.vm_pu[g.bus_lookup[net.bus.index]], net.res_bus.vm_pu, atol=1e-6)
 
@@ -174,3 +174,59 @@ def test_the_engine_never_hands_its_power_flows_to_lightsim2grid(monkeypatch):
     model = GridModel(net)
     model.hosting_capacity(buses=["maasvlakte-380"], redispatch=False)
     assert calls and all(c is False for c in calls), calls
+
+
+# ---------------------------------------------------------------- the two Newton engines
+
+
+@pytest.mark.parametrize("name", ["case39", "nl-winter-peak-2026"])
+def test_compiled_and_numpy_engines_agree_in_every_case(name):
+    """lightsim2grid's Newton and the numpy Newton give the same state, loadings, slack and
+    Jacobian (the sensitivities' input) in every N-1 case with an added load."""
+    net = NETS[name]()
+    fast = ACGrid(copy.deepcopy(net))
+    slow = ACGrid(copy.deepcopy(net), engine="numpy")
+    assert (fast.engine, slow.engine) == ("lightsim2grid", "numpy")
+    ok, _ = fast.contingencies()
+    rng = np.random.default_rng(3)
+    for k in [None, *ok]:
+        bus, p = int(rng.integers(fast.n)), float(rng.uniform(0.0, 400.0))
+        a = fast.solve(outage=k, bus=bus, p_mw=p, q_mvar=0.2 * p, keep_jacobian=True)
+        b = slow.solve(outage=k, bus=bus, p_mw=p, q_mvar=0.2 * p, keep_jacobian=True)
+        assert a.converged == b.converged
+        if not a.converged:
+            continue
+        np.testing.assert_allclose(a.vm_pu, b.vm_pu, atol=1e-9)
+        np.testing.assert_allclose(a.va_rad, b.va_rad, atol=1e-9)
+        np.testing.assert_allclose(a.loading_pct, b.loading_pct, atol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(a.p_from_mw, b.p_from_mw, atol=1e-6, equal_nan=True)
+        assert a.slack_mw == pytest.approx(b.slack_mw, abs=1e-6)
+        np.testing.assert_allclose(a.jacobian, b.jacobian, atol=1e-7)
+
+
+def test_compiled_engine_keeps_the_pattern_of_an_outage_and_solves_it_again_alike():
+    """An outage's admittance matrix keeps the base pattern (explicit zeros for a removed
+    circuit), and a case solved twice (its matrix then cached) gives the same answer."""
+    grid = ACGrid(pn.case39())
+    ok, _ = grid.contingencies()
+    single = next(k for k in ok if grid.parallel[k] == 1)
+    y = grid._ybus_csc(single)
+    assert y.nnz == grid._ybus_csc(None).nnz
+    np.testing.assert_allclose(y.toarray(), (grid.ybus - grid._dy[single]).toarray(), atol=1e-12)
+    first = grid.solve(outage=single, bus=5, p_mw=200.0)
+    again = grid.solve(outage=single, bus=5, p_mw=200.0)
+    np.testing.assert_array_equal(first.vm_pu, again.vm_pu)
+
+
+def test_engine_is_checked():
+    from siting.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="engine='fast' is not an AC engine; use one of auto, lightsim2grid, numpy"):
+        ACGrid(pn.case9(), engine="fast")
+    assert ACGrid(pn.case9(), engine="numpy").engine == "numpy"
+
+
+def test_collapse_is_reported_by_both_engines():
+    for engine in ("auto", "numpy"):
+        grid = ACGrid(pn.case39(), engine=engine)
+        assert not grid.solve(bus=int(grid.bus_lookup[3]), p_mw=60_000.0).converged

@@ -72,7 +72,7 @@ def test_each_scenario_solves_with_plausible_base_case(models, name):
     assert grid.n == len(net.bus)
     import pandapower as pp
 
-    pp.runpp(net, distributed_slack=True, numba=False)
+    pp.runpp(net, distributed_slack=True, numba=False, lightsim2grid=False)
     assert 0.95 <= net.res_bus.vm_pu.min() and net.res_bus.vm_pu.max() <= 1.05
     assert net.res_line.loading_percent.max() < 100.0
     assert net.res_trafo.loading_percent.max() < 110.0
@@ -317,7 +317,7 @@ def _sized(net, load: int, loading_pct: float):
 
     for _ in range(40):
         net.line.at[1, "in_service"] = False
-        pp.runpp(net, numba=False)
+        pp.runpp(net, numba=False, lightsim2grid=False)
         now = float(net.res_line.loading_percent.at[0])
         net.line.at[1, "in_service"] = True
         net.load.loc[load, ["p_mw", "q_mvar"]] *= loading_pct / now

@@ -9,6 +9,13 @@ distributed_slack=True)`` (tested to 1e-6 pu and 1e-3 % loading).
 A contingency takes **one circuit** of a branch out: a branch of ``p`` parallel circuits keeps
 ``(p-1)/p`` of its admittance and rating; a single-circuit branch is removed. Contingencies that
 split the network are reported and skipped.
+
+Two Newton engines solve the same equations (the distributed-slack formulation of pandapower):
+lightsim2grid's compiled Newton–Raphson with KLU (``engine="lightsim2grid"``, the default when it
+is installed; on the embedded Dutch grid 0.09 ms a solve against 1.5 ms) and this module's own
+numpy Newton (``engine="numpy"``), which halves a step that would take a voltage out of 0.3–2 pu
+and is the fallback whenever the compiled solve does not converge. Where both converge they
+agree to 1e-12 pu (tested case by case).
 """
 
 from __future__ import annotations
@@ -35,6 +42,23 @@ __all__ = ["ACGrid", "ACResult"]
 _SQRT3 = math.sqrt(3.0)
 #: Networks up to this many buses are solved with dense linear algebra (faster when small).
 DENSE_MAX_BUSES = 400
+#: the Newton engines (see the module notes); "auto" takes lightsim2grid when it is installed
+ENGINES = ("auto", "lightsim2grid", "numpy")
+#: admittance entries kept in the per-outage matrices of the compiled engine (16 bytes each:
+#: 64 MB), so that a case solved again reuses its matrix; beyond it they are rebuilt per solve
+_CACHE_ENTRIES = 4_000_000
+
+
+def _compiled_newton():
+    """lightsim2grid's KLU Newton–Raphson (a new instance), or None when it is not installed."""
+    try:
+        from lightsim2grid.algorithm import NR_KLU
+    except ImportError:
+        try:  # a build without KLU
+            from lightsim2grid.algorithm import NR_SparseLU as NR_KLU
+        except ImportError:
+            return None
+    return NR_KLU()
 
 
 @dataclass(frozen=True)
@@ -65,7 +89,11 @@ class ACGrid:
         (:data:`UNMODELLED`, voltage-dependent loads) are refused by name.
     """
 
-    def __init__(self, net: pp.pandapowerNet) -> None:
+    def __init__(self, net: pp.pandapowerNet, engine: str = "auto") -> None:
+        if engine not in ENGINES:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"engine={engine!r} is not an AC engine; use one of {', '.join(ENGINES)}")
         _refuse_unmodelled(net)
         try:
             pp.runpp(net, distributed_slack=True, numba=False, init="dc", lightsim2grid=False)
@@ -145,6 +173,9 @@ class ACGrid:
         ]
         self.dense = self.n <= DENSE_MAX_BUSES
         self._ybus_dense = self.ybus.toarray() if self.dense else None
+        # the branch-current matrices as the loadings use them: dense when small (a product
+        # costs a microsecond instead of scipy's call overhead)
+        self._yf_yt = (self.yf.toarray(), self.yt.toarray()) if self.dense else (self.yf, self.yt)
         # Jacobian block indices, built once (the dense Jacobian is assembled per iteration)
         self._jac_ix = (np.ix_(self.active, self.nonref), np.ix_(self.active, self.pq),
                         np.ix_(self.pq, self.nonref), np.ix_(self.pq, self.pq))
@@ -157,6 +188,82 @@ class ACGrid:
             self.bus_names[int(self.bus_lookup[idx])] = str(name) if isinstance(name, str) and name else str(idx)
         self.i_base_f_ka = self.base_mva / (_SQRT3 * self.base_kv[self.f])
         self.i_base_t_ka = self.base_mva / (_SQRT3 * self.base_kv[self.t])
+        self._compiled = None if engine == "numpy" else self._prepare_compiled(ytt, yff, yft, ytf)
+        if engine == "lightsim2grid" and self._compiled is None:
+            from ..errors import ConfigError
+
+            raise ConfigError("engine='lightsim2grid' needs the lightsim2grid package (pip install lightsim2grid) "
+                              "and slack weights only at generator buses; use engine='auto' or 'numpy'")
+        self.engine = "numpy" if self._compiled is None else "lightsim2grid"
+
+    def _prepare_compiled(self, ytt, yff, yft, ytf):
+        """What the compiled engine needs: the CSC admittance matrix, and for every branch the
+        positions of its 2 × 2 stamp in that matrix's data, so that an outage changes values in
+        place of a copy and the sparsity pattern (and KLU's symbolic analysis) stays the same.
+        None when lightsim2grid is not installed or a slack weight sits at a load bus (its
+        distributed slack takes weights at generator buses only)."""
+        solver = _compiled_newton()
+        weighted = np.flatnonzero(self.slack_w)
+        if solver is None or np.isin(weighted, self.pq).any():
+            return None
+        csc = self.ybus.tocsc()
+        csc.sort_indices()
+        rows = np.stack([self.f, self.f, self.t, self.t], axis=1)
+        cols = np.stack([self.f, self.t, self.f, self.t], axis=1)
+        pos = np.empty_like(rows)
+        for k in range(self.m):
+            for j in range(4):
+                lo, hi = csc.indptr[cols[k, j]], csc.indptr[cols[k, j] + 1]
+                pos[k, j] = lo + np.searchsorted(csc.indices[lo:hi], rows[k, j])
+        if self.m and not np.array_equal(csc.indices[np.minimum(pos, csc.nnz - 1)], rows):
+            return None  # a stamp entry missing from the pattern (cannot happen for makeYbus output)
+        slack = np.r_[self.ref, weighted[weighted != self.ref]].astype(np.int32)  # angle reference first
+        return {
+            "solver": solver, "csc": csc, "pos": pos, "stamp": np.stack([yff, yft, ytf, ytt], axis=1),
+            "slack": slack, "w": self.slack_w.astype(float),
+            "pv": np.setdiff1d(self.pv, slack).astype(np.int32), "pq": self.pq.astype(np.int32),
+            "cache": {},
+        }
+
+    def _ybus_csc(self, outage: int | None):
+        """The CSC admittance matrix with one circuit of branch row `outage` out, in the base
+        case's sparsity pattern (a removed branch leaves explicit zeros)."""
+        c = self._compiled
+        if outage is None:
+            return c["csc"]
+        cached = c["cache"].get(outage)
+        if cached is not None:
+            return cached
+        data = c["csc"].data.copy()
+        k = outage
+        if self.f[k] == self.t[k]:
+            np.subtract.at(data, c["pos"][k], self._fraction_removed(k) * c["stamp"][k])
+        else:
+            data[c["pos"][k]] -= self._fraction_removed(k) * c["stamp"][k]
+        out = sp.csc_matrix((data, c["csc"].indices, c["csc"].indptr), shape=c["csc"].shape)
+        if (len(c["cache"]) + 1) * c["csc"].nnz <= _CACHE_ENTRIES:
+            c["cache"][outage] = out
+        return out
+
+    def _newton_compiled(self, outage, v: np.ndarray, p: np.ndarray, q: np.ndarray, tol: float, max_iter: int):
+        """Solve with lightsim2grid; (v, slack [pu], iterations), or None when it does not converge
+        to a state with every voltage within 0.3–2 pu (the numpy Newton then takes over)."""
+        c = self._compiled
+        ybus = self._ybus_csc(outage)
+        solver = c["solver"]
+        try:
+            ok = solver.compute_pf(ybus, v.copy(), p + 1j * q, c["slack"], c["w"], c["pv"], c["pq"], max_iter, tol)
+        except Exception:  # noqa: BLE001 - a singular Jacobian is reported as an exception by some builds
+            return None
+        if not ok:
+            return None
+        out = np.asarray(solver.get_V()).copy()
+        vm = np.abs(out[self.active])
+        if not (np.all(np.isfinite(out)) and vm.min() > 0.3 and vm.max() <= 2.0):
+            return None
+        mismatch = (out * np.conj(ybus @ out)).real - p
+        lam = float(mismatch[self.active].sum())  # the slack weights sum to 1; other buses balance
+        return out, lam, int(solver.get_nb_iter())
 
     # ------------------------------------------------------------------ contingencies
 
@@ -205,19 +312,8 @@ class ACGrid:
         The added load, any imbalance of `dp_mw` and the losses are balanced by the distributed
         slack.
         """
-        yf, yt, alive = self.yf, self.yt, np.ones(self.m)
-        if self.dense:
-            ybus = self._ybus_dense
-            if outage is not None:
-                ybus = ybus.copy()
-                dy = self._dy[outage]
-                np.subtract.at(ybus, (dy.row, dy.col), self._fraction_removed(outage) * dy.data)
-        else:
-            ybus = self.ybus
-            if outage is not None:
-                ybus = (ybus - self._fraction_removed(outage) * self._dy[outage].tocsr()).tocsr()
+        alive = np.ones(self.m)
         if outage is not None:
-            alive = alive.copy()
             alive[outage] = 1.0 - self._fraction_removed(outage)
         p = self.p_sched.copy()
         q = self.q_sched.copy()
@@ -230,15 +326,59 @@ class ACGrid:
             q[bus] -= q_mvar / self.base_mva
         v = (self.v0 if v_init is None else v_init).copy()
         vm = np.abs(v)
-        va = np.angle(v)
         vm[self.pv] = self.v_set[self.pv]
         vm[self.ref] = self.v_set[self.ref]
-        v = vm * np.exp(1j * va)
+        v = vm * np.exp(1j * np.angle(v))
+        got = None if self._compiled is None else self._newton_compiled(outage, v, p, q, tol, max_iter)
+        ybus = None
+        if got is not None:
+            v, lam, it = got
+            converged = True
+        else:
+            ybus = self._ybus(outage)
+            v, lam, it, converged = self._newton(ybus, v, p, q, tol, max_iter)
+        vm = np.abs(v)
+        jac = None
+        if converged and keep_jacobian:
+            jac = self._jacobian(self._ybus(outage) if ybus is None else ybus, v)
+        if not converged:
+            nan_m = np.full(self.m, np.nan)
+            return ACResult(False, it, np.full(self.n, np.nan), np.full(self.n, np.nan), nan_m, nan_m, nan_m, math.nan)
+        yf, yt = self._yf_yt
+        c_f = (yf @ v) * alive
+        i_f = np.abs(c_f) * self.i_base_f_ka
+        i_t = np.abs(yt @ v) * alive * self.i_base_t_ka
+        rated = np.maximum(alive, 1e-12)
+        loading = 100.0 * np.maximum(i_f / (self.i_rated_f_ka * rated), i_t / (self.i_rated_t_ka * rated))
+        s_f = v[self.f] * np.conj(c_f) * self.base_mva
+        if outage is not None and alive[outage] == 0.0:
+            loading[outage] = np.nan
+        return ACResult(True, it, vm, np.angle(v), loading, s_f.real, s_f.imag, lam * self.base_mva, jac)
+
+    def _ybus(self, outage: int | None):
+        """The admittance matrix with one circuit of branch row `outage` out, as the numpy
+        Newton and the Jacobian use it: dense for small networks, else sparse."""
+        if self.dense:
+            ybus = self._ybus_dense
+            if outage is not None:
+                ybus = ybus.copy()
+                dy = self._dy[outage]
+                np.subtract.at(ybus, (dy.row, dy.col), self._fraction_removed(outage) * dy.data)
+            return ybus
+        if self._compiled is not None:
+            return self._ybus_csc(outage)
+        if outage is None:
+            return self.ybus
+        return (self.ybus - self._fraction_removed(outage) * self._dy[outage].tocsr()).tocsr()
+
+    def _newton(self, ybus, v: np.ndarray, p: np.ndarray, q: np.ndarray, tol: float, max_iter: int):
+        """The numpy Newton–Raphson from `v`: (v, slack [pu], iterations, converged)."""
+        vm = np.abs(v)
+        va = np.angle(v)
         pq = self.pq
         n_a, n_v = len(self.nonref), len(pq)
         lam = 0.0
         converged = False
-        jac = None
         it = 0
         for it in range(1, max_iter + 1):
             s_calc = v * np.conj(ybus @ v)
@@ -269,22 +409,7 @@ class ACGrid:
             vm[pq] += scale * dx[n_a : n_a + n_v]
             lam += scale * dx[-1]
             v = vm * np.exp(1j * va)
-        if converged and keep_jacobian:
-            jac = self._jacobian(ybus, v)
-        if not converged:
-            nan_m = np.full(self.m, np.nan)
-            return ACResult(False, it, np.full(self.n, np.nan), np.full(self.n, np.nan), nan_m, nan_m, nan_m, math.nan)
-        i_f = np.abs(yf @ v) * alive * self.i_base_f_ka
-        i_t = np.abs(yt @ v) * alive * self.i_base_t_ka
-        rated = np.maximum(alive, 1e-12)
-        loading = 100.0 * np.maximum(i_f / (self.i_rated_f_ka * rated), i_t / (self.i_rated_t_ka * rated))
-        s_f = v[self.f] * np.conj((yf @ v) * alive) * self.base_mva
-        if outage is not None and alive[outage] == 0.0:
-            loading[outage] = np.nan
-        return ACResult(
-            True, it, vm.copy(), va.copy(), loading, s_f.real, s_f.imag, lam * self.base_mva,
-            jac if keep_jacobian else None,
-        )
+        return v, lam, it, converged
 
     def _jacobian(self, ybus, v: np.ndarray):
         """Power-flow Jacobian with the distributed-slack column: rows ΔP (all buses), ΔQ (PQ);

@@ -123,19 +123,19 @@ def ac_sensitivity(grid: ACGrid, pre: ACResult, alive: np.ndarray, p_inj: np.nda
     dvm[pq] = dx[n_a : n_a + len(pq)]
     v = pre.vm_pu * np.exp(1j * pre.va_rad)
     dv_c = v[:, None] * (1j * dva + dvm / pre.vm_pu[:, None])  # complex dV per unit
-    i_f = (g.yf @ v) * alive
-    i_t = (g.yt @ v) * alive
-    di_f = (g.yf @ dv_c) * alive[:, None]
-    di_t = (g.yt @ dv_c) * alive[:, None]
+    yf, yt = g._yf_yt
+    rated = np.maximum(alive, 1e-12)
+    # per branch, the end whose current sets the loading, and its current and scale
+    i_f = (yf @ v) * alive
+    i_t = (yt @ v) * alive
+    scale_f = g.i_base_f_ka / (g.i_rated_f_ka * rated)
+    scale_t = g.i_base_t_ka / (g.i_rated_t_ka * rated)
+    from_end = np.abs(i_f) * scale_f >= np.abs(i_t) * scale_t
+    i_end = np.where(from_end, i_f, i_t)
+    di = np.where(from_end[:, None], yf @ dv_c, yt @ dv_c) * alive[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        dmag_f = np.real(np.conj(i_f)[:, None] * di_f) / np.abs(i_f)[:, None]
-        dmag_t = np.real(np.conj(i_t)[:, None] * di_t) / np.abs(i_t)[:, None]
-        rated = np.maximum(alive, 1e-12)
-        dl_f = 100.0 * dmag_f * g.i_base_f_ka[:, None] / (g.i_rated_f_ka * rated)[:, None]
-        dl_t = 100.0 * dmag_t * g.i_base_t_ka[:, None] / (g.i_rated_t_ka * rated)[:, None]
-    lf = np.abs(i_f) * g.i_base_f_ka / (g.i_rated_f_ka * rated)
-    lt = np.abs(i_t) * g.i_base_t_ka / (g.i_rated_t_ka * rated)
-    dl = np.where((lf >= lt)[:, None], dl_f, dl_t)
-    dl = np.nan_to_num(dl, nan=0.0)
+        factor = 100.0 * np.where(from_end, scale_f, scale_t) / np.abs(i_end)
+        dl = np.real(np.conj(i_end)[:, None] * di) * factor[:, None]
+    dl[~np.isfinite(dl)] = 0.0
     dl[alive == 0] = 0.0
     return dl, dvm, dva
