@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pandapower.networks as pn
 import pytest
 
@@ -185,3 +186,36 @@ def test_hosting_table_names_both_definitions(secured):
     firm_only = secured["high-wind-2030"].hosting_capacity(buses=["ens-220"], redispatch=False)
     assert "with_redispatch_mw" not in firm_only.columns
     assert firm_only.at["ens-220", "firm_mw"] == pytest.approx(table.at["ens-220", "firm_mw"])
+
+
+def test_hosting_on_forked_workers_equals_one_process(case39):
+    """The per-bus searches on two forked workers give the table of one process (values,
+    limiting elements, AC solve count)."""
+    one = case39.hosting_capacity(workers=1, max_mw=1500.0)
+    two = GridModel.from_pandapower(pn.case39()).hosting_capacity(workers=2, max_mw=1500.0)  # a fresh memo
+    assert len(one) >= 8  # enough buses for the workers to be used
+    pd.testing.assert_frame_equal(one, two, check_exact=False, atol=1e-9)
+    assert one.attrs["ac_solves"] == two.attrs["ac_solves"]
+
+
+def test_an_error_in_a_worker_is_raised_as_in_one_process():
+    from siting.errors import SitingError
+    from siting.grid._parallel import map_items
+
+    def fn(i: int) -> int:
+        if i == 5:
+            raise SitingError(f"item {i} failed")
+        return i * i
+
+    assert map_items(lambda i: i * i, 12, workers=2) == [i * i for i in range(12)]
+    with pytest.raises(SitingError, match="item 5 failed"):
+        map_items(fn, 12, workers=2)
+    with pytest.raises(SitingError, match="item 5 failed"):
+        map_items(fn, 12, workers=1)
+
+
+def test_workers_must_be_a_count(case39):
+    from siting.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="workers"):
+        case39.hosting_capacity(buses=[3], workers=0)

@@ -410,15 +410,23 @@ class HostingSearch:
         return worst, worst_c
 
     def run(self, buses: np.ndarray, names: list[str]) -> pd.DataFrame:
-        cs = self.cs
-        screen = cs.screen(buses, self.tan)  # cases × B
-        rows = []
-        for j, (bus, name) in progress(list(enumerate(zip(buses, names))), "hosting capacity (buses)"):
-            p_lin = float(np.min(screen[:, j]))
-            with cs.attributed(int(bus), self.tan):
-                row = self._one(int(bus), j, screen[:, j], p_lin)
-            rows.append(row | {"bus": name, "screened_mw": min(p_lin, self.max_mw)})
+        self.prepare(buses)
+        rows = [self.row(j, name) for j, name in progress(list(enumerate(names)), "hosting capacity (buses)")]
         return pd.DataFrame(rows).set_index("bus")
+
+    def prepare(self, buses: np.ndarray) -> None:
+        """Screen every case × `buses` (internal indices) at once; :meth:`row` then searches one."""
+        self._buses = np.asarray(buses)
+        self._screen = self.cs.screen(self._buses, self.tan)  # cases × B
+
+    def row(self, j: int, name: str) -> dict:
+        """The firm hosting capacity of the `j`-th prepared bus (independent of the others)."""
+        bus = int(self._buses[j])
+        col = self._screen[:, j]
+        p_lin = float(np.min(col))
+        with self.cs.attributed(bus, self.tan):
+            row = self._one(bus, j, col, p_lin)
+        return row | {"bus": name, "screened_mw": min(p_lin, self.max_mw)}
 
     def _one(self, bus: int, j: int, screen_col: np.ndarray, p_lin: float) -> dict:
         """Lazy constraint generation: search the base case and the outages screened lowest;

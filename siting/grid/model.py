@@ -25,6 +25,7 @@ from .. import _validate as V
 from .._validate import MAX_LOAD_MW
 from ..errors import ConfigError, ParameterError, SitingError
 from ..layers import Layers, load_layers
+from ._parallel import map_items
 from ._threads import one_blas_thread
 from .acpf import ACGrid, _refuse_unmodelled
 from .build import build_network, import_by_headroom, rebalance_slack
@@ -517,7 +518,7 @@ class GridModel:
     def hosting_capacity(self, buses: list[str | int] | None = None, pf: float = 0.98, n_minus_1: bool = True,
                          max_loading_pct: float = 100.0, vm_min_pu: float = 0.9, vm_max_pu: float = 1.1,
                          max_mw: float = 3000.0, tol_mw: float = 0.5,
-                         redispatch: bool | list[str | int] = True) -> pd.DataFrame:
+                         redispatch: bool | list[str | int] = True, workers: int | None = None) -> pd.DataFrame:
         """Hosting capacity per bus, two definitions: the largest added load that creates no
         violation in the base case and every single-circuit outage (N-1) — **firm**, with no
         remedial action for the load, and **with redispatch**, when a preventive redispatch of
@@ -537,6 +538,11 @@ class GridModel:
         redispatch : bool or list
             Also compute the hosting capacity with redispatch (default True), or only at these
             buses (the others get NaN).
+        workers : int, optional
+            Processes for the per-bus searches (default: every core this process may use; 1 =
+            this process only). On Linux they are forked from this process and inherit the
+            solved cases; elsewhere, and for fewer than 8 buses, the work stays here. The result
+            does not depend on it.
 
         Returns
         -------
@@ -577,6 +583,8 @@ class GridModel:
                                                                               vm_min_pu, vm_max_pu)
         max_mw = V.search_max_mw(max_mw)
         tol_mw = V.tolerance_mw(tol_mw)
+        if workers is not None:
+            workers = V.count(workers, "workers", hi=1024, why="processes for the per-bus searches", example=2)
         if tol_mw >= max_mw:
             raise ParameterError("tol_mw", tol_mw, f"below {{=max_mw:{max_mw:g}}}",
                                    problem="a precision coarser than the whole search range",
@@ -598,35 +606,43 @@ class GridModel:
             out.attrs = dict(cached.attrs)
             return out
         table = self._hosting_capacity(buses, pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw, tol_mw,
-                                       redispatch)
+                                       redispatch, workers)
         if key is not None:
             self._hosting_memo[key] = table.copy()
             self._hosting_memo[key].attrs = dict(table.attrs)
         return table
 
     def _hosting_capacity(self, buses, pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw, tol_mw,
-                          redispatch) -> pd.DataFrame:
+                          redispatch, workers=None) -> pd.DataFrame:
         idx = self._hosting_buses(buses)
         cs = self._caseset(Limits(max_loading_pct, vm_min_pu, vm_max_pu), n_minus_1)
         internal = np.array([int(cs.grid.bus_lookup[i]) for i in idx])
+        names = [self._bus_name(i) for i in idx]
+        tan = math.tan(math.acos(pf))
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
-        table = search.run(internal, [self._bus_name(i) for i in idx]).rename(columns={"hosting_mw": "firm_mw"})
-        solves = search.ac_solves
+        search.prepare(internal)
+        rh = None
         if redispatch is not False and redispatch is not None:
-            rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, math.tan(math.acos(pf)), max_mw,
-                                   tol_mw=tol_mw)
-            wanted = set(table.index) if redispatch is True else {self._bus_name(self._resolve_bus(b)) for b in redispatch}
-            empty = {"with_redispatch_mw": math.nan, "redispatch_mw": math.nan, "redispatch_limiting_element": "",
-                     "redispatch_limiting_case": "", "redispatch_constraint": ""}
-            rows = []
-            for b, f, name in zip(internal, table["firm_mw"], table.index):
-                if name not in wanted:
-                    rows.append(empty)
-                    continue
-                with cs.attributed(int(b), math.tan(math.acos(pf))):
-                    rows.append(rh.run(int(b), float(f)))
-            table = table.join(pd.DataFrame(rows, index=table.index))
-            solves += rh.ac_solves
+            rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, tan, max_mw, tol_mw=tol_mw)
+            wanted = set(names) if redispatch is True else {self._bus_name(self._resolve_bus(b)) for b in redispatch}
+        empty = {"with_redispatch_mw": math.nan, "redispatch_mw": math.nan, "redispatch_limiting_element": "",
+                 "redispatch_limiting_case": "", "redispatch_constraint": ""}
+
+        def one(j: int) -> tuple[dict, dict, int]:
+            """Firm and (where wanted) with-redispatch hosting of bus `j`, and the AC solves."""
+            before = search.ac_solves + (rh.ac_solves if rh else 0)
+            firm = search.row(j, names[j])
+            rd = empty
+            if rh is not None and names[j] in wanted:
+                with cs.attributed(int(internal[j]), tan):
+                    rd = rh.run(int(internal[j]), float(firm["hosting_mw"]))
+            return firm, rd, search.ac_solves + (rh.ac_solves if rh else 0) - before
+
+        rows = map_items(one, len(idx), workers, "hosting capacity (buses)")
+        table = pd.DataFrame([r[0] for r in rows]).set_index("bus").rename(columns={"hosting_mw": "firm_mw"})
+        if rh is not None:
+            table = table.join(pd.DataFrame([r[1] for r in rows], index=table.index))
+        solves = sum(r[2] for r in rows)
         table.attrs["skipped_outages"] = [case_label(cs.grid, k) for k in cs.split + cs.failed_pre]
         table.attrs["ac_solves"] = solves
         table.attrs["scenario"] = self.scenario.name if self.scenario else ""

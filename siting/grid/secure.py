@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .acpf import ACGrid, ACResult
-from .linear import DCSensitivity, ac_sensitivity
+from .linear import DCSensitivity, ac_sensitivities, ac_sensitivity
 
 __all__ = ["Resource", "RemedialCosts", "SecureResult", "RedispatchLP", "resources_from_net", "secure",
            "apply_redispatch", "shifted", "n1_cases", "constrained_units", "redispatch_volume", "KINDS"]
@@ -576,7 +576,7 @@ class RedispatchHosting:
         q_inj = np.zeros_like(p_inj)
         q_inj[bus, n_r] = -self.tan
         col = getattr(cs, "_screened", {}).get(int(bus))
-        cases, sens_r, sens_l, volt_r, volt_l = [], [], [], [], []
+        states = []
         for ci, c in enumerate(cs.cases):
             state = c.pre
             if base_mw > 0:
@@ -593,20 +593,19 @@ class RedispatchHosting:
                 self.ac_solves += 1
                 if res.converged:
                     state = res
-            dl, dv, _ = ac_sensitivity(g, state, _alive(g, c.outage), p_inj, q_inj)
-            cases.append(_Case(c.outage, state, c.max_loading))
-            sens_r.append(dl[:, :n_r])
-            sens_l.append(dl[:, n_r])
-            volt_r.append(dv[:, :n_r])
-            volt_l.append(dv[:, n_r])
+            states.append(state)
+        alive = np.stack([_alive(g, c.outage) for c in cs.cases])
+        dl, dv, _ = ac_sensitivities(g, states, alive, p_inj, q_inj)
+        cases = [_Case(c.outage, state, c.max_loading) for c, state in zip(cs.cases, states)]
+        sens_r, sens_l, volt_r, volt_l = dl[:, :, :n_r], dl[:, :, n_r], dv[:, :, :n_r], dv[:, :, n_r]
         lp = RedispatchLP(g, cases, self.resources, self.costs, self.patterns, sens=sens_r)
         # first-order voltages too (n per case): the AC check also looks where a voltage nears its band
         lp.V0 = np.stack([c.pre.vm_pu for c in cases])
-        lp.DV = np.stack(volt_r)
-        lp.DV_LOAD = np.stack(volt_l)
+        lp.DV = volt_r
+        lp.DV_LOAD = volt_l
         lp.VLOW = np.stack([c.vm_low for c in cs.cases])
         lp.VHIGH = np.stack([c.vm_high for c in cs.cases])
-        return lp, np.stack(sens_l)
+        return lp, sens_l
 
     def load_sens(self, bus: int) -> np.ndarray:
         """Per case (C × m): loading change [pp] per MW of load at internal bus `bus` (at the
@@ -837,6 +836,9 @@ def _highs():
             os.close(saved)
         _BANNER_SHOWN = True
     h.silent()
+    # one thread: the LPs are small, and a HiGHS without worker threads is safe to use in the
+    # forked processes of the all-bus hosting capacity (siting.grid._parallel)
+    h.setOptionValue("threads", 1)
     return h
 
 
