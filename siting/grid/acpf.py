@@ -28,7 +28,7 @@ import pandapower as pp
 import scipy.sparse as sp
 from pandapower.pypower.dSbus_dV import dSbus_dV
 from pandapower.pypower.idx_brch import BR_STATUS, F_BUS, T_BUS
-from pandapower.pypower.idx_bus import BASE_KV, BS, BUS_TYPE, GS, NONE, PD, PQ, PV, QD, REF, SL_FAC, VA, VM
+from pandapower.pypower.idx_bus import BASE_KV, BUS_TYPE, NONE, PD, PQ, PV, QD, REF, SL_FAC, VA, VM
 from pandapower.pd2ppc import _pd2ppc
 from pandapower.pypower.idx_gen import GEN_BUS, GEN_STATUS, PG, VG
 from pandapower.pypower.makeYbus import branch_vectors, makeYbus

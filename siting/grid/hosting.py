@@ -31,7 +31,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from .._progress import progress
 from .acpf import ACGrid, ACResult
@@ -408,11 +407,6 @@ class HostingSearch:
             if not ev.feasible:  # one violated case decides; the watch list is in screened order
                 break
         return worst, worst_c
-
-    def run(self, buses: np.ndarray, names: list[str]) -> pd.DataFrame:
-        self.prepare(buses)
-        rows = [self.row(j, name) for j, name in progress(list(enumerate(names)), "hosting capacity (buses)")]
-        return pd.DataFrame(rows).set_index("bus")
 
     def prepare(self, buses: np.ndarray) -> None:
         """Screen every case × `buses` (internal indices) at once; :meth:`row` then searches one."""
