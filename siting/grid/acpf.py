@@ -188,6 +188,8 @@ class ACGrid:
             self.bus_names[int(self.bus_lookup[idx])] = str(name) if isinstance(name, str) and name else str(idx)
         self.i_base_f_ka = self.base_mva / (_SQRT3 * self.base_kv[self.f])
         self.i_base_t_ka = self.base_mva / (_SQRT3 * self.base_kv[self.t])
+        self._fixed_v = np.r_[self.pv, self.ref].astype(int)  # buses whose voltage magnitude is set
+        self._scales: dict = {}
         self._compiled = None if engine == "numpy" else self._prepare_compiled(ytt, yff, yft, ytf)
         if engine == "lightsim2grid" and self._compiled is None:
             from ..errors import ConfigError
@@ -312,9 +314,7 @@ class ACGrid:
         The added load, any imbalance of `dp_mw` and the losses are balanced by the distributed
         slack.
         """
-        alive = np.ones(self.m)
-        if outage is not None:
-            alive[outage] = 1.0 - self._fraction_removed(outage)
+        alive, scale_f, scale_t = self._branch_scales(outage)
         p = self.p_sched.copy()
         q = self.q_sched.copy()
         if dp_mw is not None:
@@ -324,11 +324,9 @@ class ACGrid:
         if bus is not None:
             p[bus] -= p_mw / self.base_mva
             q[bus] -= q_mvar / self.base_mva
-        v = (self.v0 if v_init is None else v_init).copy()
-        vm = np.abs(v)
-        vm[self.pv] = self.v_set[self.pv]
-        vm[self.ref] = self.v_set[self.ref]
-        v = vm * np.exp(1j * np.angle(v))
+        v = (self.v0 if v_init is None else v_init).astype(complex)  # a copy
+        fixed = self._fixed_v
+        v[fixed] *= self.v_set[fixed] / np.abs(v[fixed])  # generator set points, angles kept
         got = None if self._compiled is None else self._newton_compiled(outage, v, p, q, tol, max_iter)
         ybus = None
         if got is not None:
@@ -346,14 +344,26 @@ class ACGrid:
             return ACResult(False, it, np.full(self.n, np.nan), np.full(self.n, np.nan), nan_m, nan_m, nan_m, math.nan)
         yf, yt = self._yf_yt
         c_f = (yf @ v) * alive
-        i_f = np.abs(c_f) * self.i_base_f_ka
-        i_t = np.abs(yt @ v) * alive * self.i_base_t_ka
-        rated = np.maximum(alive, 1e-12)
-        loading = 100.0 * np.maximum(i_f / (self.i_rated_f_ka * rated), i_t / (self.i_rated_t_ka * rated))
+        loading = np.maximum(np.abs(c_f) * scale_f, np.abs((yt @ v) * alive) * scale_t)  # NaN: branch out
         s_f = v[self.f] * np.conj(c_f) * self.base_mva
-        if outage is not None and alive[outage] == 0.0:
-            loading[outage] = np.nan
         return ACResult(True, it, vm, np.angle(v), loading, s_f.real, s_f.imag, lam * self.base_mva, jac)
+
+    def _branch_scales(self, outage: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per branch with one circuit of `outage` out: the share of circuits in service, and the
+        factors from the from- and to-end current of the circuits in service [pu] to loading
+        [%] (NaN for a branch fully out); cached per outage."""
+        got = self._scales.get(outage)
+        if got is None:
+            alive = np.ones(self.m)
+            if outage is not None:
+                alive[outage] = 1.0 - self._fraction_removed(outage)
+            rated = np.maximum(alive, 1e-12)
+            scale_f = 100.0 * self.i_base_f_ka / (self.i_rated_f_ka * rated)
+            scale_t = 100.0 * self.i_base_t_ka / (self.i_rated_t_ka * rated)
+            scale_f[alive == 0] = np.nan
+            scale_t[alive == 0] = np.nan
+            got = self._scales[outage] = (alive, scale_f, scale_t)
+        return got
 
     def _ybus(self, outage: int | None):
         """The admittance matrix with one circuit of branch row `outage` out, as the numpy

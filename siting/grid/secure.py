@@ -33,6 +33,7 @@ redispatch is what TenneT applies before it refuses a connection (GOTORK, Netcod
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .acpf import ACGrid, ACResult
-from .linear import DCSensitivity, ac_sensitivities, ac_sensitivity
+from .linear import DCSensitivity, ac_sensitivities, ac_sensitivity, loading_and_sensitivity
 
 __all__ = ["Resource", "RemedialCosts", "SecureResult", "RedispatchLP", "resources_from_net", "secure",
            "apply_redispatch", "shifted", "n1_cases", "constrained_units", "redispatch_volume", "KINDS"]
@@ -56,6 +57,12 @@ _ROW_BAND_PP = 25.0  # rows within this many percentage points of their limit en
 _PAD_PP = 0.05  # an AC correction tightens a row by its excess plus this
 _GAP_BAND_PP = 5.0  # rows this close to their limit (AC or first order) get an AC correction
 _REFINE_MW = 4.0  # the refinement of the hosting with redispatch stops within this
+#: a case is linearised exactly at the firm load once its first-order state comes this close to
+#: a thermal limit [pp] or voltage band [pu] (RedispatchHosting._linearise)
+_EXACT_BAND_PP = 20.0
+_EXACT_BAND_PU = 0.03
+#: searches with more cases made exact before every case is (RedispatchHosting.run)
+_RECHECKS = 2
 
 
 @dataclass(frozen=True)
@@ -564,11 +571,65 @@ class RedispatchHosting:
         self.max_mw = max_mw
         self.tol = tol_mw
         self.ac_solves = 0
+        self._shared = None
 
-    def _linearise(self, bus: int, base_mw: float) -> tuple[RedispatchLP, np.ndarray]:
+    def _linearise(self, bus: int, base_mw: float, exact_all: bool = False) -> tuple[RedispatchLP, np.ndarray]:
         """The redispatch LP linearised with `base_mw` at `bus`, and the load's sensitivities
-        (C × m, pp per MW) there."""
+        (C × m, pp per MW) there.
+
+        A case is linearised *exactly* — AC-solved with `base_mw` and differentiated there —
+        when `exact_all`, when its first-order state at `base_mw` has a branch within
+        :data:`_EXACT_BAND_PP` of its limit or a voltage within :data:`_EXACT_BAND_PU` of its
+        band, and (:meth:`_upgrade`) as soon as an LP answer brings it that near. The others
+        start from their state without the load with the voltages moved to first order by
+        `base_mw` (branch loadings evaluated at those voltages), and the resources'
+        sensitivities without the load (the same for every bus). Their estimates can be far off
+        at a large load, so an answer is accepted only after AC in every such case
+        (:meth:`_unsafe_cases`)."""
         cs, g = self.cs, self.cs.grid
+        col = getattr(cs, "_screened", {}).get(int(bus))
+        n_c = len(cs.cases)
+        if exact_all or col is None or base_mw <= 0:
+            lp, sens = self._assemble([None] * n_c, None, np.zeros((n_c, g.m)), None, np.zeros((n_c, g.n)))
+            lp.exact = np.zeros(n_c, dtype=bool)
+            self._make_exact(lp, sens, bus, base_mw, range(n_c))
+            return lp, sens
+        shared = self._noload()
+        alive = np.stack([_alive(g, c.outage) for c in cs.cases])
+        dv = np.stack([cs._dv[ci][:, col] for ci in range(n_c)])
+        da = np.stack([cs._da[ci][:, col] for ci in range(n_c)])
+        states, sens_l = _first_order_states(g, [c.pre for c in cs.cases], alive, dv, da, base_mw)
+        lp, sens = self._assemble(states, shared[0].copy(), sens_l, shared[1].copy(), dv)
+        lp.exact = np.zeros(n_c, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            near = (np.abs(lp.L0) >= lp.LIMIT - _EXACT_BAND_PP).any(axis=1)
+            near |= ((lp.V0 <= lp.VLOW + _EXACT_BAND_PU) | (lp.V0 >= lp.VHIGH - _EXACT_BAND_PU)).any(axis=1)
+        near[0] = True  # the base case: its AC − first-order difference corrects the others' estimates
+        self._make_exact(lp, sens, bus, base_mw, np.flatnonzero(near))
+        return lp, sens
+
+    def _assemble(self, states, sens_r, sens_l, volt_r, volt_l) -> tuple[RedispatchLP, np.ndarray]:
+        """The LP of the cases in `states` (None: to be filled by :meth:`_make_exact`)."""
+        cs, g = self.cs, self.cs.grid
+        n_c, n_r = len(cs.cases), self.patterns.shape[1]
+        filled = [s if s is not None else c.pre for s, c in zip(states, cs.cases)]
+        cases = [_Case(c.outage, s, c.max_loading) for c, s in zip(cs.cases, filled)]
+        lp = RedispatchLP(g, cases, self.resources, self.costs, self.patterns,
+                          sens=np.zeros((n_c, g.m, n_r)) if sens_r is None else sens_r)
+        # first-order voltages too (n per case): the AC check also looks where a voltage nears its band
+        lp.V0 = np.stack([c.pre.vm_pu for c in cases])
+        lp.DV = np.zeros((n_c, g.n, n_r)) if volt_r is None else volt_r
+        lp.DV_LOAD = volt_l
+        lp.VLOW = np.stack([c.vm_low for c in cs.cases])
+        lp.VHIGH = np.stack([c.vm_high for c in cs.cases])
+        return lp, sens_l
+
+    def _make_exact(self, lp: RedispatchLP, sens: np.ndarray, bus: int, base_mw: float, which) -> None:
+        """Linearise the cases `which` exactly (AC at `base_mw`), in `lp` and `sens` in place."""
+        cs, g = self.cs, self.cs.grid
+        which = [int(ci) for ci in which if not lp.exact[int(ci)]]
+        if not which:
+            return
         n_r = self.patterns.shape[1]
         p_inj = np.zeros((g.n, n_r + 1))
         p_inj[:, :n_r] = self.patterns
@@ -577,7 +638,8 @@ class RedispatchHosting:
         q_inj[bus, n_r] = -self.tan
         col = getattr(cs, "_screened", {}).get(int(bus))
         states = []
-        for ci, c in enumerate(cs.cases):
+        for ci in which:
+            c = cs.cases[ci]
             state = c.pre
             if base_mw > 0:
                 vm, va = c.pre.vm_pu, c.pre.va_rad
@@ -594,18 +656,52 @@ class RedispatchHosting:
                 if res.converged:
                     state = res
             states.append(state)
-        alive = np.stack([_alive(g, c.outage) for c in cs.cases])
+        alive = np.stack([_alive(g, cs.cases[ci].outage) for ci in which])
         dl, dv, _ = ac_sensitivities(g, states, alive, p_inj, q_inj)
-        cases = [_Case(c.outage, state, c.max_loading) for c, state in zip(cs.cases, states)]
-        sens_r, sens_l, volt_r, volt_l = dl[:, :, :n_r], dl[:, :, n_r], dv[:, :, :n_r], dv[:, :, n_r]
-        lp = RedispatchLP(g, cases, self.resources, self.costs, self.patterns, sens=sens_r)
-        # first-order voltages too (n per case): the AC check also looks where a voltage nears its band
-        lp.V0 = np.stack([c.pre.vm_pu for c in cases])
-        lp.DV = volt_r
-        lp.DV_LOAD = volt_l
-        lp.VLOW = np.stack([c.vm_low for c in cs.cases])
-        lp.VHIGH = np.stack([c.vm_high for c in cs.cases])
-        return lp, sens_l
+        for j, ci in enumerate(which):
+            lp.cases[ci] = _Case(cs.cases[ci].outage, states[j], cs.cases[ci].max_loading)
+            lp.S[ci] = dl[j, :, :n_r]
+            lp.L0[ci] = np.nan_to_num(states[j].loading_pct, nan=-np.inf)
+            lp.V0[ci] = states[j].vm_pu
+            lp.DV[ci] = dv[j, :, :n_r]
+            lp.DV_LOAD[ci] = dv[j, :, n_r]
+            sens[ci] = dl[j, :, n_r]
+            lp.exact[ci] = True
+
+    def _upgrade(self, lp: RedispatchLP, sens: np.ndarray, bus: int, base_mw: float, sol: dict) -> bool:
+        """Linearise exactly every case the LP answer `sol` brings near a limit; whether any."""
+        if lp.exact.all():
+            return False
+        with np.errstate(invalid="ignore"):
+            est = np.abs(lp.loadings(sol["delta"], sens, sol["load"]))
+            near = (est >= lp.LIMIT - _EXACT_BAND_PP).any(axis=1)
+            v = lp.V0 + lp.DV @ sol["delta"] + lp.DV_LOAD * sol["load"]
+            near |= ((v <= lp.VLOW + _EXACT_BAND_PU) | (v >= lp.VHIGH - _EXACT_BAND_PU)).any(axis=1)
+        todo = np.flatnonzero(near & ~lp.exact)
+        self._make_exact(lp, sens, bus, base_mw, todo)
+        return bool(len(todo))
+
+    def _unsafe_cases(self, lp: RedispatchLP, sol: dict, bus: int, base_mw: float) -> list[int]:
+        """The cases not linearised exactly in which AC finds the answer `sol` (``load`` MW
+        above `base_mw`, redispatch ``delta``) infeasible."""
+        todo = np.flatnonzero(~lp.exact).tolist()
+        if not todo:
+            return []
+        load = base_mw + sol["load"]
+        results = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=todo)
+        self.ac_solves += len(todo)
+        return [ci for ci, res in results if not self.cs.judge(self.cs.cases[ci], res).feasible]
+
+    def _noload(self) -> tuple[np.ndarray, np.ndarray]:
+        """The resources' loading (C × m × R) and voltage (C × n × R) sensitivities in the cases
+        without the load (the same for every bus)."""
+        if self._shared is None:
+            g = self.cs.grid
+            alive = np.stack([_alive(g, c.outage) for c in self.cs.cases])
+            dl, dv, _ = ac_sensitivities(g, [c.pre for c in self.cs.cases], alive, self.patterns,
+                                         np.zeros_like(self.patterns))
+            self._shared = (dl, dv)
+        return self._shared
 
     def load_sens(self, bus: int) -> np.ndarray:
         """Per case (C × m): loading change [pp] per MW of load at internal bus `bus` (at the
@@ -621,16 +717,16 @@ class RedispatchHosting:
         if firm_mw >= self.max_mw - self.tol:
             return none | {"redispatch_constraint": "cap"}
         lp, sens = self._linearise(bus, firm_mw)
-        self._other_at = None
         room = self.max_mw - firm_mw
-        best, hi, hi_excess, other = self._search(lp, sens, bus, firm_mw, room, {})
-        lo = best["load"] if best is not None else 0.0
-        if math.isfinite(hi) and hi - lo > max(2.0 * self.tol, _REFINE_MW):
-            refined = self._refine(lp, sens, bus, firm_mw, lo, hi, hi_excess, bool(other))
-            if refined is not None and (best is None or refined["load"] > best["load"]):
-                best = refined | ({"kind": other} if other else {})
-        if best is None or best["load"] <= self.tol:
-            return none
+        for attempt in range(_RECHECKS + 1):
+            best = self._largest(lp, sens, bus, firm_mw, room)
+            if best is None or best["load"] <= self.tol:
+                return none
+            # accepted only once AC holds in every case still linearised to first order
+            bad = self._unsafe_cases(lp, best, bus, firm_mw)
+            if not bad:
+                break
+            self._make_exact(lp, sens, bus, firm_mw, range(len(lp.cases)) if attempt >= _RECHECKS - 1 else bad)
         load = firm_mw + min(best["load"], room)
         if best["load"] >= room - 1e-6:
             elem, case, kind = "", "", "cap"
@@ -647,6 +743,18 @@ class RedispatchHosting:
         return {"with_redispatch_mw": load, "redispatch_mw": up, "redispatch_limiting_element": elem,
                 "redispatch_limiting_case": case, "redispatch_constraint": kind}
 
+    def _largest(self, lp, sens, bus, base, room) -> dict | None:
+        """The largest extra load above `base` (at most `room`) whose redispatch passes the AC
+        check, to :data:`_REFINE_MW`: the LP's answer, refined when AC corrections were needed."""
+        self._other_at = None
+        best, hi, hi_excess, other = self._search(lp, sens, bus, base, room, {})
+        lo = best["load"] if best is not None else 0.0
+        if math.isfinite(hi) and hi - lo > max(2.0 * self.tol, _REFINE_MW):
+            refined = self._refine(lp, sens, bus, base, lo, hi, hi_excess, bool(other))
+            if refined is not None and (best is None or refined["load"] > best["load"]):
+                best = refined | ({"kind": other} if other else {})
+        return best
+
     def _search(self, lp, sens, bus, base, room, tighten: dict):
         """LP for the largest extra load, AC-corrected until the quick AC check agrees; returns
         (best or None, the smallest rejected load, its worst excess, a voltage/convergence
@@ -654,11 +762,16 @@ class RedispatchHosting:
         tighten = dict(tighten)
         best, session = None, None
         hi, hi_excess, other = math.inf, math.inf, False
-        for _ in range(10):
+        tries = 0
+        while tries < 10:
             sol = lp.solve(load_sens=sens, maximise_load=True, max_load_mw=room, tighten=tighten, session=session)
             session = sol["session"]
             if sol["status"] != "optimal":
                 break
+            if self._upgrade(lp, sens, bus, base, sol):
+                session = None  # rows changed: a new LP
+                continue
+            tries += 1
             check = self._ac(lp, sol, sens, bus, base)
             if check["ok"]:
                 best = sol | {"tighten": dict(tighten)}
@@ -678,16 +791,24 @@ class RedispatchHosting:
         `firm_mw`)."""
         base = min(float(firm_mw), float(load))
         lp, sens = self._linearise(int(bus), base)
-        return self._trial(lp, sens, int(bus), base, float(load) - base)[0]
+        while True:  # each round linearises at least one more case exactly
+            sol = self._trial(lp, sens, int(bus), base, float(load) - base)[0]
+            bad = [] if sol is None else self._unsafe_cases(lp, sol, int(bus), base)
+            if not bad:
+                return sol
+            self._make_exact(lp, sens, int(bus), base, bad)
 
     def _refine(self, lp, sens, bus, base, lo: float, hi: float, hi_excess: float, other: bool) -> dict | None:
         """Largest extra load in (lo, hi] whose least-cost redispatch passes AC, to 2 MW: regula
-        falsi on the worst AC excess [pp] (bisection where it is not usable)."""
+        falsi on the worst AC excess [pp] (bisection where it is not usable, and after two
+        confirmed trials in a row: the least-cost redispatch holds some row at its limit, so the
+        margin at `lo` is near zero and regula falsi would creep up from `lo` in minimal steps)."""
         best = None
         lo_margin = None  # worst AC margin below the limits at lo (>= 0), once known
         step = max(2.0 * self.tol, _REFINE_MW)
+        ok_in_row = 0
         while hi - lo > step:
-            if lo_margin is not None and math.isfinite(hi_excess) and hi_excess > 0 and not other:
+            if lo_margin is not None and math.isfinite(hi_excess) and hi_excess > 0 and not other and ok_in_row < 2:
                 mid = lo + (hi - lo) * lo_margin / (lo_margin + hi_excess)
                 mid = min(max(mid, lo + 0.5 * step), hi - 0.5 * step)
             else:
@@ -695,8 +816,10 @@ class RedispatchHosting:
             sol, worst = self._trial(lp, sens, bus, base, mid)
             if sol is not None:
                 lo, best, lo_margin = mid, sol, max(-worst, 0.0)
+                ok_in_row += 1
             else:
                 hi, hi_excess = mid, worst
+                ok_in_row = 0
         return best
 
     def _trial(self, lp, sens, bus, base, extra: float) -> tuple[dict | None, float]:
@@ -705,11 +828,16 @@ class RedispatchHosting:
         tighten: dict = {}
         session = None
         worst = math.inf
-        for _ in range(8):
+        tries = 0
+        while tries < 8:
             sol = lp.solve(load_sens=sens, load_mw=extra, tighten=tighten, session=session)
             session = sol["session"]
             if sol["status"] != "optimal":
                 return None, math.inf
+            if self._upgrade(lp, sens, bus, base, sol):
+                session = None  # rows changed: a new LP
+                continue
+            tries += 1
             check = self._ac(lp, sol, sens, bus, base)
             worst = check["worst"]
             if check["ok"]:
@@ -839,6 +967,7 @@ def _highs():
     # one thread: the LPs are small, and a HiGHS without worker threads is safe to use in the
     # forked processes of the all-bus hosting capacity (siting.grid._parallel)
     h.setOptionValue("threads", 1)
+    h.setOptionValue("presolve", "off")
     return h
 
 
@@ -951,3 +1080,20 @@ class _Session:
         overload = {key: float(x[c] + x[c + 1]) for key, c in self.slack_col.items() if x[c] + x[c + 1] > 1e-4}
         load = float(x[self.i_load]) if self.maximise else float(self.load_mw)
         return {"status": "optimal", "delta": delta, "load": load, "overload": overload, "session": self}
+
+
+def _first_order_states(grid: ACGrid, pres: list[ACResult], alive: np.ndarray, dv: np.ndarray, da: np.ndarray,
+                        p_mw: float) -> tuple[list[ACResult], np.ndarray]:
+    """The cases `pres` with their voltages moved to first order by `p_mw` of load (magnitude
+    and angle sensitivities per MW `dv`, `da`: C × n), the branch loadings *at* those voltages —
+    not extrapolated: a branch carrying almost nothing before the load has a loading slope of
+    arbitrary sign there (robbenplaat–eemshaven-oost with its twin out: 0.016 %, extrapolated to
+    −20 % at 880 MW where AC gives 100 %) — and the loadings' slope per MW of load there (C × m)."""
+    vm0 = np.stack([p.vm_pu for p in pres])
+    va0 = np.stack([p.va_rad for p in pres])
+    vm, va = vm0 + dv * p_mw, va0 + da * p_mw
+    dv_c = (vm0 * np.exp(1j * va0) * (1j * da + dv / vm0))[:, :, None]
+    loading, dl = loading_and_sensitivity(grid, vm * np.exp(1j * va), dv_c, alive)
+    states = [dataclasses.replace(p, vm_pu=vm[i], va_rad=va[i], loading_pct=loading[i], jacobian=None)
+              for i, p in enumerate(pres)]
+    return states, dl[:, :, 0]
