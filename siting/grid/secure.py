@@ -544,10 +544,12 @@ class RedispatchHosting:
     The load is balanced like the firm hosting's (the distributed slack); the redispatch comes on
     top of that and sums to zero. Method, per bus:
 
-    1. every case is solved (AC) with the firm hosting capacity at the bus — where the grid sits
-       at its limit without redispatch — and linearised there (first-order AC sensitivities of
-       the loadings to each resource and to more load): a large load makes the grid nonlinear,
-       and a linearisation at no load would be optimistic;
+    1. every case near a limit is solved (AC) with the firm hosting capacity at the bus — where
+       the grid sits at its limit without redispatch — and linearised there (first-order AC
+       sensitivities of the loadings to each resource and to more load): a large load makes the
+       grid nonlinear, and a linearisation at no load would be optimistic. The other cases start
+       from a first-order state and are linearised by AC as soon as an LP answer brings them
+       within 20 pp / 0.03 pu of a limit (:meth:`_linearise`);
     2. the LP maximises the extra load above firm, then minimises the cost;
     3. AC power flow confirms it in every case whose corrected first-order loading (corrected
        branch by branch by the base case's AC − first-order difference at the answer) is near a
@@ -555,7 +557,10 @@ class RedispatchHosting:
        covers every case within 10 pp of a limit;
     4. when a correction was needed, regula falsi between the confirmed and the rejected load,
        with the least-cost redispatch at each trial load, refines the answer to 4 MW (the answer
-       is the confirmed end: never above an AC-confirmed load).
+       is the confirmed end: never above an AC-confirmed load);
+    5. the answer is accepted only once AC holds in every case still linearised to first order;
+       where it does not, those cases are linearised by AC and steps 2–4 repeat (after two such
+       rounds with every case linearised by AC).
 
     A voltage or convergence limit (no LP row) is handled by the same refinement.
     """
