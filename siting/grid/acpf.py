@@ -254,16 +254,17 @@ class ACGrid:
         ybus = self._ybus_csc(outage)
         solver = c["solver"]
         try:
-            ok = solver.compute_pf(ybus, v.copy(), p + 1j * q, c["slack"], c["w"], c["pv"], c["pq"], max_iter, tol)
+            ok = solver.compute_pf(ybus, v, p + 1j * q, c["slack"], c["w"], c["pv"], c["pq"], max_iter, tol)
         except Exception:  # noqa: BLE001 - a singular Jacobian is reported as an exception by some builds
             return None
         if not ok:
             return None
-        out = np.asarray(solver.get_V()).copy()
+        out = solver.get_V().copy()  # a view of the solver's buffer, overwritten by the next solve
         vm = np.abs(out[self.active])
-        if not (np.all(np.isfinite(out)) and vm.min() > 0.3 and vm.max() <= 2.0):
+        lo, hi = vm.min(), vm.max()
+        if not (lo > 0.3 and hi <= 2.0):  # also False for NaN
             return None
-        mismatch = (out * np.conj(ybus @ out)).real - p
+        mismatch = (out * np.conj(self._currents(outage, out, ybus))).real - p
         lam = float(mismatch[self.active].sum())  # the slack weights sum to 1; other buses balance
         return out, lam, int(solver.get_nb_iter())
 
@@ -364,6 +365,21 @@ class ACGrid:
             scale_t[alive == 0] = np.nan
             got = self._scales[outage] = (alive, scale_f, scale_t)
         return got
+
+    def _currents(self, outage: int | None, v: np.ndarray, ybus_csc) -> np.ndarray:
+        """Bus current injections ``Y v`` with one circuit of `outage` out: from the dense base
+        matrix and the outage's 2 × 2 stamp on a small grid (scipy's call overhead exceeds the
+        product there), else from `ybus_csc`."""
+        if not self.dense:
+            return ybus_csc @ v
+        cur = self._ybus_dense @ v
+        if outage is not None:
+            f, t = self.f[outage], self.t[outage]
+            yff, yft, ytf, ytt = self._compiled["stamp"][outage] * self._fraction_removed(outage)
+            vf, vt = v[f], v[t]
+            cur[f] -= yff * vf + yft * vt
+            cur[t] -= ytf * vf + ytt * vt
+        return cur
 
     def _ybus(self, outage: int | None):
         """The admittance matrix with one circuit of branch row `outage` out, as the numpy

@@ -286,6 +286,11 @@ class CaseSet:
         self._dl: list[np.ndarray] = []
         self._dv: list[np.ndarray] = []
         self._da: list[np.ndarray] = []
+        # per case, what near_limit reads on every call: loadings without NaN, branch ends in service
+        self._l0 = [np.nan_to_num(c.pre.loading_pct, nan=-np.inf) for c in self.cases]
+        on = [self._alive(c) > 0 for c in self.cases]
+        self._f_on = [g.f[o] for o in on]
+        self._t_on = [g.t[o] for o in on]
         for ci, case in enumerate(self.cases):
             sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
             dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
@@ -371,7 +376,7 @@ class CaseSet:
         in AC, half the change off; the base case was 0.009 pu off)."""
         case = self.cases[ci]
         dl = self._dl[ci][:, j] * p_mw
-        l_est = np.nan_to_num(case.pre.loading_pct, nan=-np.inf) + dl
+        l_est = self._l0[ci] + dl
         if np.any(l_est >= case.max_loading - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp)):
             return True
         dv = self._dv[ci][:, j] * p_mw
@@ -383,8 +388,7 @@ class CaseSet:
         # voltages fails (collapse comes before any voltage limit)
         g = self.grid
         va = case.pre.va_rad + self._da[ci][:, j] * p_mw
-        on = self._alive(case) > 0
-        return bool(np.any(np.abs(va[g.f] - va[g.t])[on] >= GUARD_ANGLE_RAD))
+        return bool(np.any(np.abs(va[self._f_on[ci]] - va[self._t_on[ci]]) >= GUARD_ANGLE_RAD))
 
 
 class HostingSearch:
