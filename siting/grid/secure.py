@@ -1094,11 +1094,9 @@ def _first_order_states(grid: ACGrid, pres: list[ACResult], alive: np.ndarray, d
     not extrapolated: a branch carrying almost nothing before the load has a loading slope of
     arbitrary sign there (robbenplaat–eemshaven-oost with its twin out: 0.016 %, extrapolated to
     −20 % at 880 MW where AC gives 100 %) — and the loadings' slope per MW of load there (C × m)."""
-    vm0 = np.stack([p.vm_pu for p in pres])
-    va0 = np.stack([p.va_rad for p in pres])
-    vm, va = vm0 + dv * p_mw, va0 + da * p_mw
-    dv_c = (vm0 * np.exp(1j * va0) * (1j * da + dv / vm0))[:, :, None]
-    loading, dl = loading_and_sensitivity(grid, vm * np.exp(1j * va), dv_c, alive)
+    vm = np.stack([p.vm_pu for p in pres]) + dv * p_mw
+    va = np.stack([p.va_rad for p in pres]) + da * p_mw
+    loading, dl = loading_and_sensitivity(grid, vm * np.exp(1j * va), alive, da[:, :, None], dv[:, :, None])
     states = [dataclasses.replace(p, vm_pu=vm[i], va_rad=va[i], loading_pct=loading[i], jacobian=None)
               for i, p in enumerate(pres)]
     return states, dl[:, :, 0]
