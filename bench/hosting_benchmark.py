@@ -145,7 +145,7 @@ def main() -> None:
               f"({row['brute_own_s'] / row['fast_s']:.0f}x); brute pandapower {row['brute_pp_all_s']:.0f} s "
               f"({row['brute_pp_all_s'] / row['fast_s']:.0f}x); max err {max(row['max_err_own_mw'], row['max_err_pp_mw']):.2f} MW",
               flush=True)
-    lines = _report.header("Hosting-capacity benchmark", ("numpy", "scipy", "pandas", "pandapower")) + [
+    lines = _report.header("Hosting-capacity benchmark", ("numpy", "scipy", "pandas", "pandapower", "lightsim2grid")) + [
         "| network | buses | N-1 cases | fast [s] | AC solves | brute own AC [s] | × | brute pandapower [s] (scaled) | × | max |Δ| [MW] |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]

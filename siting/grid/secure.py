@@ -63,6 +63,8 @@ _EXACT_BAND_PP = 20.0
 _EXACT_BAND_PU = 0.03
 #: searches with more cases made exact before every case is (RedispatchHosting.run)
 _RECHECKS = 2
+#: rows this close to the closest one at the answer count as binding with it [pp]
+_TIE_PP = 1e-4
 
 
 @dataclass(frozen=True)
@@ -926,13 +928,16 @@ class RedispatchHosting:
             tighten[key] = need + _PAD_PP
 
     def _binding(self, lp, sol, sens, tighten) -> tuple[int, int]:
-        """The row closest to its limit at the answer (the one that stops the load)."""
+        """The row that stops the load: of the rows at their limit at the answer (within
+        :data:`_TIE_PP` of the closest — the LP holds several there at once, and which of them
+        comes out closest is solver noise), the one the load loads most per MW."""
         with np.errstate(invalid="ignore"):
             margin = lp._limits(tighten) - np.abs(lp.loadings(sol["delta"], sens, sol["load"]))
         margin = np.where(np.isfinite(margin), margin, np.inf)
-        if not margin.size:
+        if not margin.size or not np.isfinite(margin.min()):
             return -1, -1
-        ci, k = np.unravel_index(int(np.argmin(margin)), margin.shape)
+        tied = margin <= margin.min() + _TIE_PP
+        ci, k = np.unravel_index(int(np.argmax(np.where(tied, np.abs(sens), -1.0))), margin.shape)
         return int(ci), int(k)
 
 
