@@ -301,11 +301,7 @@ class CaseSet:
         return out
 
     def _alive(self, case: Case) -> np.ndarray:
-        g = self.grid
-        alive = np.ones(g.m)
-        if case.outage is not None:
-            alive[case.outage] = 1.0 - 1.0 / g.parallel[case.outage]
-        return alive
+        return self.grid.alive(case.outage)
 
     def _dc_thermal(self, case: Case, dflow_per_mw: np.ndarray) -> np.ndarray:
         """P [MW] per bus at which a branch reaches its limit, from the AC pre-state and the DC

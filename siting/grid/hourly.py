@@ -103,10 +103,7 @@ class HourlyGrid:
         self.split = split
         ptdf = dc.ptdf(np.arange(g.n))
         lim_mw = self._dc_limits()
-        self._alive = np.ones((len(self.outages), g.m))  # C × m: share of each branch's circuits in service
-        for ci, k in enumerate(self.outages):
-            if k is not None:
-                self._alive[ci, k] = 1.0 - 1.0 / g.parallel[k]
+        self._alive = np.stack([g.alive(k) for k in self.outages])  # C × m: share of circuits in service
         #: C × m × n, MW of flow per MW injected (reference slack)
         self.PTDF = np.stack([ptdf if k is None else dc.after_outage(ptdf, k) for k in self.outages])
         with np.errstate(divide="ignore"):  # C × m, pp of loading per MW of flow

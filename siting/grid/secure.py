@@ -158,10 +158,7 @@ def resources_from_net(net) -> list[Resource]:
 
 def _alive(g: ACGrid, outage: int | None) -> np.ndarray:
     """Per branch, the share of its circuits in service with one circuit of `outage` out."""
-    alive = np.ones(g.m)
-    if outage is not None:
-        alive[outage] = 1.0 - 1.0 / g.parallel[outage]
-    return alive
+    return g.alive(outage)
 
 
 @dataclass
@@ -596,9 +593,10 @@ class RedispatchHosting:
         cs, g = self.cs, self.cs.grid
         col = getattr(cs, "_screened", {}).get(int(bus))
         n_c = len(cs.cases)
+        n_r = self.patterns.shape[1]
         if exact_all or col is None or base_mw <= 0:
-            lp, sens = self._assemble([None] * n_c, None, np.zeros((n_c, g.m)), None, np.zeros((n_c, g.n)))
-            lp.exact = np.zeros(n_c, dtype=bool)
+            lp, sens = self._assemble([c.pre for c in cs.cases], np.zeros((n_c, g.m, n_r)), np.zeros((n_c, g.m)),
+                                      np.zeros((n_c, g.n, n_r)), np.zeros((n_c, g.n)))
             self._make_exact(lp, sens, bus, base_mw, range(n_c))
             return lp, sens
         shared = self._noload()
@@ -606,8 +604,7 @@ class RedispatchHosting:
         dv = np.stack([cs._dv[ci][:, col] for ci in range(n_c)])
         da = np.stack([cs._da[ci][:, col] for ci in range(n_c)])
         states, sens_l = _first_order_states(g, [c.pre for c in cs.cases], alive, dv, da, base_mw)
-        lp, sens = self._assemble(states, shared[0].copy(), sens_l, shared[1].copy(), dv)
-        lp.exact = np.zeros(n_c, dtype=bool)
+        lp, sens = self._assemble(states, shared[0], sens_l, shared[1].copy(), dv)  # the LP copies S; DV is its own
         with np.errstate(invalid="ignore"):
             near = (np.abs(lp.L0) >= lp.LIMIT - _EXACT_BAND_PP).any(axis=1)
             near |= ((lp.V0 <= lp.VLOW + _EXACT_BAND_PU) | (lp.V0 >= lp.VHIGH - _EXACT_BAND_PU)).any(axis=1)
@@ -616,16 +613,16 @@ class RedispatchHosting:
         return lp, sens
 
     def _assemble(self, states, sens_r, sens_l, volt_r, volt_l) -> tuple[RedispatchLP, np.ndarray]:
-        """The LP of the cases in `states` (None: to be filled by :meth:`_make_exact`)."""
+        """The LP of the cases at `states`, none of them linearised exactly yet: loading and
+        voltage sensitivities to the resources (C × m × R, C × n × R) and to the load (C × m,
+        C × n)."""
         cs, g = self.cs, self.cs.grid
-        n_c, n_r = len(cs.cases), self.patterns.shape[1]
-        filled = [s if s is not None else c.pre for s, c in zip(states, cs.cases)]
-        cases = [_Case(c.outage, s, c.max_loading) for c, s in zip(cs.cases, filled)]
-        lp = RedispatchLP(g, cases, self.resources, self.costs, self.patterns,
-                          sens=np.zeros((n_c, g.m, n_r)) if sens_r is None else sens_r)
+        cases = [_Case(c.outage, s, c.max_loading) for c, s in zip(cs.cases, states)]
+        lp = RedispatchLP(g, cases, self.resources, self.costs, self.patterns, sens=sens_r)
+        lp.exact = np.zeros(len(cases), dtype=bool)
         # first-order voltages too (n per case): the AC check also looks where a voltage nears its band
         lp.V0 = np.stack([c.pre.vm_pu for c in cases])
-        lp.DV = np.zeros((n_c, g.n, n_r)) if volt_r is None else volt_r
+        lp.DV = volt_r
         lp.DV_LOAD = volt_l
         lp.VLOW = np.stack([c.vm_low for c in cs.cases])
         lp.VHIGH = np.stack([c.vm_high for c in cs.cases])
@@ -674,6 +671,16 @@ class RedispatchHosting:
             lp.DV_LOAD[ci] = dv[j, :, n_r]
             sens[ci] = dl[j, :, n_r]
             lp.exact[ci] = True
+
+    def _solve(self, lp: RedispatchLP, sens: np.ndarray, bus: int, base_mw: float, session, **kw) -> dict:
+        """``lp.solve(load_sens=sens, session=session, **kw)``, solved again from a new LP while
+        its answer brings cases near a limit that are not yet linearised exactly (:meth:`_upgrade`
+        linearises them; their rows change)."""
+        while True:
+            sol = lp.solve(load_sens=sens, session=session, **kw)
+            if sol["status"] != "optimal" or not self._upgrade(lp, sens, bus, base_mw, sol):
+                return sol
+            session = None
 
     def _upgrade(self, lp: RedispatchLP, sens: np.ndarray, bus: int, base_mw: float, sol: dict) -> bool:
         """Linearise exactly every case the LP answer `sol` brings near a limit; whether any."""
@@ -769,16 +776,11 @@ class RedispatchHosting:
         tighten = dict(tighten)
         best, session = None, None
         hi, hi_excess, other = math.inf, math.inf, False
-        tries = 0
-        while tries < 10:
-            sol = lp.solve(load_sens=sens, maximise_load=True, max_load_mw=room, tighten=tighten, session=session)
+        for _ in range(10):
+            sol = self._solve(lp, sens, bus, base, session, maximise_load=True, max_load_mw=room, tighten=tighten)
             session = sol["session"]
             if sol["status"] != "optimal":
                 break
-            if self._upgrade(lp, sens, bus, base, sol):
-                session = None  # rows changed: a new LP
-                continue
-            tries += 1
             check = self._ac(lp, sol, sens, bus, base)
             if check["ok"]:
                 best = sol | {"tighten": dict(tighten)}
@@ -835,16 +837,11 @@ class RedispatchHosting:
         tighten: dict = {}
         session = None
         worst = math.inf
-        tries = 0
-        while tries < 8:
-            sol = lp.solve(load_sens=sens, load_mw=extra, tighten=tighten, session=session)
+        for _ in range(8):
+            sol = self._solve(lp, sens, bus, base, session, load_mw=extra, tighten=tighten)
             session = sol["session"]
             if sol["status"] != "optimal":
                 return None, math.inf
-            if self._upgrade(lp, sens, bus, base, sol):
-                session = None  # rows changed: a new LP
-                continue
-            tries += 1
             check = self._ac(lp, sol, sens, bus, base)
             worst = check["worst"]
             if check["ok"]:
