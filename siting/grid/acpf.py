@@ -172,8 +172,11 @@ class ACGrid:
         self.dense = self.n <= DENSE_MAX_BUSES
         self._ybus_dense = self.ybus.toarray() if self.dense else None
         # the branch-current matrices as the loadings use them: dense when small (a product
-        # costs a microsecond instead of scipy's call overhead)
+        # costs a microsecond instead of scipy's call overhead); stacked (from ends, then to
+        # ends) for one product per solve
         self._yf_yt = (self.yf.toarray(), self.yt.toarray()) if self.dense else (self.yf, self.yt)
+        self._y_ends = np.vstack(self._yf_yt) if self.dense else sp.vstack([self.yf, self.yt]).tocsr()
+        self._all_active = len(self.active) == self.n
         # Jacobian block indices, built once (the dense Jacobian is assembled per iteration)
         self._jac_ix = (np.ix_(self.active, self.nonref), np.ix_(self.active, self.pq),
                         np.ix_(self.pq, self.nonref), np.ix_(self.pq, self.pq))
@@ -252,13 +255,17 @@ class ACGrid:
         if not ok:
             return None
         out = solver.get_V().copy()  # a view of the solver's buffer, overwritten by the next solve
-        vm = np.abs(out[self.active])
-        lo, hi = vm.min(), vm.max()
-        if not (lo > 0.3 and hi <= 2.0):  # also False for NaN
+        cur = self._currents(outage, out, ybus)
+        if not self._all_active:
+            act = self.active
+            out_a, cur, p = out[act], cur[act], p[act]
+        else:
+            out_a = out
+        if not ((vm := np.abs(out_a)) > 0.3).all() or not (vm <= 2.0).all():  # also for NaN
             return None
-        mismatch = (out * np.conj(self._currents(outage, out, ybus))).real - p
-        lam = float(mismatch[self.active].sum())  # the slack weights sum to 1; other buses balance
-        return out, lam, int(solver.get_nb_iter())
+        # the slack weights sum to 1, every other bus balances: the slack takes the total mismatch
+        lam = np.vdot(out_a, cur).real - p.sum()
+        return out, float(lam), int(solver.get_nb_iter())
 
     # ------------------------------------------------------------------ contingencies
 
@@ -307,7 +314,8 @@ class ACGrid:
         The added load, any imbalance of `dp_mw` and the losses are balanced by the distributed
         slack.
         """
-        alive, scale_f, scale_t = self._branch_scales(outage)
+        alive = self._branch_scales(outage)[0]
+        scale_f, scale_t = self._end_scales(outage)
         p = self.p_sched.copy()
         q = self.q_sched.copy()
         if dp_mw is not None:
@@ -335,10 +343,11 @@ class ACGrid:
         if not converged:
             nan_m = np.full(self.m, np.nan)
             return ACResult(False, it, np.full(self.n, np.nan), np.full(self.n, np.nan), nan_m, nan_m, nan_m, math.nan)
-        yf, yt = self._yf_yt
-        c_f = (yf @ v) * alive
-        loading = np.maximum(np.abs(c_f) * scale_f, np.abs((yt @ v) * alive) * scale_t)  # NaN: branch out
-        s_f = v[self.f] * np.conj(c_f) * self.base_mva
+        cur = self._y_ends @ v  # branch currents of one circuit at the from ends, then the to ends
+        mag = np.abs(cur)
+        m = self.m
+        loading = np.maximum(mag[:m] * scale_f, mag[m:] * scale_t)  # NaN: branch out
+        s_f = v[self.f] * np.conj(cur[:m]) * (alive * self.base_mva)
         return ACResult(True, it, vm, np.angle(v), loading, s_f.real, s_f.imag, lam * self.base_mva, jac)
 
     def alive(self, outage: int | None) -> np.ndarray:
@@ -365,6 +374,15 @@ class ACGrid:
             got = self._scales[outage] = (alive, scale_f, scale_t)
         return got
 
+    def _end_scales(self, outage: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per branch with one circuit of `outage` out: the factors from the from- and to-end
+        current of *one* circuit [pu] to loading [%] (NaN for a branch fully out); cached."""
+        got = self._scales.get(("ends", outage))
+        if got is None:
+            alive, scale_f, scale_t = self._branch_scales(outage)
+            got = self._scales[("ends", outage)] = (scale_f * alive, scale_t * alive)
+        return got
+
     def _currents(self, outage: int | None, v: np.ndarray, ybus_csc) -> np.ndarray:
         """Bus current injections ``Y v`` with one circuit of `outage` out: from the dense base
         matrix and the outage's 2 × 2 stamp on a small grid (scipy's call overhead exceeds the
@@ -373,9 +391,13 @@ class ACGrid:
             return ybus_csc @ v
         cur = self._ybus_dense @ v
         if outage is not None:
-            f, t = self.f[outage], self.t[outage]
-            yff, yft, ytf, ytt = self._stamp[outage] * self._fraction_removed(outage)
-            vf, vt = v[f], v[t]
+            got = self._scales.get(("stamp", outage))
+            if got is None:  # as Python numbers: cheaper than numpy scalars in what follows
+                got = self._scales[("stamp", outage)] = (
+                    int(self.f[outage]), int(self.t[outage]),
+                    *(complex(y) for y in self._stamp[outage] * self._fraction_removed(outage)))
+            f, t, yff, yft, ytf, ytt = got
+            vf, vt = complex(v[f]), complex(v[t])
             cur[f] -= yff * vf + yft * vt
             cur[t] -= ytf * vf + ytt * vt
         return cur

@@ -225,7 +225,7 @@ class RedispatchLP:
     """
 
     def __init__(self, grid: ACGrid, cases: list[_Case], resources: list[Resource], costs: RemedialCosts,
-                 patterns: np.ndarray, sens: list[np.ndarray] | None = None) -> None:
+                 patterns: np.ndarray, sens: np.ndarray | None = None) -> None:
         self.grid = g = grid
         self.cases = cases
         self.resources = resources
@@ -235,21 +235,20 @@ class RedispatchLP:
         self._cost = np.array([costs.of(r.kind) for r in resources])
         self._up = np.array([r.up_mw for r in resources])
         self._down = np.array([r.down_mw for r in resources])
-        given = sens
-        sens, l0, lim = [], [], []
-        for ci, c in enumerate(cases):
-            alive = _alive(g, c.outage)
-            if given is not None:
-                dl = given[ci]
-            else:
-                dl = ac_sensitivity(g, c.pre, alive, patterns)[0] if n_r else np.zeros((g.m, 0))
-            sens.append(dl)
-            l0.append(np.nan_to_num(c.pre.loading_pct, nan=-np.inf))
-            lim.append(np.where(alive > 0, c.limit_pct, np.inf))
+        if not cases:
+            sens, l0, lim = np.zeros((0, g.m, n_r)), np.zeros((0, g.m)), np.zeros((0, g.m))
+        else:
+            alive = np.stack([_alive(g, c.outage) for c in cases])
+            if sens is None:
+                sens = np.stack([ac_sensitivity(g, c.pre, a, patterns)[0] if n_r else np.zeros((g.m, 0))
+                                 for c, a in zip(cases, alive)])
+            l0 = np.stack([c.pre.loading_pct for c in cases])
+            l0[np.isnan(l0)] = -np.inf
+            lim = np.where(alive > 0, np.stack([np.broadcast_to(c.limit_pct, (g.m,)) for c in cases]), np.inf)
         #: C × m × R loading change [pp] per MW of each resource; C × m loadings and limits [%]
-        self.S = np.stack(sens) if cases else np.zeros((0, g.m, n_r))
-        self.L0 = np.stack(l0) if cases else np.zeros((0, g.m))
-        self.LIMIT = np.stack(lim) if cases else np.zeros((0, g.m))
+        self.S = np.array(sens, dtype=float)  # a copy: the hosting search changes rows in place
+        self.L0 = l0
+        self.LIMIT = lim
 
     # ------------------------------------------------------------------ LP
 
@@ -320,14 +319,21 @@ class RedispatchLP:
         return self.patterns @ delta
 
     def ac_check(self, delta: np.ndarray, bus: int | None = None, p_mw: float = 0.0, q_mvar: float = 0.0,
-                 cases: list[int] | None = None) -> list[tuple[int, ACResult]]:
-        """AC power flow of the redispatch (and an added load) in the given cases (default all)."""
+                 cases: list[int] | None = None, starts: np.ndarray | None = None) -> list[tuple[int, ACResult]]:
+        """AC power flow of the redispatch (and an added load) in the given cases (default all),
+        from each case's own state or from `starts` (C × n complex voltages, e.g. a first-order
+        estimate of the answer; the case's own state is the retry where Newton fails from
+        there)."""
         dp = self.injection(delta)
         out = []
         for ci in (range(len(self.cases)) if cases is None else cases):
             c = self.cases[ci]
+            own = c.pre.vm_pu * np.exp(1j * c.pre.va_rad)
+            first = None if starts is None else starts[ci]
             res = self.grid.solve(outage=c.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, dp_mw=dp,
-                                  v_init=c.pre.vm_pu * np.exp(1j * c.pre.va_rad))
+                                  v_init=own if first is None else first)
+            if not res.converged and first is not None:
+                res = self.grid.solve(outage=c.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, dp_mw=dp, v_init=own)
             out.append((ci, res))
         return out
 
@@ -595,8 +601,9 @@ class RedispatchHosting:
         n_c = len(cs.cases)
         n_r = self.patterns.shape[1]
         if exact_all or col is None or base_mw <= 0:
+            volt = (np.zeros((n_c, g.n, n_r)), np.zeros((n_c, g.n)))
             lp, sens = self._assemble([c.pre for c in cs.cases], np.zeros((n_c, g.m, n_r)), np.zeros((n_c, g.m)),
-                                      np.zeros((n_c, g.n, n_r)), np.zeros((n_c, g.n)))
+                                      *volt, *(a.copy() for a in volt))
             self._make_exact(lp, sens, bus, base_mw, range(n_c))
             return lp, sens
         shared = self._noload()
@@ -604,7 +611,8 @@ class RedispatchHosting:
         dv = np.stack([cs._dv[ci][:, col] for ci in range(n_c)])
         da = np.stack([cs._da[ci][:, col] for ci in range(n_c)])
         states, sens_l = _first_order_states(g, [c.pre for c in cs.cases], alive, dv, da, base_mw)
-        lp, sens = self._assemble(states, shared[0], sens_l, shared[1].copy(), dv)  # the LP copies S; DV is its own
+        lp, sens = self._assemble(states, shared[0], sens_l, shared[1].copy(), dv, shared[2].copy(), da)
+        # (the LP copies S; DV and DA are its own)
         with np.errstate(invalid="ignore"):
             near = (np.abs(lp.L0) >= lp.LIMIT - _EXACT_BAND_PP).any(axis=1)
             near |= ((lp.V0 <= lp.VLOW + _EXACT_BAND_PU) | (lp.V0 >= lp.VHIGH - _EXACT_BAND_PU)).any(axis=1)
@@ -612,10 +620,10 @@ class RedispatchHosting:
         self._make_exact(lp, sens, bus, base_mw, np.flatnonzero(near))
         return lp, sens
 
-    def _assemble(self, states, sens_r, sens_l, volt_r, volt_l) -> tuple[RedispatchLP, np.ndarray]:
-        """The LP of the cases at `states`, none of them linearised exactly yet: loading and
-        voltage sensitivities to the resources (C × m × R, C × n × R) and to the load (C × m,
-        C × n)."""
+    def _assemble(self, states, sens_r, sens_l, volt_r, volt_l, angle_r, angle_l) -> tuple[RedispatchLP, np.ndarray]:
+        """The LP of the cases at `states`, none of them linearised exactly yet: loading,
+        voltage and angle sensitivities to the resources (C × m × R, C × n × R, C × n × R) and
+        to the load (C × m, C × n, C × n)."""
         cs, g = self.cs, self.cs.grid
         cases = [_Case(c.outage, s, c.max_loading) for c, s in zip(cs.cases, states)]
         lp = RedispatchLP(g, cases, self.resources, self.costs, self.patterns, sens=sens_r)
@@ -624,6 +632,10 @@ class RedispatchHosting:
         lp.V0 = np.stack([c.pre.vm_pu for c in cases])
         lp.DV = volt_r
         lp.DV_LOAD = volt_l
+        # and angles: the AC checks start from the first-order state of the answer
+        lp.A0 = np.stack([c.pre.va_rad for c in cases])
+        lp.DA = angle_r
+        lp.DA_LOAD = angle_l
         lp.VLOW = np.stack([c.vm_low for c in cs.cases])
         lp.VHIGH = np.stack([c.vm_high for c in cs.cases])
         return lp, sens_l
@@ -661,7 +673,7 @@ class RedispatchHosting:
                     state = res
             states.append(state)
         alive = np.stack([_alive(g, cs.cases[ci].outage) for ci in which])
-        dl, dv, _ = ac_sensitivities(g, states, alive, p_inj, q_inj)
+        dl, dv, da = ac_sensitivities(g, states, alive, p_inj, q_inj)
         for j, ci in enumerate(which):
             lp.cases[ci] = _Case(cs.cases[ci].outage, states[j], cs.cases[ci].max_loading)
             lp.S[ci] = dl[j, :, :n_r]
@@ -669,6 +681,9 @@ class RedispatchHosting:
             lp.V0[ci] = states[j].vm_pu
             lp.DV[ci] = dv[j, :, :n_r]
             lp.DV_LOAD[ci] = dv[j, :, n_r]
+            lp.A0[ci] = states[j].va_rad
+            lp.DA[ci] = da[j, :, :n_r]
+            lp.DA_LOAD[ci] = da[j, :, n_r]
             sens[ci] = dl[j, :, n_r]
             lp.exact[ci] = True
 
@@ -702,19 +717,19 @@ class RedispatchHosting:
         if not todo:
             return []
         load = base_mw + sol["load"]
-        results = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=todo)
+        results = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=todo,
+                              starts=_first_order_voltages(lp, sol))
         self.ac_solves += len(todo)
         return [ci for ci, res in results if not self.cs.judge(self.cs.cases[ci], res).feasible]
 
-    def _noload(self) -> tuple[np.ndarray, np.ndarray]:
-        """The resources' loading (C × m × R) and voltage (C × n × R) sensitivities in the cases
-        without the load (the same for every bus)."""
+    def _noload(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The resources' loading (C × m × R), voltage and angle (C × n × R) sensitivities in the
+        cases without the load (the same for every bus)."""
         if self._shared is None:
             g = self.cs.grid
             alive = np.stack([_alive(g, c.outage) for c in self.cs.cases])
-            dl, dv, _ = ac_sensitivities(g, [c.pre for c in self.cs.cases], alive, self.patterns,
-                                         np.zeros_like(self.patterns))
-            self._shared = (dl, dv)
+            self._shared = ac_sensitivities(g, [c.pre for c in self.cs.cases], alive, self.patterns,
+                                            np.zeros_like(self.patterns))
         return self._shared
 
     def load_sens(self, bus: int) -> np.ndarray:
@@ -861,7 +876,8 @@ class RedispatchHosting:
         cs = self.cs
         load = base + sol["load"]
         est = np.abs(lp.loadings(sol["delta"], sens, sol["load"]))
-        first = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=[0])
+        starts = _first_order_voltages(lp, sol)
+        first = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=[0], starts=starts)
         corr = np.zeros(lp.L0.shape[1])
         if first[0][1].converged:
             with np.errstate(invalid="ignore"):
@@ -883,7 +899,8 @@ class RedispatchHosting:
                     near |= ((v <= lp.VLOW + vb) | (v >= lp.VHIGH - vb)).any(axis=1)
             pick = [ci for ci in np.flatnonzero(near).tolist() if ci not in checked]
             checked |= set(pick)
-            more = self._judge(lp, lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=pick), est)
+            more = self._judge(lp, lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=pick,
+                                               starts=starts), est)
             out = _merge_checks(out, more)
         self.ac_solves += len(checked)
         return out
@@ -896,12 +913,12 @@ class RedispatchHosting:
             if not res.converged:
                 worst, other = math.inf, "convergence"
                 continue
-            worst = max(worst, float(np.nanmax(res.loading_pct - cs.cases[ci].max_loading)))
-            with np.errstate(invalid="ignore"):
-                rel = np.flatnonzero(np.nan_to_num(np.fmax(res.loading_pct, est[ci]), nan=-np.inf)
-                                     >= lp.LIMIT[ci] - _GAP_BAND_PP)
-            for k in rel:
-                gap[(ci, int(k))] = float(res.loading_pct[k] - est[ci][k])
+            over = res.loading_pct - cs.cases[ci].max_loading
+            worst = max(worst, float(np.nanmax(over)))
+            with np.errstate(invalid="ignore"):  # NaN (a branch out) compares False
+                rel = np.flatnonzero(np.fmax(res.loading_pct, est[ci]) >= lp.LIMIT[ci] - _GAP_BAND_PP)
+            for k in rel.tolist():
+                gap[(ci, k)] = float(res.loading_pct[k] - est[ci][k])
             ev = cs.judge(cs.cases[ci], res)
             if ev.feasible:
                 continue
@@ -909,10 +926,10 @@ class RedispatchHosting:
                 other = ev.kind
                 self._other_at = (ci, ev.kind, ev.element)
                 continue
-            over = res.loading_pct - cs.cases[ci].max_loading
-            for k in np.flatnonzero(np.nan_to_num(over, nan=-np.inf) > 0):
-                excess[(ci, int(k))] = float(over[k])
-                gap[(ci, int(k))] = float(res.loading_pct[k] - est[ci][k])
+            with np.errstate(invalid="ignore"):
+                for k in np.flatnonzero(over > 0).tolist():
+                    excess[(ci, k)] = float(over[k])
+                    gap[(ci, k)] = float(res.loading_pct[k] - est[ci][k])
         return {"ok": not excess and not other, "excess": excess, "gap": gap, "other": other, "worst": worst}
 
     @staticmethod
@@ -936,6 +953,15 @@ class RedispatchHosting:
         tied = margin <= margin.min() + _TIE_PP
         ci, k = np.unravel_index(int(np.argmax(np.where(tied, np.abs(sens), -1.0))), margin.shape)
         return int(ci), int(k)
+
+
+def _first_order_voltages(lp: RedispatchLP, sol: dict) -> np.ndarray:
+    """Per case (C × n), the complex bus voltages of the LP answer `sol` to first order: where
+    its AC check starts (a few Newton iterations fewer than from the case without it)."""
+    delta, load = sol["delta"], sol["load"]
+    vm = lp.V0 + lp.DV @ delta + lp.DV_LOAD * load
+    va = lp.A0 + lp.DA @ delta + lp.DA_LOAD * load
+    return vm * np.exp(1j * va)
 
 
 def _merge_checks(a: dict, b: dict) -> dict:
@@ -1016,11 +1042,15 @@ class _Session:
         self.rows: dict[tuple[int, int], int] = {}
         self.slack_col: dict[tuple[int, int], int] = {}
         self._l0: dict[tuple[int, int], float] = {}
+        self._tight: dict[tuple[int, int], float] = {}  # the correction each row's bounds hold
 
-    def _bounds(self, key, tighten) -> tuple[float, float]:
-        ci, k = key
-        lim = max(float(self.lp.LIMIT[ci, k] - tighten.get(key, 0.0)), 0.0)
-        return -lim - self._l0[key], lim - self._l0[key]
+    def _bounds(self, keys, tighten) -> tuple[np.ndarray, np.ndarray]:
+        """Row bounds of `keys` ((case, branch) pairs) with `tighten` taken off their limits."""
+        ci = np.array([key[0] for key in keys], dtype=int)
+        kk = np.array([key[1] for key in keys], dtype=int)
+        lim = np.maximum(self.lp.LIMIT[ci, kk] - np.array([tighten.get(key, 0.0) for key in keys]), 0.0)
+        l0 = np.array([self._l0[key] for key in keys])
+        return -lim - l0, lim - l0
 
     def add(self, keys, tighten: dict) -> None:
         lp, h = self.lp, self.h
@@ -1040,7 +1070,8 @@ class _Session:
             l0 += self.load_sens[ci, kk] * self.load_mw
         for key, v in zip(keys, l0.tolist()):
             self._l0[key] = v
-        lo, hi = (np.array(x) for x in zip(*(self._bounds(key, tighten) for key in keys)))
+            self._tight[key] = tighten.get(key, 0.0)
+        lo, hi = self._bounds(keys, tighten)
         blocks = [sens, -sens]
         if self.maximise:
             blocks.append(self.load_sens[ci, kk][:, None])
@@ -1066,11 +1097,17 @@ class _Session:
             self.n_col += 2 * len(keys)
 
     def retighten(self, tighten: dict) -> None:
-        for key, row in self.rows.items():
-            self.h.changeRowBounds(row, *self._bounds(key, tighten))
+        """Row bounds for the corrections `tighten` (rows whose correction changed, and rows
+        for corrections not in the LP yet)."""
+        changed = [key for key in self.rows if tighten.get(key, 0.0) != self._tight.get(key, 0.0)]
+        if changed:
+            lo, hi = self._bounds(changed, tighten)
+            rows = np.array([self.rows[key] for key in changed], dtype=np.int32)
+            self.h.changeRowsBounds(len(rows), rows, lo, hi)
         missing = [k for k in tighten if k not in self.rows]
         if missing:
             self.add(missing, tighten)
+        self._tight = dict(tighten)
 
     def run(self) -> dict:
         import highspy
