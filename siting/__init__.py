@@ -14,6 +14,7 @@ from .errors import SitingError
 from .evaluate import Evaluation, evaluate
 from .exports import export
 from .grid import GridModel, list_scenarios, load_scenario
+from .grid.year import Situations, situations
 from .layers import (
     WORK_CRS,
     Layers,
@@ -41,6 +42,7 @@ __all__ = [
     "LayerSet",
     "LayerSource",
     "SitingError",
+    "Situations",
     "compare_capacity",
     "embedded_data_dir",
     "evaluate",
@@ -59,6 +61,7 @@ __all__ = [
     "surface",
     "write_raster",
     "read_layer",
+    "situations",
     "validate_layer",
     "__version__",
 ]
