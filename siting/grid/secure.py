@@ -823,7 +823,7 @@ class RedispatchHosting:
             self._make_exact(lp, sens, int(bus), base, bad)
 
     def _refine(self, lp, sens, bus, base, lo: float, hi: float, hi_excess: float, other: bool) -> dict | None:
-        """Largest extra load in (lo, hi] whose least-cost redispatch passes AC, to 2 MW: regula
+        """Largest extra load in (lo, hi] whose least-cost redispatch passes AC, to 4 MW: regula
         falsi on the worst AC excess [pp] (bisection where it is not usable, and after two
         confirmed trials in a row: the least-cost redispatch holds some row at its limit, so the
         margin at `lo` is near zero and regula falsi would creep up from `lo` in minimal steps)."""
