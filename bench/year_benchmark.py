@@ -33,6 +33,7 @@ import _report  # noqa: E402
 
 from siting._progress import set_quiet  # noqa: E402
 from siting.grid import GridModel, list_scenarios, load_scenario  # noqa: E402
+from siting.grid.hourly import CURTAILMENT_HOURS, _ranked  # noqa: E402
 from siting.grid.year import base_scenario  # noqa: E402
 from siting.layers import load_layers  # noqa: E402
 
@@ -165,6 +166,30 @@ def main() -> None:
         lines.append(f"| {b} | {r['firm_mw']:.0f} | {r['ac_mw']:.0f} | {r['ac_diff_pct']:+.1f} | {r['mw_at_50h']:.0f} | "
                      f"{r['mw_at_100h']:.0f} | {r['mw_at_200h']:.0f} | {r['mw_at_500h']:.0f} | {r['median_mw']:.0f} | "
                      f"{int(r['zero_hours'])} | {r['deciding_hour']} | {r['deciding_element']} |")
+    lines.append("")
+
+    # the curtailment thresholds (mw_at_<H>h) against AC hosting of their hours, every bus
+    need: dict[int, list] = {}
+    vals = corrected.to_numpy()
+    for j, b in enumerate(corrected["bus"].to_numpy()):
+        for hh, t in zip(CURTAILMENT_HOURS, _ranked(vals[j], CURTAILMENT_HOURS)):
+            if vals[j, t] < hg.max_mw:
+                need.setdefault(t, []).append((str(b), hh, float(vals[j, t])))
+    thr = []
+    for t, items in need.items():
+        m = GridModel(hg.hour_network(t), scenario=model.scenario)
+        ac = m.hosting_capacity(buses=sorted({b for b, _, _ in items}), redispatch=False, max_mw=hg.max_mw)
+        thr += [{"bus": b, "h": hh, "screen": v, "ac": float(ac.at[b, "firm_mw"])} for b, hh, v in items]
+    thr = pd.DataFrame(thr)
+    thr["pct"] = 100.0 * (thr["screen"] - thr["ac"]) / thr["ac"].clip(lower=1.0)
+    thr["ok5"] = (thr["screen"] - thr["ac"]).abs() <= np.maximum(0.05 * thr["ac"], 1.0)
+    lines += ["## Curtailment thresholds (mw_at_<H>h, screen with AC corrections and secants) against AC hosting "
+              "of their hour, every bus", "",
+              "| H | buses below the cap | within 5 % (1 MW near zero) | worst [%] | worst bus |", "|---|---|---|---|---|"]
+    for hh, g in thr.groupby("h"):
+        w = g.loc[g["pct"].abs().idxmax()]
+        lines.append(f"| {hh} | {len(g)} | {int(g['ok5'].sum())} | {w['pct']:+.1f} | {w['bus']} ({w['screen']:.0f} vs "
+                     f"{w['ac']:.0f} MW) |")
     lines.append("")
 
     # the year's snapshots against the hourly range

@@ -117,9 +117,11 @@ def attributed_limit(pre_pct: np.ndarray, limit_pct: np.ndarray, small: np.ndarr
     management that holds it there absorbs them, as flow-based capacity calculation leaves such a
     branch out for such a transfer). Elsewhere unchanged."""
     pre = np.asarray(pre_pct, dtype=float)
-    safe = np.nan_to_num(pre, nan=-np.inf)
-    over = safe > RATED_LOADING_PCT + SECURE_TOL_PP
-    return np.where(small & over, np.inf, np.where(small, np.fmax(limit_pct, safe + worsen_pp), limit_pct))
+    if not np.any(small):
+        return np.asarray(limit_pct)
+    with np.errstate(invalid="ignore"):  # NaN (a branch out) compares False; fmax passes the limit
+        over = pre > RATED_LOADING_PCT + SECURE_TOL_PP
+    return np.where(small & over, np.inf, np.where(small, np.fmax(limit_pct, pre + worsen_pp), limit_pct))
 
 
 @dataclass

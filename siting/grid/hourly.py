@@ -33,7 +33,8 @@ Method, per hour of :class:`~siting.grid.year.Situations` (DC, linear; see ``doc
    every branch there is scaled to the AC secant between no load and that load (a load's
    current grows faster than its MW: its reactive power, the voltage drop); screened again
    until the secant is taken within 1 % of the bus's value (the secant method on the hosting
-   value: 3–5 % too high before, at 300–600 MW).
+   value: 3–5 % too high before, at 300–600 MW); likewise, in two passes, at the hour of each
+   curtailment threshold (``mw_at_<H>h``).
 
 :meth:`HourlyGrid.firm_capacity` then gives per bus the firm value (the smallest hourly value),
 the MW that fit with at most H curtailment hours a year (the H+1-th smallest), and the hour and
@@ -123,6 +124,9 @@ class HourlyGrid:
         #: current is its share of the active power times P/S, as the AC attribution measures it)
         self.ps: dict[int, np.ndarray] = {}
         self._done: set[tuple[int, int]] = set()  # (hour, case) pairs AC-corrected
+        self._stack = None  # the corrections stacked (see _stacked), and the change count it holds
+        self._stack_version = -1
+        self._version = 0  # counts changes to the corrections
         #: per (bus, case): {hour: m-vector}, the AC secant of a load at that internal bus per
         #: screened change of each branch's loading, and the load [MW] it was taken at
         self.slopes: dict[tuple[int, int], dict[int, np.ndarray]] = {}
@@ -255,11 +259,12 @@ class HourlyGrid:
         best_case = np.zeros((len(internal), t_len), dtype=np.int32)
         best_branch = np.full((len(internal), t_len), -1, dtype=np.int32)
         w = self.limits.worsen_pp
+        at = self._corrected_at(hours)
         for ci in range(len(self.outages)):
             sens = self.PTDF[ci]
             d_mw = -(sens[:, internal] - (sens @ g.slack_w)[:, None])  # m × B, MW of flow per MW of load
             d = d_mw * self.SCALE[ci][:, None]  # pp per MW
-            flows = self.loading_case(ci, hours)  # m × T [%], signed
+            flows = self.loading_case(ci, hours, at)  # m × T [%], signed
             lim = self.LIMIT[ci][:, None]
             on = np.isfinite(self.LIMIT[ci])
             lim_eff = thermal_limit(np.abs(flows), lim, w)  # as the snapshot's CaseSet
@@ -268,12 +273,11 @@ class HourlyGrid:
             factor = np.ones_like(flows)
             ps = np.ones_like(flows)
             if self.factors:
-                where = {int(h): j for j, h in enumerate(hours)}
-                pos = [(where[h], h) for h in self.factors if h in where]
-                if pos:
-                    cols = [j for j, _ in pos]
-                    factor[:, cols] = np.stack([self.factors[h][ci] for _, h in pos], axis=1)
-                    ps[:, cols] = np.stack([self.ps[h][ci] for _, h in pos], axis=1)
+                cols, k_of = at
+                if len(cols):
+                    _, fac_all, ps_all = self._stacked()
+                    factor[:, cols] = fac_all[k_of, ci].T
+                    ps[:, cols] = ps_all[k_of, ci].T
                 reach |= (np.abs(flows).max(axis=1)[:, None] + np.abs(d) * factor.max(axis=1)[:, None] * self.max_mw
                           >= self.LIMIT[ci][:, None])
             for j in range(len(internal)):
@@ -315,19 +319,20 @@ class HourlyGrid:
         pos = np.flatnonzero(hours == t)
         return int(pos[0]) if len(pos) else None
 
-    def _secant(self, h: xr.DataArray, internal: list[int], pf: float = 0.98) -> set[int]:
-        """For each bus of `h` whose firm value (below the cap, above 1 MW) is not yet backed
-        by an AC secant taken within 1 % of it: solve its deciding (hour, case) in AC without and
-        with that load at the bus (power factor `pf`) and keep, per branch, the AC loading change
-        per screened change (clipped to 0.25–4; 1 where the screen sees no change or the signs
-        differ), for that hour and — until they have their own — the case's other hours.
-        Returns the positions (in `h`) of the buses that got a new secant."""
+    def _secant(self, h: xr.DataArray, internal: list[int], ranks: tuple[int, ...] = (0,), pf: float = 0.98) -> set[int]:
+        """For each bus of `h` and its hours of the given `ranks` (0: the lowest, the firm
+        value; H: the (H+1)-th lowest, ``mw_at_<H>h``) whose value (below the cap, above 1 MW)
+        is not yet backed by an AC secant taken within 1 % of it: solve the deciding (hour,
+        case) in AC without and with that load at the bus (power factor `pf`) and keep, per
+        branch, the AC loading change per screened change (clipped to 0.25–4; 1 where the
+        screen sees no change or the signs differ), for that hour and — until they have their
+        own — the case's other hours. Returns the positions (in `h`) of the buses that got a
+        new secant."""
         g = self.grid
         tan = math.tan(math.acos(pf))
         vals, cases = h.to_numpy(), h.attrs["case"]
         changed: set[int] = set()
-        for j, bus in enumerate(internal):
-            t = int(np.argmin(vals[j]))
+        for j, bus, t in [(j, bus, t) for j, bus in enumerate(internal) for t in _ranked(vals[j], ranks)]:
             x = float(vals[j, t])
             ci = int(cases[j, t])
             if not (1.0 <= x < self.max_mw):
@@ -358,23 +363,44 @@ class HourlyGrid:
             changed.add(j)
         return changed
 
-    def loading_case(self, ci: int, hours: np.ndarray | None = None) -> np.ndarray:
+    def loading_case(self, ci: int, hours: np.ndarray | None = None, at=None) -> np.ndarray:
         """Signed DC loading [%] (m × hours; default every hour) of case `ci` in the secured
-        hours, with the AC correction of the hours that have one (:meth:`correct`)."""
+        hours, with the AC correction of the hours that have one (:meth:`correct`); `at`: the
+        hours' :meth:`_corrected_at`, when the caller has it."""
         t = np.arange(self.sit.n_hours) if hours is None else np.asarray(hours, dtype=int)
         flows = self.PTDF[ci] @ self._p[:, t]
         if self.delta.size:
             flows = flows + self._res_sens[ci] @ self.delta[:, t]
         flows = flows * self.SCALE[ci][:, None]
         if self.corrections:
-            where = {int(h): j for j, h in enumerate(t)}
-            pos = [(where[h], h) for h in self.corrections if h in where]
-            if pos:
-                cols = np.array([j for j, _ in pos])
-                corr = np.stack([self.corrections[h][ci] for _, h in pos], axis=1)  # m × corrected hours
+            cols, k_of = self._corrected_at(t) if at is None else at
+            if len(cols):
+                corr = self._stacked()[0][k_of, ci].T  # m × corrected hours
                 sign = np.where(flows[:, cols] < 0, -1.0, 1.0)
                 flows[:, cols] = flows[:, cols] + sign * corr
         return flows
+
+    def _stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The corrections, factors and P/S of the corrected hours, stacked (K × C × m, hours in
+        :attr:`corrections` order); rebuilt when an hour is corrected."""
+        if self._stack is None or self._stack_version != self._version:
+            hrs = np.array(list(self.corrections), dtype=int)
+            order = np.argsort(hrs)
+            self._stack = (hrs[order], order,
+                           tuple(np.stack([d[h] for h in hrs.tolist()]) for d in (self.corrections, self.factors, self.ps)))
+            self._stack_version = self._version
+        return self._stack[2]
+
+    def _corrected_at(self, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of `hours`, the positions of those with an AC correction and their index in
+        :meth:`_stacked`."""
+        if not self.corrections:
+            return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+        self._stacked()
+        srt, order = self._stack[0], self._stack[1]
+        pos = np.minimum(np.searchsorted(srt, hours), len(srt) - 1)
+        hit = srt[pos] == hours
+        return np.flatnonzero(hit), order[pos[hit]]
 
     def _hour_injections(self, hour: int) -> tuple[np.ndarray, np.ndarray]:
         """The hour's change against the compiled base network, per internal bus: active power
@@ -429,11 +455,13 @@ class HourlyGrid:
             if (int(t), int(ci)) not in self._done:
                 by_hour.setdefault(int(t), []).append(int(ci))
         failed = []
-        for t, cases in sorted(by_hour.items()):
+        for t in by_hour:
             if t not in self.corrections:
                 self.corrections[t] = np.zeros(shape)
                 self.factors[t] = np.ones(shape)
                 self.ps[t] = np.ones(shape)
+        self._version += 1  # the stacked copy (read below, for the cases not corrected yet) takes the new hours
+        for t, cases in sorted(by_hour.items()):
             self._done.update((t, ci) for ci in cases)
             solved = self.ac_loading(t, cases)
             if solved is None:
@@ -452,6 +480,7 @@ class HourlyGrid:
                 # DC pp per MW × (base P/S) × (the hour's P/S) = AC pp per MW (reactive flow held)
                 self.factors[t][ci] = self._ratio * ps
                 self.ps[t][ci] = ps
+        self._version += 1
         return failed
 
     def hosting_ac_corrected(self, buses: list | None = None, band: float = 0.25, per_bus: int = 40,
@@ -473,38 +502,58 @@ class HourlyGrid:
             h.attrs["case"][:, new] = part.attrs["case"]
             h.attrs["branch"][:, new] = part.attrs["branch"]
 
-        for _ in range(8):
-            for _ in range(rounds):
-                vals = h.to_numpy()
-                cases = h.attrs["case"]
-                want = set()
-                for j, row in enumerate(vals):
-                    low = row.min()
-                    if low >= self.max_mw:
-                        continue
-                    cand = np.flatnonzero(row <= low * (1.0 + band) + 25.0)
-                    cand = cand[np.argsort(row[cand], kind="stable")]
-                    fresh = [(int(t), int(cases[j, t])) for t in cand if (int(t), int(cases[j, t])) not in self._done]
-                    want.update(fresh[:per_bus])
-                if not want:
+        def rescreen_buses(rows) -> None:  # buses with a new secant: screened again, every hour
+            part = self.hosting([str(b) for b in h["bus"].to_numpy()[rows]])
+            h.values[rows] = part.values
+            h.attrs["case"][rows] = part.attrs["case"]
+            h.attrs["branch"][rows] = part.attrs["branch"]
+
+        def settle() -> None:  # the firm values: corrections and secants until they hold
+            for _ in range(8):
+                for _ in range(rounds):
+                    vals = h.to_numpy()
+                    cases = h.attrs["case"]
+                    want = set()
+                    for j, row in enumerate(vals):
+                        low = row.min()
+                        if low >= self.max_mw:
+                            continue
+                        cand = np.flatnonzero(row <= low * (1.0 + band) + 25.0)
+                        cand = cand[np.argsort(row[cand], kind="stable")]
+                        fresh = [(int(t), int(cases[j, t])) for t in cand if (int(t), int(cases[j, t])) not in self._done]
+                        want.update(fresh[:per_bus])
+                    if not want:
+                        break
+                    self.correct_cases(sorted(want))
+                    rescreen({t for t, _ in want})
+                # the hour that decides each firm value: every case in AC (another may bind there)
+                deciding = {int(np.argmin(row)) for row in h.to_numpy() if row.min() < self.max_mw}
+                missing = [(t, ci) for t in deciding for ci in range(len(self.outages)) if (t, ci) not in self._done]
+                if missing:
+                    self.correct_cases(missing)
+                    rescreen(deciding)
+                    continue
+                # the load's own nonlinearity at each deciding (hour, case): the AC secant
+                moved = sorted(self._secant(h, internal))
+                if not moved:
                     break
-                self.correct_cases(sorted(want))
-                rescreen({t for t, _ in want})
-            # the hour that decides each firm value: every case in AC (another may bind there)
-            deciding = {int(np.argmin(row)) for row in h.to_numpy() if row.min() < self.max_mw}
-            missing = [(t, ci) for t in deciding for ci in range(len(self.outages)) if (t, ci) not in self._done]
-            if missing:
-                self.correct_cases(missing)
-                rescreen(deciding)
-                continue
-            # the load's own nonlinearity at each deciding (hour, case): the AC secant
-            moved = sorted(self._secant(h, internal))
+                rescreen_buses(moved)
+
+        settle()
+        # each curtailment threshold (mw_at_<H>h): its hour's deciding case AC-corrected and the
+        # secant taken there; twice (the threshold hours shift as they change)
+        for _ in range(2):
+            vals, cases = h.to_numpy(), h.attrs["case"]
+            pairs = {(t, int(cases[j, t])) for j in range(len(vals)) for t in _ranked(vals[j], CURTAILMENT_HOURS)
+                     if vals[j, t] < self.max_mw}
+            if pairs - self._done:
+                self.correct_cases(sorted(pairs - self._done))
+                rescreen({t for t, _ in pairs})
+            moved = sorted(self._secant(h, internal, ranks=CURTAILMENT_HOURS))
             if not moved:
                 break
-            part = self.hosting([str(b) for b in h["bus"].to_numpy()[moved]])  # these buses, every hour
-            h.values[moved] = part.values
-            h.attrs["case"][moved] = part.attrs["case"]
-            h.attrs["branch"][moved] = part.attrs["branch"]
+            rescreen_buses(moved)
+        settle()  # a threshold's secant may have moved a firm value (another hour of its case)
         h.attrs["corrected_hours"] = sorted(self.corrections)
         h.attrs["corrected_cases"] = len(self._done)
         return h
@@ -602,6 +651,13 @@ class HourlyGrid:
         with np.errstate(divide="ignore", invalid="ignore"):
             out["ac_diff_pct"] = 100.0 * out["ac_diff_mw"] / out["ac_mw"]
         return out
+
+
+def _ranked(row: np.ndarray, ranks) -> list[int]:
+    """The hours of `row` (a bus's hosting per hour) at the given ranks, lowest first (rank H:
+    the (H+1)-th lowest), each once."""
+    order = np.argsort(row, kind="stable")
+    return list(dict.fromkeys(int(order[min(r, len(order) - 1)]) for r in ranks))
 
 
 def duration_curve(hosting: xr.DataArray, bus: str, load_mw: float | None, path, row: pd.Series | None = None) -> None:
