@@ -298,9 +298,7 @@ class CaseSet:
         self._da: list[np.ndarray] = []
         # per case, what near_limit reads on every call: loadings without NaN, branch ends in service
         self._l0 = [np.nan_to_num(c.pre.loading_pct, nan=-np.inf) for c in self.cases]
-        on = [self._alive(c) > 0 for c in self.cases]
-        self._f_on = [g.f[o] for o in on]
-        self._t_on = [g.t[o] for o in on]
+        self._on = np.stack([self._alive(c) > 0 for c in self.cases])  # C × m: branch in service
         for ci, case in enumerate(self.cases):
             sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
             dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
@@ -370,31 +368,34 @@ class CaseSet:
         curvature = err_pu / largest**2 if largest > 1e-6 else 0.0
         return float(np.nanmax(np.abs(res.loading_pct - l_lin))), err_pu, curvature
 
-    def near_limit(self, ci: int, j: int, p_mw: float, err_pp: float = 0.0, err_pu: float = 0.0,
-                   curvature: float = 0.0) -> bool:
-        """Whether case `ci`, with `p_mw` added at screened bus column `j`, is by first-order AC
-        estimate near a limit: within ``GUARD_PP`` + ``GUARD_REL`` × the estimated change of a
+    def near_limit(self, j: int, p_mw: float, err_pp: float = 0.0, err_pu: float = 0.0,
+                   curvature: float = 0.0) -> np.ndarray:
+        """Per case, whether it is, with `p_mw` added at screened bus column `j`, by first-order
+        AC estimate near a limit: within ``GUARD_PP`` + ``GUARD_REL`` × the estimated change of a
         thermal limit, or ``GUARD_PU`` + ``GUARD_REL`` × the change of a voltage limit (the
         error of a linear estimate grows with the change it predicts), widened by the base
         case's observed errors `err_pp`, `err_pu` — for voltages by `curvature` × the change
         squared where that is more: an outage that weakens the load's bus bends its voltage more
         than the base case does (IEEE 39 bus 11 with trafo 4 out: estimated 0.927 pu, 0.8996 pu
-        in AC, half the change off; the base case was 0.009 pu off)."""
-        case = self.cases[ci]
-        dl = self._dl[ci][:, j] * p_mw
-        l_est = self._l0[ci] + dl
-        if np.any(l_est >= case.max_loading - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp)):
-            return True
-        dv = self._dv[ci][:, j] * p_mw
-        v_est = case.pre.vm_pu + dv
-        band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
-        if np.any(v_est <= case.vm_low + band) or np.any(v_est >= case.vm_high - band):
-            return True
-        # a wide angle across a branch: near the transfer limit, where a linear estimate of
-        # voltages fails (collapse comes before any voltage limit)
+        in AC, half the change off; the base case was 0.009 pu off) — or with an angle across a
+        branch in service of at least ``GUARD_ANGLE_RAD`` (near the transfer limit, where a
+        linear estimate of voltages fails: collapse comes before any voltage limit). All cases
+        at once (C × m and C × n arrays)."""
         g = self.grid
-        va = case.pre.va_rad + self._da[ci][:, j] * p_mw
-        return bool(np.any(np.abs(va[self._f_on[ci]] - va[self._t_on[ci]]) >= GUARD_ANGLE_RAD))
+        cases = self.cases
+        dl = np.stack([d[:, j] for d in self._dl]) * p_mw
+        l_est = np.stack(self._l0) + dl
+        near = np.any(l_est >= np.stack([c.max_loading for c in cases]) - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp),
+                      axis=1)
+        dv = np.stack([d[:, j] for d in self._dv]) * p_mw
+        v_est = np.stack([c.pre.vm_pu for c in cases]) + dv
+        band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
+        near |= np.any(v_est <= np.stack([c.vm_low for c in cases]) + band, axis=1)
+        near |= np.any(v_est >= np.stack([c.vm_high for c in cases]) - band, axis=1)
+        va = np.stack([c.pre.va_rad for c in cases]) + np.stack([d[:, j] for d in self._da]) * p_mw
+        wide = np.abs(va[:, g.f] - va[:, g.t]) >= GUARD_ANGLE_RAD
+        near |= np.any(wide & self._on, axis=1)
+        return near
 
 
 class HostingSearch:
@@ -451,10 +452,8 @@ class HostingSearch:
             # voltages with the square of each case's predicted change; see near_limit)
             err_pp, err_pu, curv = cs.linear_error(bus, j, lo, lo * self.tan) if lo > 0 else (0.0, 0.0, 0.0)
             self.ac_solves += 1
-            extra = [
-                c for c in order
-                if c not in watch and (screen_col[c] <= lo + _guard(lo) or cs.near_limit(c, j, lo, err_pp, err_pu, curv))
-            ]
+            near = cs.near_limit(j, lo, err_pp, err_pu, curv)
+            extra = [c for c in order if c not in watch and (screen_col[c] <= lo + _guard(lo) or near[c])]
             bad, bad_ev = None, None
             for c in extra:
                 ev = cs.evaluate(c, bus, lo, lo * self.tan)
