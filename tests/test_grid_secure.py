@@ -249,7 +249,7 @@ def test_first_order_state_evaluates_loadings_at_the_moved_voltages(secured):
     robbenplaat–eemshaven-oost with its twin out carries 0.02 % before 880 MW at
     eemshaven-oost-220 and 100 % after. The first-order state evaluates the loading at the moved
     voltages (close to AC), not by extrapolating the slope (which gave −20 %)."""
-    from siting.grid.secure import _alive, _first_order_states
+    from siting.grid.secure import _first_order_states
 
     model = secured["winter-peak-2026"]
     model.hosting_capacity(buses=["eemshaven-oost-220"], redispatch=False)  # screens the bus
@@ -262,7 +262,7 @@ def test_first_order_state_evaluates_loadings_at_the_moved_voltages(secured):
     pre = cs.cases[ci].pre
     assert pre.loading_pct[k] < 1.0
     p = 880.0
-    states, _ = _first_order_states(g, [pre], _alive(g, k)[None, :], cs._dv[ci][:, col][None, :],
+    states, _ = _first_order_states(g, [pre], g.alive(k)[None, :], cs._dv[ci][:, col][None, :],
                                     cs._da[ci][:, col][None, :], p)
     ac = g.solve(outage=k, bus=ib, p_mw=p, q_mvar=p * 0.2031)
     assert ac.loading_pct[k] > 90.0

@@ -236,15 +236,15 @@ class CaseSet:
         two iterations fewer than from the case itself at a large load; the case's own state is
         the retry), else from the case's own."""
         case = self.cases[ci]
-        own = case.pre.vm_pu * np.exp(1j * case.pre.va_rad)
+        pre = case.pre
         col = getattr(self, "_screened", {}).get(int(bus))
-        first = None
-        if col is not None and ci < len(self._dv):
-            first = ((case.pre.vm_pu + self._dv[ci][:, col] * p_mw)
-                     * np.exp(1j * (case.pre.va_rad + self._da[ci][:, col] * p_mw)))
-        res = self.grid.solve(outage=case.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=own if first is None else first)
-        if not res.converged and first is not None:
-            res = self.grid.solve(outage=case.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=own)
+        first = col is not None and ci < len(self._dv)
+        v = ((pre.vm_pu + self._dv[ci][:, col] * p_mw) * np.exp(1j * (pre.va_rad + self._da[ci][:, col] * p_mw))
+             if first else pre.vm_pu * np.exp(1j * pre.va_rad))
+        res = self.grid.solve(outage=case.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=v)
+        if not res.converged and first:
+            res = self.grid.solve(outage=case.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar,
+                                  v_init=pre.vm_pu * np.exp(1j * pre.va_rad))
         return self.judge(case, res)
 
     def judge(self, case: Case, res: ACResult) -> CaseResult:
@@ -297,7 +297,9 @@ class CaseSet:
         self._dv: list[np.ndarray] = []
         self._da: list[np.ndarray] = []
         # per case, what near_limit reads on every call: loadings without NaN, branch ends in service
-        self._l0 = [np.nan_to_num(c.pre.loading_pct, nan=-np.inf) for c in self.cases]
+        self._l0 = np.stack([np.nan_to_num(c.pre.loading_pct, nan=-np.inf) for c in self.cases])  # C × m
+        self._vm0 = np.stack([c.pre.vm_pu for c in self.cases])  # C × n (the same under attribution)
+        self._va0 = np.stack([c.pre.va_rad for c in self.cases])
         self._on = np.stack([self._alive(c) > 0 for c in self.cases])  # C × m: branch in service
         for ci, case in enumerate(self.cases):
             sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
@@ -384,15 +386,15 @@ class CaseSet:
         g = self.grid
         cases = self.cases
         dl = np.stack([d[:, j] for d in self._dl]) * p_mw
-        l_est = np.stack(self._l0) + dl
+        l_est = self._l0 + dl
         near = np.any(l_est >= np.stack([c.max_loading for c in cases]) - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp),
                       axis=1)
         dv = np.stack([d[:, j] for d in self._dv]) * p_mw
-        v_est = np.stack([c.pre.vm_pu for c in cases]) + dv
+        v_est = self._vm0 + dv
         band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
         near |= np.any(v_est <= np.stack([c.vm_low for c in cases]) + band, axis=1)
         near |= np.any(v_est >= np.stack([c.vm_high for c in cases]) - band, axis=1)
-        va = np.stack([c.pre.va_rad for c in cases]) + np.stack([d[:, j] for d in self._da]) * p_mw
+        va = self._va0 + np.stack([d[:, j] for d in self._da]) * p_mw
         wide = np.abs(va[:, g.f] - va[:, g.t]) >= GUARD_ANGLE_RAD
         near |= np.any(wide & self._on, axis=1)
         return near

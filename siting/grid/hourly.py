@@ -124,8 +124,8 @@ class HourlyGrid:
         #: current is its share of the active power times P/S, as the AC attribution measures it)
         self.ps: dict[int, np.ndarray] = {}
         self._done: set[tuple[int, int]] = set()  # (hour, case) pairs AC-corrected
-        self._stack = None  # the corrections stacked (see _stacked), and the change count it holds
-        self._stack_version = -1
+        self._stack = None  # the corrections stacked, with their hours sorted (see _stacked)
+        self._stack_version = -1  # the count of changes the stacked copy holds
         self._version = 0  # counts changes to the corrections
         #: per (bus, case): {hour: m-vector}, the AC secant of a load at that internal bus per
         #: screened change of each branch's loading, and the load [MW] it was taken at

@@ -156,11 +156,6 @@ def resources_from_net(net) -> list[Resource]:
     return out
 
 
-def _alive(g: ACGrid, outage: int | None) -> np.ndarray:
-    """Per branch, the share of its circuits in service with one circuit of `outage` out."""
-    return g.alive(outage)
-
-
 @dataclass
 class _Case:
     outage: int | None
@@ -238,7 +233,7 @@ class RedispatchLP:
         if not cases:
             sens, l0, lim = np.zeros((0, g.m, n_r)), np.zeros((0, g.m)), np.zeros((0, g.m))
         else:
-            alive = np.stack([_alive(g, c.outage) for c in cases])
+            alive = np.stack([g.alive(c.outage) for c in cases])
             if sens is None:
                 sens = np.stack([ac_sensitivity(g, c.pre, a, patterns)[0] if n_r else np.zeros((g.m, 0))
                                  for c, a in zip(cases, alive)])
@@ -328,12 +323,12 @@ class RedispatchLP:
         out = []
         for ci in (range(len(self.cases)) if cases is None else cases):
             c = self.cases[ci]
-            own = c.pre.vm_pu * np.exp(1j * c.pre.va_rad)
-            first = None if starts is None else starts[ci]
+            own = c.pre.vm_pu * np.exp(1j * c.pre.va_rad) if starts is None else None
             res = self.grid.solve(outage=c.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, dp_mw=dp,
-                                  v_init=own if first is None else first)
-            if not res.converged and first is not None:
-                res = self.grid.solve(outage=c.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, dp_mw=dp, v_init=own)
+                                  v_init=starts[ci] if starts is not None else own)
+            if not res.converged and starts is not None:
+                res = self.grid.solve(outage=c.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, dp_mw=dp,
+                                      v_init=c.pre.vm_pu * np.exp(1j * c.pre.va_rad))
             out.append((ci, res))
         return out
 
@@ -607,7 +602,7 @@ class RedispatchHosting:
             self._make_exact(lp, sens, bus, base_mw, range(n_c))
             return lp, sens
         shared = self._noload()
-        alive = np.stack([_alive(g, c.outage) for c in cs.cases])
+        alive = np.stack([g.alive(c.outage) for c in cs.cases])
         dv = np.stack([cs._dv[ci][:, col] for ci in range(n_c)])
         da = np.stack([cs._da[ci][:, col] for ci in range(n_c)])
         states, sens_l = _first_order_states(g, [c.pre for c in cs.cases], alive, dv, da, base_mw)
@@ -672,7 +667,7 @@ class RedispatchHosting:
                 if res.converged:
                     state = res
             states.append(state)
-        alive = np.stack([_alive(g, cs.cases[ci].outage) for ci in which])
+        alive = np.stack([g.alive(cs.cases[ci].outage) for ci in which])
         dl, dv, da = ac_sensitivities(g, states, alive, p_inj, q_inj)
         for j, ci in enumerate(which):
             lp.cases[ci] = _Case(cs.cases[ci].outage, states[j], cs.cases[ci].max_loading)
@@ -704,7 +699,7 @@ class RedispatchHosting:
         with np.errstate(invalid="ignore"):
             est = np.abs(lp.loadings(sol["delta"], sens, sol["load"]))
             near = (est >= lp.LIMIT - _EXACT_BAND_PP).any(axis=1)
-            v = lp.V0 + lp.DV @ sol["delta"] + lp.DV_LOAD * sol["load"]
+            v = _first_order_vm(lp, sol)
             near |= ((v <= lp.VLOW + _EXACT_BAND_PU) | (v >= lp.VHIGH - _EXACT_BAND_PU)).any(axis=1)
         todo = np.flatnonzero(near & ~lp.exact)
         self._make_exact(lp, sens, bus, base_mw, todo)
@@ -727,7 +722,7 @@ class RedispatchHosting:
         cases without the load (the same for every bus)."""
         if self._shared is None:
             g = self.cs.grid
-            alive = np.stack([_alive(g, c.outage) for c in self.cs.cases])
+            alive = np.stack([g.alive(c.outage) for c in self.cs.cases])
             self._shared = ac_sensitivities(g, [c.pre for c in self.cs.cases], alive, self.patterns,
                                             np.zeros_like(self.patterns))
         return self._shared
@@ -876,16 +871,14 @@ class RedispatchHosting:
         cs = self.cs
         load = base + sol["load"]
         est = np.abs(lp.loadings(sol["delta"], sens, sol["load"]))
-        starts = _first_order_voltages(lp, sol)
+        v_est = _first_order_vm(lp, sol)
+        starts = _first_order_voltages(lp, sol, v_est)
         first = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=[0], starts=starts)
         corr = np.zeros(lp.L0.shape[1])
         if first[0][1].converged:
             with np.errstate(invalid="ignore"):
                 corr = np.nan_to_num(first[0][1].loading_pct - est[0], nan=0.0, posinf=0.0, neginf=0.0)
-        v_est = lp.V0 + lp.DV @ sol["delta"] + lp.DV_LOAD * sol["load"] if hasattr(lp, "V0") else None
-        v_corr = 0.0
-        if v_est is not None and first[0][1].converged:
-            v_corr = first[0][1].vm_pu - v_est[0]
+        v_corr = first[0][1].vm_pu - v_est[0] if first[0][1].converged else 0.0
         checked = {0}
         out = self._judge(lp, first, est)
         for band, vband in ((1.0, 0.01), (10.0, 0.03)):
@@ -893,10 +886,9 @@ class RedispatchHosting:
                 break
             with np.errstate(invalid="ignore"):
                 near = (est + corr >= lp.LIMIT - (band + 0.5 * np.abs(corr))).any(axis=1)
-                if v_est is not None:
-                    v = v_est + v_corr
-                    vb = vband + 0.5 * np.abs(v_corr)
-                    near |= ((v <= lp.VLOW + vb) | (v >= lp.VHIGH - vb)).any(axis=1)
+                v = v_est + v_corr
+                vb = vband + 0.5 * np.abs(v_corr)
+                near |= ((v <= lp.VLOW + vb) | (v >= lp.VHIGH - vb)).any(axis=1)
             pick = [ci for ci in np.flatnonzero(near).tolist() if ci not in checked]
             checked |= set(pick)
             more = self._judge(lp, lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=pick,
@@ -955,13 +947,17 @@ class RedispatchHosting:
         return int(ci), int(k)
 
 
-def _first_order_voltages(lp: RedispatchLP, sol: dict) -> np.ndarray:
-    """Per case (C × n), the complex bus voltages of the LP answer `sol` to first order: where
-    its AC check starts (a few Newton iterations fewer than from the case without it)."""
-    delta, load = sol["delta"], sol["load"]
-    vm = lp.V0 + lp.DV @ delta + lp.DV_LOAD * load
-    va = lp.A0 + lp.DA @ delta + lp.DA_LOAD * load
-    return vm * np.exp(1j * va)
+def _first_order_vm(lp: RedispatchLP, sol: dict) -> np.ndarray:
+    """Per case (C × n), the bus voltage magnitudes [pu] of the LP answer `sol` to first order."""
+    return lp.V0 + lp.DV @ sol["delta"] + lp.DV_LOAD * sol["load"]
+
+
+def _first_order_voltages(lp: RedispatchLP, sol: dict, vm: np.ndarray | None = None) -> np.ndarray:
+    """Per case (C × n), the complex bus voltages of the LP answer `sol` to first order (`vm`:
+    its :func:`_first_order_vm`, when the caller has it): where its AC check starts (a few Newton
+    iterations fewer than from the case without it)."""
+    vm = _first_order_vm(lp, sol) if vm is None else vm
+    return vm * np.exp(1j * (lp.A0 + lp.DA @ sol["delta"] + lp.DA_LOAD * sol["load"]))
 
 
 def _merge_checks(a: dict, b: dict) -> dict:
