@@ -250,3 +250,99 @@ def test_numpy_newton_gives_up_past_the_nose_without_running_all_iterations():
     assert ok.converged
     ref = ACGrid(pn.case39()).solve(bus=bus, p_mw=500.0)
     np.testing.assert_allclose(ok.vm_pu, ref.vm_pu, atol=1e-8)
+
+
+def _same_result(a, b, atol=1e-10):
+    assert a.converged == b.converged
+    if not a.converged:
+        return
+    assert a.iterations == b.iterations
+    for field in ("vm_pu", "va_rad", "loading_pct", "p_from_mw", "q_from_mvar"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), atol=atol, equal_nan=True, err_msg=field)
+    assert a.slack_mw == pytest.approx(b.slack_mw, abs=1e-8)
+    if a.jacobian is not None or b.jacobian is not None:
+        ja, jb = (j.toarray() if hasattr(j, "toarray") else j for j in (a.jacobian, b.jacobian))
+        np.testing.assert_allclose(ja, jb, atol=1e-9)
+
+
+@pytest.mark.parametrize("name,engine,dense", [("case39", "auto", True), ("case39", "auto", False),
+                                               ("case39", "numpy", True), ("nl-winter-peak-2026", "auto", True)])
+def test_solve_many_gives_what_solve_gives_case_by_case(name, engine, dense, monkeypatch):
+    """The batched solve (one injection, many outages) returns, case by case, what one solve per
+    case returns — from given starts, with the retry where a start fails, with Jacobians, on the
+    dense and the sparse path and on both engines; a load past the nose is reported unconverged."""
+    import siting.grid.acpf as acpf
+
+    if not dense:
+        monkeypatch.setattr(acpf, "DENSE_MAX_BUSES", 10)
+    grid = ACGrid(copy.deepcopy(NETS[name]()), engine=engine)
+    assert grid.dense is dense
+    ok, _ = grid.contingencies()
+    outages = [None, *ok[:: max(1, len(ok) // 12)]]
+    pres = [grid.solve(outage=k) for k in outages]
+    own = np.stack([p.vm_pu * np.exp(1j * p.va_rad) for p in pres])
+    rng = np.random.default_rng(7)
+    dp = np.zeros(grid.n)
+    dp[grid.pv[:2]] = [40.0, -25.0]
+    bus = int(grid.pq[len(grid.pq) // 2])
+    # a far start (flat, 0.5 pu) for one case: the retry from its own state decides there
+    starts = own * (1.0 + 0.01 * rng.standard_normal(own.shape))
+    starts[1] = 0.5
+    for p_mw in (150.0, 60_000.0):
+        many = grid.solve_many(outages, bus=bus, p_mw=p_mw, q_mvar=0.2 * p_mw, dp_mw=dp, starts=starts, retry=own,
+                               keep_jacobian=True)
+        assert len(many) == len(outages)
+        for i, k in enumerate(outages):
+            one = grid.solve(outage=k, bus=bus, p_mw=p_mw, q_mvar=0.2 * p_mw, dp_mw=dp, v_init=starts[i],
+                             keep_jacobian=True)
+            if not one.converged:
+                one = grid.solve(outage=k, bus=bus, p_mw=p_mw, q_mvar=0.2 * p_mw, dp_mw=dp, v_init=own[i],
+                                 keep_jacobian=True)
+            _same_result(many[i], one)
+        if p_mw > 1000:
+            assert not any(r.converged for r in many)
+        else:
+            assert all(r.converged for r in many)
+    # without starts: from the base case's state, as solve
+    for a, k in zip(grid.solve_many(outages, bus=bus, p_mw=80.0), outages):
+        _same_result(a, grid.solve(outage=k, bus=bus, p_mw=80.0))
+    assert grid.solve_many([]) == []
+
+
+@pytest.mark.parametrize("name,dense", [("case39", True), ("case39", False), ("nl-high-wind-2030", True)])
+def test_loading_sensitivities_match_finite_differences(name, dense, monkeypatch):
+    """The first-order loading, voltage and angle changes per MW of a load (and of a generator
+    shift) agree with central differences of AC solves, in the base case and with an outage."""
+    import siting.grid.acpf as acpf
+    from siting.grid.linear import ac_sensitivities
+
+    if not dense:
+        monkeypatch.setattr(acpf, "DENSE_MAX_BUSES", 10)
+    grid = ACGrid(copy.deepcopy(NETS[name]()))
+    ok, _ = grid.contingencies()
+    outages = [None, ok[len(ok) // 3]]
+    states = [grid.solve(outage=k, keep_jacobian=True) for k in outages]
+    bus = int(grid.pq[len(grid.pq) // 3])
+    gen = int(grid.pv[0])
+    p_inj = np.zeros((grid.n, 2))
+    p_inj[bus, 0] = -1.0  # a load of 1 MW (0.2 Mvar)
+    p_inj[gen, 1] = 1.0  # a generator's 1 MW
+    q_inj = np.zeros_like(p_inj)
+    q_inj[bus, 0] = -0.2
+    alive = np.stack([grid.alive(k) for k in outages])
+    dl, dv, da = ac_sensitivities(grid, states, alive, p_inj, q_inj)
+    h = 5.0  # MW
+    for c, k in enumerate(outages):
+        for j in range(2):
+            dp = p_inj[:, j] * h
+            dq = q_inj[:, j] * h
+            up = grid.solve(outage=k, dp_mw=dp, dq_mvar=dq)
+            down = grid.solve(outage=k, dp_mw=-dp, dq_mvar=-dq)
+            fd_l = (up.loading_pct - down.loading_pct) / (2 * h)
+            fd_v = (up.vm_pu - down.vm_pu) / (2 * h)
+            fd_a = (up.va_rad - down.va_rad) / (2 * h)
+            live = np.isfinite(fd_l) & (states[c].loading_pct > 1.0)  # |I| near 0: no derivative
+            np.testing.assert_allclose(dl[c, live, j], fd_l[live], atol=1e-4, rtol=1e-3)
+            np.testing.assert_allclose(dv[c, :, j], fd_v, atol=1e-7)
+            np.testing.assert_allclose(da[c, :, j], fd_a, atol=1e-7)
+            assert np.abs(dl[c, live, j]).max() > 1e-3  # the check has something to compare

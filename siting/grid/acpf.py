@@ -181,6 +181,11 @@ class ACGrid:
         # ends) for one product per solve
         self._yf_yt = (self.yf.toarray(), self.yt.toarray()) if self.dense else (self.yf, self.yt)
         self._y_ends = np.vstack(self._yf_yt) if self.dense else sp.vstack([self.yf, self.yt]).tocsr()
+        # each branch row's two entries in Yf and Yt (its from- and to-end currents are
+        # y_ff·V_f + y_ft·V_t and y_tf·V_f + y_tt·V_t): m × 4, zero for a branch out of service
+        rows = np.arange(self.m)
+        self._end_y = np.stack([np.asarray(y[rows, col]).ravel() for y, col in
+                                ((self.yf, self.f), (self.yf, self.t), (self.yt, self.f), (self.yt, self.t))], axis=1)
         self._all_active = len(self.active) == self.n
         # Jacobian block indices, built once (the dense Jacobian is assembled per iteration)
         self._jac_ix = (np.ix_(self.active, self.nonref), np.ix_(self.active, self.pq),
@@ -319,8 +324,90 @@ class ACGrid:
         The added load, any imbalance of `dp_mw` and the losses are balanced by the distributed
         slack.
         """
-        alive = self._branch_scales(outage)[0]
-        scale_f, scale_t = self._end_scales(outage)
+        p, q = self._injections(bus, p_mw, q_mvar, dp_mw, dq_mvar)
+        v = self._start(v_init)
+        got = None if self._compiled is None else self._newton_compiled(outage, v, p, q, tol, max_iter)
+        ybus = None
+        if got is not None:
+            v, lam, it = got
+            converged = True
+        else:
+            ybus = self._ybus(outage)
+            v, lam, it, converged = self._newton(ybus, v, p, q, tol, max_iter)
+        jac = None
+        if converged and keep_jacobian:
+            jac = self._jacobian(self._ybus(outage) if ybus is None else ybus, v)
+        if not converged:
+            nan_m = np.full(self.m, np.nan)
+            return ACResult(False, it, np.full(self.n, np.nan), np.full(self.n, np.nan), nan_m, nan_m, nan_m, math.nan)
+        loading, s_f = self._flows(v, *self._end_scales(outage), self._branch_scales(outage)[0])
+        return ACResult(True, it, np.abs(v), np.angle(v), loading, s_f.real, s_f.imag, lam * self.base_mva, jac)
+
+    def solve_many(self, outages, bus: int | None = None, p_mw: float = 0.0, q_mvar: float = 0.0,
+                   dp_mw: np.ndarray | None = None, dq_mvar: np.ndarray | None = None,
+                   starts: np.ndarray | None = None, retry: np.ndarray | None = None, tol: float = 1e-9,
+                   max_iter: int = 30, keep_jacobian: bool = False) -> list[ACResult]:
+        """:meth:`solve` of the same added load and injection changes in several cases: branch
+        row ``outages[i]`` out (None: none), Newton from ``starts[i]`` (complex voltages per
+        internal bus; default the base case's) and, where that does not converge, once more
+        from ``retry[i]`` when given (e.g. the case's own state).
+
+        The results are those of one :meth:`solve` per case; the work around the compiled
+        Newton — injections, starts, the convergence check, currents, loadings and flows — is
+        done once for all the cases instead of once per case (a third of a solve's time on the
+        embedded Dutch grid)."""
+        outages = list(outages)
+        kw = {"bus": bus, "p_mw": p_mw, "q_mvar": q_mvar, "dp_mw": dp_mw, "dq_mvar": dq_mvar, "tol": tol,
+              "max_iter": max_iter, "keep_jacobian": keep_jacobian}
+        if self._compiled is None or not outages:
+            return [self._solve_retry(o, kw, None if starts is None else starts[i], None if retry is None else retry[i])
+                    for i, o in enumerate(outages)]
+        p, q = self._injections(bus, p_mw, q_mvar, dp_mw, dq_mvar)
+        s = p + 1j * q
+        v = self._start(np.broadcast_to(self.v0, (len(outages), self.n)) if starts is None else starts)
+        c = self._compiled
+        solver = c["solver"]
+        ok = np.zeros(len(outages), dtype=bool)
+        its = [0] * len(outages)
+        for i, outage in enumerate(outages):
+            try:
+                ok[i] = solver.compute_pf(self._ybus_csc(outage), v[i], s, c["slack"], c["w"], c["pv"], c["pq"],
+                                          max_iter, tol)
+            except Exception:  # noqa: BLE001 - as in _newton_compiled
+                continue
+            if ok[i]:
+                v[i] = solver.get_V()
+                its[i] = int(solver.get_nb_iter())
+        # as _newton_compiled: every active voltage within 0.3–2 pu, the slack takes the mismatch
+        cur = self._currents_many(outages, v)
+        act = slice(None) if self._all_active else self.active
+        vm = np.abs(v[:, act])
+        ok &= (vm > 0.3).all(axis=1) & (vm <= 2.0).all(axis=1)
+        lam = np.einsum("ij,ij->i", np.conj(v[:, act]), cur[:, act]).real - p[act].sum()
+        out: list[ACResult | None] = [None] * len(outages)
+        good = np.flatnonzero(ok).tolist()
+        if good:
+            scales = [self._end_scales(outages[i]) for i in good]
+            loading, s_f = self._flows(v[good], np.stack([sc[0] for sc in scales]), np.stack([sc[1] for sc in scales]),
+                                       np.stack([self._branch_scales(outages[i])[0] for i in good]))
+            vm, va, p_f, q_f = np.abs(v[good]), np.angle(v[good]), s_f.real.copy(), s_f.imag.copy()
+            for j, i in enumerate(good):
+                jac = self._jacobian(self._ybus(outages[i]), v[i]) if keep_jacobian else None
+                out[i] = ACResult(True, its[i], vm[j], va[j], loading[j], p_f[j], q_f[j], float(lam[i]) * self.base_mva,
+                                  jac)
+        for i in np.flatnonzero(~ok).tolist():  # the numpy Newton takes over, as in solve
+            out[i] = self._solve_retry(outages[i], kw, None if starts is None else starts[i],
+                                       None if retry is None else retry[i])
+        return out
+
+    def _solve_retry(self, outage, kw: dict, start, retry) -> ACResult:
+        res = self.solve(outage=outage, v_init=start, **kw)
+        if not res.converged and retry is not None:
+            res = self.solve(outage=outage, v_init=retry, **kw)
+        return res
+
+    def _injections(self, bus, p_mw, q_mvar, dp_mw, dq_mvar) -> tuple[np.ndarray, np.ndarray]:
+        """Scheduled injections [pu] with an added load and injection changes (see solve)."""
         p = self.p_sched.copy()
         q = self.q_sched.copy()
         if dp_mw is not None:
@@ -330,30 +417,24 @@ class ACGrid:
         if bus is not None:
             p[bus] -= p_mw / self.base_mva
             q[bus] -= q_mvar / self.base_mva
-        v = (self.v0 if v_init is None else v_init).astype(complex)  # a copy
+        return p, q
+
+    def _start(self, v_init) -> np.ndarray:
+        """A copy of the start `v_init` (one or several: ... × n; default the base case's) with
+        the generator set points applied, angles kept."""
+        v = np.array(self.v0 if v_init is None else v_init, dtype=complex)
         fixed = self._fixed_v
-        v[fixed] *= self.v_set[fixed] / np.abs(v[fixed])  # generator set points, angles kept
-        got = None if self._compiled is None else self._newton_compiled(outage, v, p, q, tol, max_iter)
-        ybus = None
-        if got is not None:
-            v, lam, it = got
-            converged = True
-        else:
-            ybus = self._ybus(outage)
-            v, lam, it, converged = self._newton(ybus, v, p, q, tol, max_iter)
-        vm = np.abs(v)
-        jac = None
-        if converged and keep_jacobian:
-            jac = self._jacobian(self._ybus(outage) if ybus is None else ybus, v)
-        if not converged:
-            nan_m = np.full(self.m, np.nan)
-            return ACResult(False, it, np.full(self.n, np.nan), np.full(self.n, np.nan), nan_m, nan_m, nan_m, math.nan)
-        cur = self._y_ends @ v  # branch currents of one circuit at the from ends, then the to ends
-        mag = np.abs(cur)
+        v[..., fixed] *= self.v_set[fixed] / np.abs(v[..., fixed])
+        return v
+
+    def _flows(self, v: np.ndarray, scale_f: np.ndarray, scale_t: np.ndarray, alive: np.ndarray):
+        """Branch loadings [%] and from-end complex flows [MVA] at bus voltages `v` (n, or C × n
+        for several cases), with the cases' :meth:`_end_scales` and circuits in service."""
         m = self.m
-        loading = np.maximum(mag[:m] * scale_f, mag[m:] * scale_t)  # NaN: branch out
-        s_f = v[self.f] * np.conj(cur[:m]) * (alive * self.base_mva)
-        return ACResult(True, it, vm, np.angle(v), loading, s_f.real, s_f.imag, lam * self.base_mva, jac)
+        cur = v @ self._y_ends.T if self.dense else (self._y_ends @ v.T).T  # one circuit, from then to ends
+        mag = np.abs(cur)
+        loading = np.maximum(mag[..., :m] * scale_f, mag[..., m:] * scale_t)  # NaN: branch out
+        return loading, v[..., self.f] * np.conj(cur[..., :m]) * (alive * self.base_mva)
 
     def alive(self, outage: int | None) -> np.ndarray:
         """Per branch row, the share of its circuits in service with one circuit of `outage` out
@@ -405,6 +486,21 @@ class ACGrid:
             vf, vt = complex(v[f]), complex(v[t])
             cur[f] -= yff * vf + yft * vt
             cur[t] -= ytf * vf + ytt * vt
+        return cur
+
+    def _currents_many(self, outages: list, v: np.ndarray) -> np.ndarray:
+        """:meth:`_currents` of several cases (C × n) at once."""
+        if not self.dense:
+            return np.stack([self._ybus_csc(o) @ v[i] for i, o in enumerate(outages)])
+        cur = v @ self._ybus_dense.T
+        rows = np.array([i for i, o in enumerate(outages) if o is not None], dtype=int)
+        if len(rows):
+            k = np.array([outages[i] for i in rows], dtype=int)
+            y = self._stamp[k] / self.parallel[k][:, None]  # the circuit out: yff, yft, ytf, ytt
+            f, t = self.f[k], self.t[k]
+            vf, vt = v[rows, f], v[rows, t]
+            cur[rows, f] -= y[:, 0] * vf + y[:, 1] * vt
+            cur[rows, t] -= y[:, 2] * vf + y[:, 3] * vt
         return cur
 
     def _ybus(self, outage: int | None):

@@ -173,6 +173,7 @@ class CaseSet:
         self._existing = [attributed_limit(c.pre.loading_pct, c.max_loading, True, limits.worsen_pp)
                           > np.nan_to_num(c.max_loading, nan=np.inf) for c in self.cases]
         self._attrib: dict[tuple[int, float], list[Case]] = {}
+        self._stacks: dict[int, tuple] = {}
 
     @contextmanager
     def attributed(self, bus: int, pf_tan: float):
@@ -235,17 +236,37 @@ class CaseSet:
         the case's voltages moved to first order by the load where the bus was screened (one or
         two iterations fewer than from the case itself at a large load; the case's own state is
         the retry), else from the case's own."""
-        case = self.cases[ci]
-        pre = case.pre
+        start, own = self.starts_at([ci], bus, p_mw)
+        res = self.grid.solve(outage=self.cases[ci].outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=start[0])
+        if not res.converged and own is not None:
+            res = self.grid.solve(outage=self.cases[ci].outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=own[0])
+        return self.judge(self.cases[ci], res)
+
+    def first_violated(self, case_ids: list[int], bus: int, p_mw: float, q_mvar: float) -> tuple[int, CaseResult | None]:
+        """:meth:`evaluate` of the cases `case_ids` (solved together: :meth:`ACGrid.solve_many`);
+        the first of them violated and its evaluation, or (-1, None)."""
+        if not case_ids:
+            return -1, None
+        starts, own = self.starts_at(case_ids, bus, p_mw)
+        results = self.grid.solve_many([self.cases[ci].outage for ci in case_ids], bus=bus, p_mw=p_mw,
+                                       q_mvar=q_mvar, starts=starts, retry=own)
+        bad = np.flatnonzero(~self.feasible(case_ids, results))
+        if not len(bad):
+            return -1, None
+        i = int(bad[0])
+        return case_ids[i], self.judge(self.cases[case_ids[i]], results[i])
+
+    def starts_at(self, case_ids: list[int], bus: int, p_mw: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """Newton starts of the cases with `p_mw` added at `bus` (C × n complex): their voltages
+        moved to first order by the load where the bus was screened, else their own; and their
+        own as the retry (None where the starts are their own)."""
         col = getattr(self, "_screened", {}).get(int(bus))
-        first = col is not None and ci < len(self._dv)
-        v = ((pre.vm_pu + self._dv[ci][:, col] * p_mw) * np.exp(1j * (pre.va_rad + self._da[ci][:, col] * p_mw))
-             if first else pre.vm_pu * np.exp(1j * pre.va_rad))
-        res = self.grid.solve(outage=case.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=v)
-        if not res.converged and first:
-            res = self.grid.solve(outage=case.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar,
-                                  v_init=pre.vm_pu * np.exp(1j * pre.va_rad))
-        return self.judge(case, res)
+        if col is None:
+            pre = [self.cases[ci].pre for ci in case_ids]
+            return np.stack([p.vm_pu * np.exp(1j * p.va_rad) for p in pre]), None
+        vm, va = self._vm0[case_ids], self._va0[case_ids]
+        own = vm * np.exp(1j * va)
+        return (vm + self._dv[case_ids, :, col] * p_mw) * np.exp(1j * (va + self._da[case_ids, :, col] * p_mw)), own
 
     def judge(self, case: Case, res: ACResult) -> CaseResult:
         if not res.converged:
@@ -263,6 +284,34 @@ class CaseSet:
                 margin, kind, k, value, limit = arr[j], "voltage", j, res.vm_pu, lim
         feasible = margin >= 0
         return CaseResult(bool(feasible), float(margin), "" if feasible else kind, k, float(value[k]), float(limit[k]))
+
+    def feasible(self, case_ids, results) -> np.ndarray:
+        """Per case ``case_ids[i]`` with result ``results[i]``, whether :meth:`judge` finds it
+        feasible (converged, no loading over its limit, no voltage out of its band): for all at
+        once."""
+        ok = np.array([r.converged for r in results], dtype=bool)
+        idx = np.flatnonzero(ok)
+        if not len(idx):
+            return ok
+        rows = np.asarray(case_ids)[idx]
+        max_loading, vm_low, vm_high = self._limit_stack()
+        loading = np.stack([results[i].loading_pct for i in idx])
+        vm = np.stack([results[i].vm_pu for i in idx])
+        with np.errstate(invalid="ignore"):  # NaN (a branch out, no limit) compares False
+            bad = (loading > max_loading[rows]).any(axis=1)
+        bad |= (vm < vm_low[rows]).any(axis=1) | (vm > vm_high[rows]).any(axis=1)
+        ok[idx] = ~bad
+        return ok
+
+    def _limit_stack(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cases' loading limits (C × m) and voltage bands (C × n, low and high), stacked
+        once per case list (:meth:`attributed` swaps the list)."""
+        got = self._stacks.get(id(self.cases))
+        if got is None or got[0] is not self.cases:
+            cases = self.cases
+            got = self._stacks[id(cases)] = (cases, np.stack([c.max_loading for c in cases]),
+                                             np.stack([c.vm_low for c in cases]), np.stack([c.vm_high for c in cases]))
+        return got[1:]
 
     def violations(self, case: Case, res: ACResult) -> list[tuple[str, int, float, float]]:
         """Every violated constraint of an evaluated case: (kind, element, value, limit)."""
@@ -293,9 +342,12 @@ class CaseSet:
         ptdf_b = dc.ptdf(buses)  # m × B, reference-bus slack
         ptdf_b = ptdf_b - dc.flows(g.slack_w)[:, None]  # distributed slack
         out = np.full((len(self.cases), len(buses)), np.inf)
-        self._dl: list[np.ndarray] = []
-        self._dv: list[np.ndarray] = []
-        self._da: list[np.ndarray] = []
+        c_n, b_n = len(self.cases), len(buses)
+        #: per case × branch or bus × screened bus: first-order loading [pp/MW], voltage [pu/MW] and
+        #: angle [rad/MW] change with the load
+        self._dl = np.empty((c_n, g.m, b_n))
+        self._dv = np.empty((c_n, g.n, b_n))
+        self._da = np.empty((c_n, g.n, b_n))
         # per case, what near_limit reads on every call: loadings without NaN, branch ends in service
         self._l0 = np.stack([np.nan_to_num(c.pre.loading_pct, nan=-np.inf) for c in self.cases])  # C × m
         self._vm0 = np.stack([c.pre.vm_pu for c in self.cases])  # C × n (the same under attribution)
@@ -304,9 +356,7 @@ class CaseSet:
         for ci, case in enumerate(self.cases):
             sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
             dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
-            self._dl.append(dl)
-            self._dv.append(dv)
-            self._da.append(da)
+            self._dl[ci], self._dv[ci], self._da[ci] = dl, dv, da
             out[ci] = np.minimum(self._dc_thermal(case, -sens), self._first_order(case, dl, dv))
         return out
 
@@ -384,17 +434,16 @@ class CaseSet:
         linear estimate of voltages fails: collapse comes before any voltage limit). All cases
         at once (C × m and C × n arrays)."""
         g = self.grid
-        cases = self.cases
-        dl = np.stack([d[:, j] for d in self._dl]) * p_mw
+        max_loading, vm_low, vm_high = self._limit_stack()
+        dl = self._dl[:, :, j] * p_mw
         l_est = self._l0 + dl
-        near = np.any(l_est >= np.stack([c.max_loading for c in cases]) - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp),
-                      axis=1)
-        dv = np.stack([d[:, j] for d in self._dv]) * p_mw
+        near = np.any(l_est >= max_loading - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp), axis=1)
+        dv = self._dv[:, :, j] * p_mw
         v_est = self._vm0 + dv
         band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
-        near |= np.any(v_est <= np.stack([c.vm_low for c in cases]) + band, axis=1)
-        near |= np.any(v_est >= np.stack([c.vm_high for c in cases]) - band, axis=1)
-        va = self._va0 + np.stack([d[:, j] for d in self._da]) * p_mw
+        near |= np.any(v_est <= vm_low + band, axis=1)
+        near |= np.any(v_est >= vm_high - band, axis=1)
+        va = self._va0 + self._da[:, :, j] * p_mw
         wide = np.abs(va[:, g.f] - va[:, g.t]) >= GUARD_ANGLE_RAD
         near |= np.any(wide & self._on, axis=1)
         return near
@@ -456,14 +505,9 @@ class HostingSearch:
             self.ac_solves += 1
             near = cs.near_limit(j, lo, err_pp, err_pu, curv)
             extra = [c for c in order if c not in watch and (screen_col[c] <= lo + _guard(lo) or near[c])]
-            bad, bad_ev = None, None
-            for c in extra:
-                ev = cs.evaluate(c, bus, lo, lo * self.tan)
-                self.ac_solves += 1
-                if not ev.feasible:
-                    bad, bad_ev = c, ev
-                    break
-            if bad is None:
+            bad, bad_ev = cs.first_violated(extra, bus, lo, lo * self.tan)
+            self.ac_solves += len(extra)
+            if bad_ev is None:
                 break
             watch.append(bad)
             # the answer is below lo: the new case alone decides it (the watched ones hold at lo)

@@ -147,13 +147,6 @@ def ac_sensitivities(grid: ACGrid, states: list[ACResult], alive: np.ndarray, p_
     return dl, dvm, dva
 
 
-def _branch_product(y, x: np.ndarray) -> np.ndarray:
-    """``y @ x`` per case: `x` is C × n (→ C × m) or C × n × K (→ C × m × K)."""
-    if isinstance(y, np.ndarray):
-        return x @ y.T if x.ndim == 2 else np.matmul(y, x)
-    return np.stack([y @ xi for xi in x])
-
-
 def loading_and_sensitivity(grid: ACGrid, v: np.ndarray, alive: np.ndarray, dva: np.ndarray,
                             dvm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per case: branch loading [%] at complex bus voltages `v` (C × n; NaN for a branch fully
@@ -161,15 +154,17 @@ def loading_and_sensitivity(grid: ACGrid, v: np.ndarray, alive: np.ndarray, dva:
     voltage-angle and magnitude changes `dva`, `dvm` (C × n × K, rad and pu), at the end whose
     current sets the loading.
 
-    With ``I = alive · Y_end v`` at that end, ``d|I| = Re(conj(I) dI) / |I|`` and
-    ``dV = V (j dθ + d|V| / |V|)``: on a small grid the loading's gradient in θ and |V| is formed
-    per case (m × n, real) and applied to all K directions in two real matrix products — a
-    quarter of the work of the complex products of the current changes at both ends."""
+    With ``I = alive · (y₁ V_f + y₂ V_t)`` at that end (a branch's current depends on its two
+    end buses only), ``d|I| = Re(conj(I) dI) / |I|`` and ``dV = V (j dθ + d|V| / |V|)``: the
+    loading's gradient has two nonzero entries per branch in θ and two in |V|, applied to the K
+    directions gathered at the branch ends (C × m × K) — no product with the m × n branch
+    admittance matrices."""
     g = grid
-    yf, yt = g._yf_yt
+    y_ff, y_ft, y_tf, y_tt = g._end_y.T
+    vf, vt = v[:, g.f], v[:, g.t]
     rated = np.maximum(alive, 1e-12)
-    i_f = _branch_product(yf, v) * alive
-    i_t = _branch_product(yt, v) * alive
+    i_f = (y_ff * vf + y_ft * vt) * alive
+    i_t = (y_tf * vf + y_tt * vt) * alive
     scale_f = g.i_base_f_ka / (g.i_rated_f_ka * rated)
     scale_t = g.i_base_t_ka / (g.i_rated_t_ka * rated)
     from_end = np.abs(i_f) * scale_f >= np.abs(i_t) * scale_t
@@ -179,14 +174,11 @@ def loading_and_sensitivity(grid: ACGrid, v: np.ndarray, alive: np.ndarray, dva:
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = 100.0 * scale * alive / np.abs(i_end)  # pp per unit of Re(conj(I) dI) / alive
     factor[~np.isfinite(factor) | (alive == 0)] = 0.0
-    if isinstance(yf, np.ndarray):
-        y_end = np.where(from_end[..., None], yf, yt)  # C × m × n
-        w = (np.conj(i_end) * factor)[..., None] * y_end * v[:, None, :]
-        dl = (-w.imag) @ dva + (w.real / np.abs(v)[:, None, :]) @ dvm
-    else:
-        dv_c = v[..., None] * (1j * dva + dvm / np.abs(v)[..., None])
-        di = np.where(from_end[..., None], _branch_product(yf, dv_c), _branch_product(yt, dv_c))
-        dl = np.real(np.conj(i_end)[..., None] * di) * factor[..., None]
+    c = np.conj(i_end) * factor
+    a_f = c * np.where(from_end, y_ff, y_tf) * vf  # d loading = Re(a_f (j dθ_f + d|V_f| / |V_f|)) + (t)
+    a_t = c * np.where(from_end, y_ft, y_tt) * vt
+    dl = ((-a_f.imag)[..., None] * dva[:, g.f] + (a_f.real / np.abs(vf))[..., None] * dvm[:, g.f]
+          + (-a_t.imag)[..., None] * dva[:, g.t] + (a_t.real / np.abs(vt))[..., None] * dvm[:, g.t])
     dl[~np.isfinite(dl)] = 0.0
     loading[alive == 0] = np.nan
     return loading, dl

@@ -319,18 +319,13 @@ class RedispatchLP:
         from each case's own state or from `starts` (C × n complex voltages, e.g. a first-order
         estimate of the answer; the case's own state is the retry where Newton fails from
         there)."""
-        dp = self.injection(delta)
-        out = []
-        for ci in (range(len(self.cases)) if cases is None else cases):
-            c = self.cases[ci]
-            own = c.pre.vm_pu * np.exp(1j * c.pre.va_rad) if starts is None else None
-            res = self.grid.solve(outage=c.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, dp_mw=dp,
-                                  v_init=starts[ci] if starts is not None else own)
-            if not res.converged and starts is not None:
-                res = self.grid.solve(outage=c.outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, dp_mw=dp,
-                                      v_init=c.pre.vm_pu * np.exp(1j * c.pre.va_rad))
-            out.append((ci, res))
-        return out
+        ids = list(range(len(self.cases))) if cases is None else list(cases)
+        own = np.stack([self.cases[ci].pre.vm_pu * np.exp(1j * self.cases[ci].pre.va_rad) for ci in ids]) \
+            if ids else None
+        results = self.grid.solve_many([self.cases[ci].outage for ci in ids], bus=bus, p_mw=p_mw, q_mvar=q_mvar,
+                                       dp_mw=self.injection(delta), starts=own if starts is None else starts[ids],
+                                       retry=None if starts is None else own)
+        return list(zip(ids, results))
 
     def ac_excess(self, results: list[tuple[int, ACResult]], tol_pct: float = 0.0) -> dict:
         """{(case, branch): percentage points over the limit} from AC results (a case that does
@@ -603,8 +598,8 @@ class RedispatchHosting:
             return lp, sens
         shared = self._noload()
         alive = np.stack([g.alive(c.outage) for c in cs.cases])
-        dv = np.stack([cs._dv[ci][:, col] for ci in range(n_c)])
-        da = np.stack([cs._da[ci][:, col] for ci in range(n_c)])
+        dv = cs._dv[:, :, col].copy()
+        da = cs._da[:, :, col].copy()
         states, sens_l = _first_order_states(g, [c.pre for c in cs.cases], alive, dv, da, base_mw)
         lp, sens = self._assemble(states, shared[0], sens_l, shared[1].copy(), dv, shared[2].copy(), da)
         # (the LP copies S; DV and DA are its own)
@@ -647,26 +642,13 @@ class RedispatchHosting:
         p_inj[bus, n_r] = -1.0
         q_inj = np.zeros_like(p_inj)
         q_inj[bus, n_r] = -self.tan
-        col = getattr(cs, "_screened", {}).get(int(bus))
-        states = []
-        for ci in which:
-            c = cs.cases[ci]
-            state = c.pre
-            if base_mw > 0:
-                vm, va = c.pre.vm_pu, c.pre.va_rad
-                if col is not None:  # start from the first-order state at base_mw: fewer iterations
-                    vm = vm + cs._dv[ci][:, col] * base_mw
-                    va = va + cs._da[ci][:, col] * base_mw
-                res = g.solve(outage=c.outage, bus=bus, p_mw=base_mw, q_mvar=base_mw * self.tan, keep_jacobian=True,
-                              v_init=vm * np.exp(1j * va))
-                if not res.converged and col is not None:  # the first-order start was too far: the case's own
-                    res = g.solve(outage=c.outage, bus=bus, p_mw=base_mw, q_mvar=base_mw * self.tan, keep_jacobian=True,
-                                  v_init=c.pre.vm_pu * np.exp(1j * c.pre.va_rad))
-                    self.ac_solves += 1
-                self.ac_solves += 1
-                if res.converged:
-                    state = res
-            states.append(state)
+        states = [cs.cases[ci].pre for ci in which]
+        if base_mw > 0:  # from the first-order state at base_mw where screened (fewer iterations), else their own
+            starts, own = cs.starts_at(which, bus, base_mw)
+            results = g.solve_many([cs.cases[ci].outage for ci in which], bus=bus, p_mw=base_mw,
+                                   q_mvar=base_mw * self.tan, starts=starts, retry=own, keep_jacobian=True)
+            self.ac_solves += len(which)
+            states = [res if res.converged else pre for res, pre in zip(results, states)]
         alive = np.stack([g.alive(cs.cases[ci].outage) for ci in which])
         dl, dv, da = ac_sensitivities(g, states, alive, p_inj, q_inj)
         for j, ci in enumerate(which):
@@ -715,7 +697,7 @@ class RedispatchHosting:
         results = lp.ac_check(sol["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=todo,
                               starts=_first_order_voltages(lp, sol))
         self.ac_solves += len(todo)
-        return [ci for ci, res in results if not self.cs.judge(self.cs.cases[ci], res).feasible]
+        return np.asarray(todo)[~self.cs.feasible(todo, [res for _, res in results])].tolist()
 
     def _noload(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The resources' loading (C × m × R), voltage and angle (C × n × R) sensitivities in the
@@ -901,27 +883,36 @@ class RedispatchHosting:
         cs = self.cs
         excess, gap, other = {}, {}, False
         worst = -math.inf
-        for ci, res in results:
-            if not res.converged:
-                worst, other = math.inf, "convergence"
-                continue
-            over = res.loading_pct - cs.cases[ci].max_loading
+        ids = [ci for ci, _ in results]
+        feasible = cs.feasible(ids, [res for _, res in results])
+        conv = [j for j, (_, res) in enumerate(results) if res.converged]
+        kinds = {j: "convergence" for j, (_, res) in enumerate(results) if not res.converged}  # the last one counts
+        if kinds:
+            worst = math.inf
+        if conv:
+            rows = [ids[j] for j in conv]
+            loading = np.stack([results[j][1].loading_pct for j in conv])
+            over = loading - np.stack([cs.cases[ci].max_loading for ci in rows])
             worst = max(worst, float(np.nanmax(over)))
             with np.errstate(invalid="ignore"):  # NaN (a branch out) compares False
-                rel = np.flatnonzero(np.fmax(res.loading_pct, est[ci]) >= lp.LIMIT[ci] - _GAP_BAND_PP)
-            for k in rel.tolist():
-                gap[(ci, k)] = float(res.loading_pct[k] - est[ci][k])
-            ev = cs.judge(cs.cases[ci], res)
-            if ev.feasible:
-                continue
-            if ev.kind != "thermal":
-                other = ev.kind
-                self._other_at = (ci, ev.kind, ev.element)
-                continue
-            with np.errstate(invalid="ignore"):
-                for k in np.flatnonzero(over > 0).tolist():
-                    excess[(ci, k)] = float(over[k])
-                    gap[(ci, k)] = float(res.loading_pct[k] - est[ci][k])
+                near = np.fmax(loading, est[rows]) >= lp.LIMIT[rows] - _GAP_BAND_PP
+            for r, k in zip(*(a.tolist() for a in np.nonzero(near))):
+                gap[(rows[r], k)] = float(loading[r, k] - est[rows[r]][k])
+            for r, j in enumerate(conv):
+                if feasible[j]:
+                    continue
+                ci, res = results[j]
+                ev = cs.judge(cs.cases[ci], res)
+                if ev.kind != "thermal":
+                    kinds[j] = ev.kind
+                    self._other_at = (ci, ev.kind, ev.element)
+                    continue
+                with np.errstate(invalid="ignore"):
+                    for k in np.flatnonzero(over[r] > 0).tolist():
+                        excess[(ci, k)] = float(over[r, k])
+                        gap[(ci, k)] = float(loading[r, k] - est[ci][k])
+        if kinds:
+            other = kinds[max(kinds)]
         return {"ok": not excess and not other, "excess": excess, "gap": gap, "other": other, "worst": worst}
 
     @staticmethod
