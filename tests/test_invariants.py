@@ -466,9 +466,11 @@ def test_batched_case_checks_agree_with_one_by_one(case39, bus, p_mw, limits):
     results = cs.grid.solve_many([cs.cases[ci].outage for ci in ids], bus=internal, p_mw=p_mw, q_mvar=0.2 * p_mw,
                                  starts=starts, retry=own)
     assert cs.feasible(ids, results).tolist() == [ev.feasible for ev in one]
-    first, ev = cs.first_violated(ids, internal, p_mw, 0.2 * p_mw)
+    first, ev, solved = cs.first_violated(ids, internal, p_mw, 0.2 * p_mw)
     bad = [ci for ci, e in zip(ids, one) if not e.feasible]
     assert first == (bad[0] if bad else -1)
+    assert solved == (len(ids) if not bad else min(len(ids), next(4 * (2**j - 1) for j in range(1, 20)
+                                                                  if 4 * (2**j - 1) > bad[0])))
     if bad:  # the same evaluation (values to rounding: a batched product sums in another order)
         ref = one[bad[0]]
         assert (ev.feasible, ev.kind, ev.element) == (ref.feasible, ref.kind, ref.element)
