@@ -15,7 +15,10 @@ lightsim2grid's compiled Newton–Raphson with KLU (``engine="lightsim2grid"``, 
 is installed; on the embedded Dutch grid an N-1 solve with its loadings takes 0.27 ms against
 1.0 ms) and this module's own numpy Newton (``engine="numpy"``), which halves a step that would
 take a voltage out of 0.3–2 pu and is the fallback whenever the compiled solve does not converge.
-Where both converge they agree to 1e-9 pu (tested in every N-1 case).
+Where both converge they agree to 1e-9 pu (tested in every N-1 case). :meth:`ACGrid.solve_many`
+solves several cases at one load together (the work around the compiled Newton done once for all
+of them: on the embedded grid 135 µs a case against 250 µs for one :meth:`ACGrid.solve` each,
+measured side by side).
 """
 
 from __future__ import annotations
