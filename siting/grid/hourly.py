@@ -429,9 +429,12 @@ class HourlyGrid:
             return None
         v0 = base.vm_pu * np.exp(1j * base.va_rad)
         rating = math.sqrt(3.0) * g.base_kv[g.f] * g.i_rated_f_ka
-        for ci in range(len(self.outages)) if cases is None else sorted(set(cases)):
-            k = self.outages[ci]
-            r = base if k is None else g.solve(outage=k, dp_mw=dp, dq_mvar=dq, v_init=v0)
+        ids = list(range(len(self.outages))) if cases is None else sorted(set(cases))
+        out = [ci for ci in ids if self.outages[ci] is not None]  # the outages, solved together
+        solved = dict(zip(out, g.solve_many([self.outages[ci] for ci in out], dp_mw=dp, dq_mvar=dq,
+                                            starts=np.broadcast_to(v0, (len(out), g.n)))))
+        for ci in ids:
+            r = solved.get(ci, base)
             if r.converged:
                 load[ci] = r.loading_pct
                 with np.errstate(divide="ignore", invalid="ignore"):
