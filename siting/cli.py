@@ -524,6 +524,29 @@ def year(year: int, scenario_name: str | None, weather_year: int | None, profile
         click.echo(f"wrote {out}/: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-*.png")
 
 
+@main.command()
+@click.option("--site", "sites", multiple=True, required=True,
+              help="Site id of the sites layer (repeatable): the connection bus whose year is shown.")
+@click.option("--year", default=2030, show_default=True, type=int, help="Study year (its shipped peak scenario is the base).")
+@click.option("--load", "load_mw", default=360.0, show_default=True, type=float,
+              help="The connection's grid load [MW]: the hours and MWh a year it gives way.")
+@click.option("--weather-year", "weather_year", default=None, type=int,
+              help="Offshore wind of another weather year (1987, 1997, 2004); default ETSource's default year.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Output folder: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-<bus>.png.")
+@_force_option("Replace an existing --out folder.")
+@_layer_set_option
+@click.pass_context
+def flex(ctx, sites: tuple[str, ...], year: int, load_mw: float, weather_year: int | None, out: Path | None,
+         force: bool, overwrite_deprecated: bool, layer_set: Path | None) -> None:
+    """A site's flexible (non-firm) connection over a year: the MW that connect firm and with at
+    most 50/100/200/500 curtailment hours, the hours and MWh a --load MW connection gives way,
+    and its duration curve (the same as ``siting year --site``, §7.1)."""
+    ctx.invoke(main.commands["year"], year=year, scenario_name=None, weather_year=weather_year, profiles_path=None,
+               buses=(), sites=sites, load_mw=load_mw, confirm_ac=True, out=out, force=force,
+               overwrite_deprecated=overwrite_deprecated, layer_set=layer_set)
+
+
 def _write_year(out: Path, force: bool, table, hosting, hg, load_mw: float, curve, curves: bool) -> None:
     """The year's outputs into `out`, claimed and published whole (:mod:`siting._atomic`)."""
     from ._atomic import atomic_output

@@ -319,6 +319,27 @@ def test_year_command_bad_input_is_named_before_the_year_is_computed(args, match
     assert "Traceback" not in res.output
 
 
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ([], r"Missing option '--site'"),
+        (["--site", "nowhere"], r"--site nowhere: not in the sites layer"),
+        (["--site", "maasvlakte-2", "--load", "-5"], r"--load -5"),
+        (["--site", "maasvlakte-2", "--year", "2041"], r"no shipped scenario for the year 2041"),
+    ],
+)
+def test_flex_command_names_bad_input_before_the_year_is_computed(args, match):
+    """``siting flex --site ID`` is ``siting year --site ID`` for one site's flexible connection."""
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    res = CliRunner().invoke(main, ["flex", *args])
+    assert res.exit_code == 2, res.output
+    assert re.search(match, res.output), res.output
+    assert "Traceback" not in res.output
+
+
 @pytest.mark.slow
 def test_year_command_writes_tables_and_duration_curves(tmp_path):
     out = tmp_path / "year"
@@ -336,6 +357,18 @@ def test_year_command_writes_tables_and_duration_curves(tmp_path):
     again = _cli("--bus", "vierverlaten-220", "--no-ac", "--out", str(out))
     assert again.exit_code == 2 and "--force" in again.output
     assert (out / "duration-amaliahaven-380.png").exists()
+    # siting flex --site: the same year for the site, its curve and table
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    flex = CliRunner().invoke(main, ["flex", "--site", "maasvlakte-2", "--out", str(tmp_path / "flex")])
+    assert flex.exit_code == 0, flex.output
+    assert (tmp_path / "flex" / "duration-amaliahaven-380.png").stat().st_size > 0
+    again = pd.read_csv(tmp_path / "flex" / "firm_capacity.csv", index_col="bus")
+    assert list(again.index) == ["amaliahaven-380"]
+    assert again.at["amaliahaven-380", "firm_mw"] == pytest.approx(table.at["amaliahaven-380", "firm_mw"], abs=0.06)
+    assert again.at["amaliahaven-380", "hours_short_at_360mw"] >= 0
 
 
 @pytest.mark.parametrize("connection, station", [("ow-gemini", "eemshaven-oudeschip-380"), ("ow-hkz-alpha", "maasvlakte-380")])
