@@ -34,6 +34,8 @@ FLAGS: dict[str, dict[str, str]] = {
                "min_separation_m": "--separation"},
     "year": {"year": "--year", "scenario": "--scenario", "weather_year": "--weather-year", "load_mw": "--load",
              "p_mw": "--load", "layer_set": "--layer-set", "path": "--out"},
+    "flex": {"year": "--year", "weather_year": "--weather-year", "load_mw": "--load", "p_mw": "--load",
+             "layer_set": "--layer-set", "path": "--out"},
 }
 
 
