@@ -444,12 +444,21 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
                    "what_it_would_take.csv, provenance.json")
 
 
+#: options `siting year` and `siting flex` share
+_YEAR_STUDY = click.option("--year", default=2030, show_default=True, type=int,
+                           help="Study year (its shipped peak scenario is the base).")
+_WEATHER_YEAR = click.option("--weather-year", "weather_year", default=None, type=int,
+                             help="Offshore wind of another weather year (1987, 1997, 2004); default ETSource's default "
+                                  "year.")
+_YEAR_OUT = click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+                         help="Output folder: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-<bus>.png.")
+
+
 @main.command()
-@click.option("--year", default=2030, show_default=True, type=int, help="Study year (its shipped peak scenario is the base).")
+@_YEAR_STUDY
 @click.option("--scenario", "scenario_name", default=None,
               help="Base scenario name or TOML (network, demand level and key, plants, links); default: the year's.")
-@click.option("--weather-year", "weather_year", default=None, type=int,
-              help="Offshore wind of another weather year (1987, 1997, 2004); default ETSource's default year.")
+@_WEATHER_YEAR
 @click.option("--profiles", "profiles_path", type=click.Path(path_type=Path), default=None,
               callback=_existing("hourly profiles file"), help="Your hourly profiles (CSV or NetCDF); default: shipped.")
 @click.option("--bus", "buses", multiple=True, help="EHV bus id (repeatable); default: every bus.")
@@ -458,8 +467,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
               help="Grid load drawn on the duration curves and counted in curtailment hours [MW].")
 @click.option("--ac/--no-ac", "confirm_ac", default=True, show_default=True,
               help="AC-correct the deciding hours and check each firm value with AC N-1 hosting.")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Output folder: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-<bus>.png.")
+@_YEAR_OUT
 @_force_option("Replace an existing --out folder.")
 @_layer_set_option
 def year(year: int, scenario_name: str | None, weather_year: int | None, profiles_path: Path | None,
@@ -529,13 +537,11 @@ def year(year: int, scenario_name: str | None, weather_year: int | None, profile
 @main.command()
 @click.option("--site", "sites", multiple=True, required=True,
               help="Site id of the sites layer (repeatable): the connection bus whose year is shown.")
-@click.option("--year", default=2030, show_default=True, type=int, help="Study year (its shipped peak scenario is the base).")
+@_YEAR_STUDY
 @click.option("--load", "load_mw", default=360.0, show_default=True, type=float,
               help="The connection's grid load [MW]: the hours and MWh a year it gives way.")
-@click.option("--weather-year", "weather_year", default=None, type=int,
-              help="Offshore wind of another weather year (1987, 1997, 2004); default ETSource's default year.")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Output folder: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-<bus>.png.")
+@_WEATHER_YEAR
+@_YEAR_OUT
 @_force_option("Replace an existing --out folder.")
 @_layer_set_option
 @click.pass_context
