@@ -346,3 +346,33 @@ def test_loading_sensitivities_match_finite_differences(name, dense, monkeypatch
             np.testing.assert_allclose(dv[c, :, j], fd_v, atol=1e-7)
             np.testing.assert_allclose(da[c, :, j], fd_a, atol=1e-7)
             assert np.abs(dl[c, live, j]).max() > 1e-3  # the check has something to compare
+
+
+def test_generator_reactive_output_is_pandapowers_and_excess_is_reported():
+    """The generators' reactive output the engine reports at a solved state (per PV bus) is
+    pandapower's, with an outage and an added load; the buses beyond their range are those
+    pandapower's own results put beyond it (the engine, like runpp's default, does not enforce
+    them)."""
+    net = pn.case_ieee30()
+    grid = ACGrid(copy.deepcopy(net))
+    ok, _ = grid.contingencies()
+    k, bus = ok[5], 20
+    internal = int(grid.bus_lookup[bus])
+    res = grid.solve(outage=k, bus=internal, p_mw=30.0, q_mvar=6.0)
+    q = grid.generator_q(res, outage=k, bus=internal, q_mvar=6.0)
+    ref_net, _ = _pandapower_case(net, *grid.element[k], bus, 30.0, 6.0)
+    ref = ref_net.res_gen.groupby(ref_net.gen.bus).q_mvar.sum()
+    for b, val in ref.items():
+        assert q[grid.bus_lookup[b]] == pytest.approx(val, abs=1e-4)
+    assert np.isnan(q[grid.bus_lookup[bus]])  # a PQ bus: no generator
+    limits = net.gen.groupby("bus")[["max_q_mvar", "min_q_mvar"]].sum()
+    beyond = {int(b) for b, val in ref.items()
+              if val > limits.at[b, "max_q_mvar"] + 1e-3 or val < limits.at[b, "min_q_mvar"] - 1e-3}
+    assert beyond  # IEEE 30's generators leave their range here: the check has something to find
+    got = grid.reactive_excess(res, outage=k, bus=internal, q_mvar=6.0)
+    assert {b for b, _, _ in got} == {int(grid.bus_lookup[b]) for b in beyond}
+    # within range at a lighter state: nothing reported
+    wide = ACGrid(copy.deepcopy(net))
+    wide.q_max_mvar[:] = np.inf
+    wide.q_min_mvar[:] = -np.inf
+    assert wide.reactive_excess(wide.solve()) == []

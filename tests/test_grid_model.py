@@ -445,3 +445,18 @@ def test_a_bus_named_twice_gives_one_row(case39):
     assert list(table.index) == ["5", "3"]
     pd_one = case39.hosting_capacity(buses=[5, 3], redispatch=False)
     assert table.equals(pd_one)
+
+
+def test_a_voltage_limited_value_states_generators_beyond_their_reactive_range():
+    """Generator reactive limits are not modelled (as in runpp's default): every voltage-limited
+    hosting value says which generators the answer takes beyond their range (IEEE 30: all of
+    them, its generators are small), and a thermal or capped one says nothing."""
+    import pandapower.networks as pn
+
+    table = GridModel.from_pandapower(pn.case_ieee30()).hosting_capacity(redispatch=False)
+    volt = table["constraint"] == "voltage"
+    assert volt.sum() >= 20
+    assert table.loc[volt, "reactive_limits"].str.contains("beyond their reactive range").all()
+    assert (table.loc[~volt, "reactive_limits"] == "").all()
+    row = table.loc[volt].iloc[0]
+    assert "upper bound (optimistic)" in row["reactive_limits"] and "Mvar (max" in row["reactive_limits"]

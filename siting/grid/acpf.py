@@ -33,7 +33,7 @@ from pandapower.pypower.dSbus_dV import dSbus_dV
 from pandapower.pypower.idx_brch import BR_STATUS, F_BUS, T_BUS
 from pandapower.pypower.idx_bus import BASE_KV, BUS_TYPE, NONE, PD, PQ, PV, QD, REF, SL_FAC, VA, VM
 from pandapower.pd2ppc import _pd2ppc
-from pandapower.pypower.idx_gen import GEN_BUS, GEN_STATUS, PG, VG
+from pandapower.pypower.idx_gen import GEN_BUS, GEN_STATUS, PG, QMAX, QMIN, VG
 from pandapower.pypower.makeYbus import branch_vectors, makeYbus
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
@@ -150,6 +150,14 @@ class ACGrid:
         # voltage set points: generator VG at PV/REF buses
         self.v_set = np.ones(self.n)
         self.v_set[gbus] = gen[on, VG].real
+        # reactive range of the generators at each PV bus [Mvar] (summed; not enforced, as in
+        # runpp's default: reactive_excess reports where a solved state leaves it)
+        qmax = np.nan_to_num(gen[on, QMAX].real.astype(float), nan=np.inf)
+        qmin = np.nan_to_num(gen[on, QMIN].real.astype(float), nan=-np.inf)
+        self.q_max_mvar = np.zeros(self.n)
+        self.q_min_mvar = np.zeros(self.n)
+        np.add.at(self.q_max_mvar, gbus, qmax)
+        np.add.at(self.q_min_mvar, gbus, qmin)
         self.v0 = solved["bus"][:, VM].real * np.exp(1j * np.deg2rad(solved["bus"][:, VA].real))
         self.v0[~np.isfinite(self.v0)] = 1.0  # isolated buses have no result
         self._branch = branch.copy()
@@ -438,6 +446,34 @@ class ACGrid:
         mag = np.abs(cur)
         loading = np.maximum(mag[..., :m] * scale_f, mag[..., m:] * scale_t)  # NaN: branch out
         return loading, v[..., self.f] * np.conj(cur[..., :m]) * (alive * self.base_mva)
+
+    def generator_q(self, res: ACResult, outage: int | None = None, bus: int | None = None, q_mvar: float = 0.0,
+                    dq_mvar: np.ndarray | None = None) -> np.ndarray:
+        """Reactive output [Mvar] of the generators at each PV bus (summed per bus; NaN at the
+        other buses) in the solved state `res` of the case with `outage`, the added load's
+        `q_mvar` at `bus` and the reactive injection changes `dq_mvar` it was solved with."""
+        v = res.vm_pu * np.exp(1j * res.va_rad)
+        q_calc = (v * np.conj(self._ybus(outage) @ v)).imag
+        q_other = self._injections(bus, 0.0, q_mvar, None, dq_mvar)[1]  # loads, static generators, the load
+        out = np.full(self.n, np.nan)
+        out[self.pv] = (q_calc[self.pv] - q_other[self.pv]) * self.base_mva
+        return out
+
+    def reactive_excess(self, res: ACResult, **kw) -> list[tuple[int, float, float]]:
+        """The PV buses whose generators' reactive output in `res` (:meth:`generator_q`, same
+        keywords) is outside their range: (internal bus, Q [Mvar], the limit passed). The engine
+        holds their voltage regardless (generator Q limits are not enforced, as in
+        ``pandapower.runpp``'s default): a voltage-limited result is optimistic there."""
+        if not res.converged:
+            return []
+        q = self.generator_q(res, **kw)
+        out = []
+        for b in self.pv.tolist():
+            if q[b] > self.q_max_mvar[b] + 1e-3:
+                out.append((b, float(q[b]), float(self.q_max_mvar[b])))
+            elif q[b] < self.q_min_mvar[b] - 1e-3:
+                out.append((b, float(q[b]), float(self.q_min_mvar[b])))
+        return out
 
     def alive(self, outage: int | None) -> np.ndarray:
         """Per branch row, the share of its circuits in service with one circuit of `outage` out

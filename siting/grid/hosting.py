@@ -519,13 +519,34 @@ class HostingSearch:
             # the answer is below lo: the new case alone decides it (the watched ones hold at lo)
             lo, hi, hi_ev, hi_case = self._search(bus, [bad], lo, 0.0, lo, bad_ev, bad)
         if hi_ev is None or lo >= self.max_mw:
-            return {"hosting_mw": self.max_mw, "limiting_element": "", "limiting_case": "", "constraint": "cap"}
+            return {"hosting_mw": self.max_mw, "limiting_element": "", "limiting_case": "", "constraint": "cap",
+                    "reactive_limits": ""}
         return {
             "hosting_mw": lo,
             "limiting_element": element_label(cs.grid, hi_ev.kind, hi_ev.element),
             "limiting_case": case_label(cs.grid, cs.cases[hi_case].outage),
             "constraint": hi_ev.kind,
+            "reactive_limits": self._reactive_note(bus, hi_case, lo) if hi_ev.kind == "voltage" else "",
         }
+
+    def _reactive_note(self, bus: int, ci: int, p_mw: float) -> str:
+        """For a voltage-limited answer: the generators whose reactive output at the answer (in
+        the limiting case) is beyond their range, which the engine does not enforce (as
+        ``pandapower.runpp``'s default) — where one is, the value is optimistic. '' if none."""
+        cs = self.cs
+        g = cs.grid
+        outage = cs.cases[ci].outage
+        start, own = cs.starts_at([ci], bus, p_mw)
+        res = g.solve_many([outage], bus=bus, p_mw=p_mw, q_mvar=p_mw * self.tan, starts=start, retry=own)[0]
+        self.ac_solves += 1
+        over = g.reactive_excess(res, outage=outage, bus=bus, q_mvar=p_mw * self.tan)
+        if not over:
+            return ""
+        items = ", ".join(f"bus {g.bus_names[b]} {q:.0f} Mvar ({'max' if q > lim else 'min'} {lim:.0f})"
+                          for b, q, lim in over[:4])
+        more = f" and {len(over) - 4} more" if len(over) > 4 else ""
+        return (f"generators beyond their reactive range at the answer: {items}{more}; their limits are not "
+                "modelled, so this voltage-limited value is an upper bound (optimistic)")
 
     def _search(self, bus, watch, start, lo, hi, hi_ev, hi_case):
         """Largest feasible P on the watched cases, to tol: returns lo, hi, hi's evaluation and case."""
