@@ -294,7 +294,7 @@ def test_solve_many_gives_what_solve_gives_case_by_case(name, engine, dense, mon
         assert len(many) == len(outages)
         for i, k in enumerate(outages):
             one = grid.solve(outage=k, bus=bus, p_mw=p_mw, q_mvar=0.2 * p_mw, dp_mw=dp, v_init=starts[i],
-                             keep_jacobian=True)
+                             keep_jacobian=True, fallback=False)  # the numpy Newton: from the retry only
             if not one.converged:
                 one = grid.solve(outage=k, bus=bus, p_mw=p_mw, q_mvar=0.2 * p_mw, dp_mw=dp, v_init=own[i],
                                  keep_jacobian=True)
@@ -376,3 +376,34 @@ def test_generator_reactive_output_is_pandapowers_and_excess_is_reported():
     wide.q_max_mvar[:] = np.inf
     wide.q_min_mvar[:] = -np.inf
     assert wide.reactive_excess(wide.solve()) == []
+
+
+def test_the_numpy_newton_runs_once_for_a_load_past_the_nose(monkeypatch):
+    """Where the compiled Newton fails from the first-order start and from the case's own state,
+    the numpy Newton (the fallback) runs once, from the case's own state — not from each start
+    (on IEEE 118's all-bus hosting it never converged where the compiled one had failed; each try
+    cost ~8 iterations of a dense Jacobian)."""
+    from siting.grid import GridModel
+    from siting.grid.hosting import Limits
+
+    calls = []
+    orig = ACGrid._newton
+
+    def counted(self, *args):
+        calls.append(1)
+        return orig(self, *args)
+
+    monkeypatch.setattr(ACGrid, "_newton", counted)
+    model = GridModel.from_pandapower(pn.case39())
+    cs = model._caseset(Limits(), True)
+    model.hosting_capacity(buses=[3], redispatch=False)  # screens bus 3: first-order starts exist
+    bus = int(cs.grid.bus_lookup[3])
+    assert cs.starts_at([1], bus, 1.0)[1] is not None
+    calls.clear()
+    ev = cs.evaluate(1, bus, 60_000.0, 0.0)
+    assert ev.kind == "convergence" and not ev.feasible
+    assert len(calls) == 1
+    calls.clear()
+    first, ev, _ = cs.first_violated([0, 1, 2], bus, 60_000.0, 0.0)
+    assert first == 0 and ev.kind == "convergence"
+    assert len(calls) == 3  # one per case

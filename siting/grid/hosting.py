@@ -237,7 +237,8 @@ class CaseSet:
         two iterations fewer than from the case itself at a large load; the case's own state is
         the retry), else from the case's own."""
         start, own = self.starts_at([ci], bus, p_mw)
-        res = self.grid.solve(outage=self.cases[ci].outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=start[0])
+        res = self.grid.solve(outage=self.cases[ci].outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=start[0],
+                              fallback=own is None)  # with a retry, the numpy Newton runs there (once)
         if not res.converged and own is not None:
             res = self.grid.solve(outage=self.cases[ci].outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=own[0])
         return self.judge(self.cases[ci], res)
