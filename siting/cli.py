@@ -269,7 +269,6 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redis
     """Hosting capacity of every EHV bus [MW] in a scenario (AC power flow, N-1, on the N-1
     secure base case): firm (no remedial action for the load) and with redispatch."""
     import geopandas as gpd
-    import pandas as pd
 
     from .exports import write_table
     from .grid import GridModel, load_scenario
@@ -291,16 +290,18 @@ def hosting(scenario_name: str, n_minus_1: bool, pf: float, max_mw: float, redis
             write_table(table, out, overwrite=force or overwrite_deprecated, layer="hosting")
     except SitingError as exc:
         _fail(exc)
-    shown = table.drop(columns=[c for c in ("geometry", "screened_mw", "reactive_limits") if c in table.columns])
+    notes = [c for c in ("reactive_limits", "redispatch_reactive_limits") if c in table.columns]
+    shown = table.drop(columns=[c for c in ("geometry", "screened_mw", *notes) if c in table.columns])
     sec = model.security
     click.echo(f"scenario {model.scenario.name}: hosting capacity [MW], {'N-1' if n_minus_1 else 'base case'}, "
                f"pf {pf}; base case {sec}")
     click.echo("firm = no remedial action for the load; with_redispatch = a preventive redispatch makes room "
                "(redispatch_mw = the volume it needs); a value equal to --max-mw means 'at least'")
     click.echo(shown.sort_values("firm_mw").to_string())
-    for bus, note in table.get("reactive_limits", pd.Series(dtype=str)).items():
-        if note:  # a voltage-limited value whose answer takes generators beyond their reactive range
-            click.echo(f"{bus}: {note}")
+    for col in notes:  # a voltage-limited value whose answer takes generators beyond their reactive range
+        for bus, note in table[col].items():
+            if note:
+                click.echo(f"{bus} ({'with redispatch' if col.startswith('redispatch') else 'firm'}): {note}")
     skipped = table.attrs.get("skipped_outages", [])
     if skipped:
         click.echo(f"skipped outages (split the grid or fail without the load): {', '.join(skipped)}")

@@ -460,3 +460,15 @@ def test_a_voltage_limited_value_states_generators_beyond_their_reactive_range()
     assert (table.loc[~volt, "reactive_limits"] == "").all()
     row = table.loc[volt].iloc[0]
     assert "upper bound (optimistic)" in row["reactive_limits"] and "Mvar (max" in row["reactive_limits"]
+
+
+def test_a_voltage_limited_value_with_redispatch_states_the_reactive_range_too():
+    """The same statement for hosting with redispatch (IEEE 39: its voltage-limited values with
+    redispatch take generators 31 or 33 beyond their range)."""
+    import pandapower.networks as pn
+
+    table = GridModel.from_pandapower(pn.case39()).hosting_capacity()
+    volt = table["redispatch_constraint"] == "voltage"
+    assert volt.sum() >= 2
+    assert table.loc[volt, "redispatch_reactive_limits"].str.contains("beyond their reactive range").all()
+    assert (table.loc[~volt, "redispatch_reactive_limits"] == "").all()

@@ -540,14 +540,7 @@ class HostingSearch:
         start, own = cs.starts_at([ci], bus, p_mw)
         res = g.solve_many([outage], bus=bus, p_mw=p_mw, q_mvar=p_mw * self.tan, starts=start, retry=own)[0]
         self.ac_solves += 1
-        over = g.reactive_excess(res, outage=outage, bus=bus, q_mvar=p_mw * self.tan)
-        if not over:
-            return ""
-        items = ", ".join(f"bus {g.bus_names[b]} {q:.0f} Mvar ({'max' if q > lim else 'min'} {lim:.0f})"
-                          for b, q, lim in over[:4])
-        more = f" and {len(over) - 4} more" if len(over) > 4 else ""
-        return (f"generators beyond their reactive range at the answer: {items}{more}; their limits are not "
-                "modelled, so this voltage-limited value is an upper bound (optimistic)")
+        return reactive_note(g, res, outage=outage, bus=bus, q_mvar=p_mw * self.tan)
 
     def _search(self, bus, watch, start, lo, hi, hi_ev, hi_case):
         """Largest feasible P on the watched cases, to tol: returns lo, hi, hi's evaluation and case."""
@@ -590,6 +583,20 @@ class HostingSearch:
             else:
                 hi, hi_ev, hi_case = p, ev, c
         return lo, hi, hi_ev, hi_case
+
+
+def reactive_note(grid: ACGrid, res: ACResult, **kw) -> str:
+    """'' or, for the solved answer `res` of a voltage-limited result (:meth:`ACGrid.generator_q`
+    keywords `kw`), the generators it takes beyond their reactive range: their limits are not
+    modelled (as in ``pandapower.runpp``'s default), so the value is an upper bound."""
+    over = grid.reactive_excess(res, **kw)
+    if not over:
+        return ""
+    items = ", ".join(f"bus {grid.bus_names[b]} {q:.0f} Mvar ({'max' if q > lim else 'min'} {lim:.0f})"
+                      for b, q, lim in over[:4])
+    more = f" and {len(over) - 4} more" if len(over) > 4 else ""
+    return (f"generators beyond their reactive range at the answer: {items}{more}; their limits are not "
+            "modelled, so this voltage-limited value is an upper bound (optimistic)")
 
 
 def case_label(grid: ACGrid, outage: int | None) -> str:

@@ -626,7 +626,7 @@ class GridModel:
             rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, tan, max_mw, tol_mw=tol_mw)
             wanted = set(names) if redispatch is True else {self._bus_name(self._resolve_bus(b)) for b in redispatch}
         empty = {"with_redispatch_mw": math.nan, "redispatch_mw": math.nan, "redispatch_limiting_element": "",
-                 "redispatch_limiting_case": "", "redispatch_constraint": ""}
+                 "redispatch_limiting_case": "", "redispatch_constraint": "", "redispatch_reactive_limits": ""}
 
         def one(j: int) -> tuple[dict, dict, int]:
             """Firm and (where wanted) with-redispatch hosting of bus `j`, and the AC solves."""

@@ -716,10 +716,10 @@ class RedispatchHosting:
 
     def run(self, bus: int, firm_mw: float) -> dict:
         """``with_redispatch_mw``, ``redispatch_mw`` (volume up), limiting element and case."""
-        from .hosting import case_label, element_label
+        from .hosting import case_label, element_label, reactive_note
 
         none = {"with_redispatch_mw": firm_mw, "redispatch_mw": 0.0, "redispatch_limiting_element": "",
-                "redispatch_limiting_case": "", "redispatch_constraint": "firm"}
+                "redispatch_limiting_case": "", "redispatch_constraint": "firm", "redispatch_reactive_limits": ""}
         if firm_mw >= self.max_mw - self.tol:
             return none | {"redispatch_constraint": "cap"}
         lp, sens = self._linearise(bus, firm_mw)
@@ -734,12 +734,18 @@ class RedispatchHosting:
                 break
             self._make_exact(lp, sens, bus, firm_mw, range(len(lp.cases)) if attempt >= _RECHECKS - 1 else bad)
         load = firm_mw + min(best["load"], room)
+        note = ""
         if best["load"] >= room - 1e-6:
             elem, case, kind = "", "", "cap"
         elif best.get("kind") in ("voltage", "convergence") and getattr(self, "_other_at", None):
             ci, kind, k = self._other_at
             elem = element_label(self.cs.grid, kind, k) if kind == "voltage" else ""
             case = case_label(self.cs.grid, self.cs.cases[ci].outage)
+            if kind == "voltage":  # the generators the answer takes beyond their reactive range
+                res = lp.ac_check(best["delta"], bus=bus, p_mw=load, q_mvar=load * self.tan, cases=[ci])[0][1]
+                self.ac_solves += 1
+                note = reactive_note(self.cs.grid, res, outage=self.cs.cases[ci].outage, bus=bus,
+                                     q_mvar=load * self.tan)
         else:
             ci, k = self._binding(lp, best, sens, best.get("tighten", {}))
             elem = element_label(self.cs.grid, "thermal", k) if k >= 0 else ""
@@ -747,7 +753,7 @@ class RedispatchHosting:
             kind = best.get("kind", "thermal")
         up, _ = redispatch_volume(self.resources, best["delta"])
         return {"with_redispatch_mw": load, "redispatch_mw": up, "redispatch_limiting_element": elem,
-                "redispatch_limiting_case": case, "redispatch_constraint": kind}
+                "redispatch_limiting_case": case, "redispatch_constraint": kind, "redispatch_reactive_limits": note}
 
     def _largest(self, lp, sens, bus, base, room) -> dict | None:
         """The largest extra load above `base` (at most `room`) whose redispatch passes the AC
