@@ -34,7 +34,8 @@ Method, per hour of :class:`~siting.grid.year.Situations` (DC, linear; see ``doc
    current grows faster than its MW: its reactive power, the voltage drop); screened again
    until the secant is taken within 1 % of the bus's value (the secant method on the hosting
    value: 3–5 % too high before, at 300–600 MW); likewise, in two passes, at the hour of each
-   curtailment threshold (``mw_at_<H>h``).
+   curtailment threshold (``mw_at_<H>h``). An hour without a secant of its own takes the one of
+   its outage taken at the load level nearest its value.
 
 :meth:`HourlyGrid.firm_capacity` then gives per bus the firm value (the smallest hourly value),
 the MW that fit with at most H curtailment hours a year (the H+1-th smallest), and the hour and
