@@ -236,11 +236,7 @@ class CaseSet:
         the case's voltages moved to first order by the load where the bus was screened (one or
         two iterations fewer than from the case itself at a large load; the case's own state is
         the retry), else from the case's own."""
-        start, own = self.starts_at([ci], bus, p_mw)
-        res = self.grid.solve(outage=self.cases[ci].outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=start[0],
-                              fallback=own is None)  # with a retry, the numpy Newton runs there (once)
-        if not res.converged and own is not None:
-            res = self.grid.solve(outage=self.cases[ci].outage, bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=own[0])
+        res = self.solve_cases([ci], bus, p_mw, q_mvar)[0]
         return self.judge(self.cases[ci], res)
 
     def first_violated(self, case_ids: list[int], bus: int, p_mw: float,
@@ -252,9 +248,7 @@ class CaseSet:
         done, size = 0, 4
         while done < len(case_ids):
             batch = case_ids[done:done + size]
-            starts, own = self.starts_at(batch, bus, p_mw)
-            results = self.grid.solve_many([self.cases[ci].outage for ci in batch], bus=bus, p_mw=p_mw,
-                                           q_mvar=q_mvar, starts=starts, retry=own)
+            results = self.solve_cases(batch, bus, p_mw, q_mvar)
             done += len(batch)
             bad = np.flatnonzero(~self.feasible(batch, results))
             if len(bad):
@@ -262,6 +256,14 @@ class CaseSet:
                 return batch[i], self.judge(self.cases[batch[i]], results[i]), done
             size *= 2
         return -1, None, done
+
+    def solve_cases(self, case_ids: list[int], bus: int, p_mw: float, q_mvar: float,
+                    keep_jacobian: bool = False) -> list[ACResult]:
+        """AC results of the cases `case_ids` with the load added at `bus`, solved together
+        (:meth:`ACGrid.solve_many`) from :meth:`starts_at`, the cases' own states the retry."""
+        starts, own = self.starts_at(case_ids, bus, p_mw)
+        return self.grid.solve_many([self.cases[ci].outage for ci in case_ids], bus=bus, p_mw=p_mw, q_mvar=q_mvar,
+                                    starts=starts, retry=own, keep_jacobian=keep_jacobian)
 
     def starts_at(self, case_ids: list[int], bus: int, p_mw: float) -> tuple[np.ndarray, np.ndarray | None]:
         """Newton starts of the cases with `p_mw` added at `bus` (C × n complex): their voltages
@@ -536,11 +538,9 @@ class HostingSearch:
         ``pandapower.runpp``'s default) — where one is, the value is optimistic. '' if none."""
         cs = self.cs
         g = cs.grid
-        outage = cs.cases[ci].outage
-        start, own = cs.starts_at([ci], bus, p_mw)
-        res = g.solve_many([outage], bus=bus, p_mw=p_mw, q_mvar=p_mw * self.tan, starts=start, retry=own)[0]
+        res = cs.solve_cases([ci], bus, p_mw, p_mw * self.tan)[0]
         self.ac_solves += 1
-        return reactive_note(g, res, outage=outage, bus=bus, q_mvar=p_mw * self.tan)
+        return reactive_note(g, res, outage=cs.cases[ci].outage, bus=bus, q_mvar=p_mw * self.tan)
 
     def _search(self, bus, watch, start, lo, hi, hi_ev, hi_case):
         """Largest feasible P on the watched cases, to tol: returns lo, hi, hi's evaluation and case."""

@@ -644,9 +644,7 @@ class RedispatchHosting:
         q_inj[bus, n_r] = -self.tan
         states = [cs.cases[ci].pre for ci in which]
         if base_mw > 0:  # from the first-order state at base_mw where screened (fewer iterations), else their own
-            starts, own = cs.starts_at(which, bus, base_mw)
-            results = g.solve_many([cs.cases[ci].outage for ci in which], bus=bus, p_mw=base_mw,
-                                   q_mvar=base_mw * self.tan, starts=starts, retry=own, keep_jacobian=True)
+            results = cs.solve_cases(which, bus, base_mw, base_mw * self.tan, keep_jacobian=True)
             self.ac_solves += len(which)
             states = [res if res.converged else pre for res, pre in zip(results, states)]
         alive = np.stack([g.alive(cs.cases[ci].outage) for ci in which])
