@@ -444,3 +444,23 @@ def test_an_hour_without_its_own_secant_takes_the_one_of_its_load_level():
     # one secant only: every hour takes it
     one = HourlyGrid._secant_ratios(fake, {7: own[7]}, 3, 0, np.array([0]), hours, dj, f, le)
     np.testing.assert_array_equal(one, [[0.5, 0.5, 0.5]])
+
+
+def test_hours_ac_did_not_solve_take_their_cases_ac_dc_ratio(model, sit):
+    """A branch's AC/DC loading ratio in an outage hardly changes from hour to hour, so the
+    hours AC has not solved in a case take the mean ratio of the case's corrected hours: their
+    screened loading is the DC loading times that ratio, and closer to AC than DC is."""
+    hg = model.hourly(sit)
+    hg.hosting_ac_corrected(["maasvlakte-380", "ens-380"])
+    ratio = hg._borrowed()
+    ci, b = np.unravel_index(np.argmax(hg._n_measured), hg._n_measured.shape)  # the most measured pair
+    assert hg._n_measured[ci, b] >= 3 and abs(ratio[ci, b] - 1.0) > 0.005
+    todo = np.array([t for t in range(sit.n_hours) if (t, ci) not in hg._done])
+    dc = np.abs(hg._dc_loading(ci, todo)[b])
+    hours = todo[dc >= 50.0][:: max(1, int((dc >= 50.0).sum()) // 5)][:5]
+    assert len(hours) >= 3
+    dc = np.abs(hg._dc_loading(ci, hours)[b])
+    screen = np.abs(hg.loading_case(ci, hours)[b])
+    np.testing.assert_allclose(screen, dc * ratio[ci, b])
+    ac = np.array([hg.ac_loading(int(t), [ci])[0][ci, b] for t in hours])
+    assert np.abs(screen - ac).max() < 0.5 * np.abs(dc - ac).max(), (dc, screen, ac)

@@ -69,6 +69,9 @@ CURTAILMENT_HOURS = (50, 100, 200, 500)
 #: thresholds within 5 % of AC: 165 of 172 with 2 passes, 163 with 4; every outage of a threshold
 #: hour AC-corrected instead of its deciding one: no better, 3.5× the time)
 THRESHOLD_PASSES = 2
+#: the (hour, case) pairs not solved in AC borrow the AC/DC ratio of their case's corrected
+#: hours (HourlyGrid._borrowed), from branches loaded at least this much there [%]
+BORROW_MIN_PCT = 50.0
 
 
 class HourlyGrid:
@@ -128,6 +131,13 @@ class HourlyGrid:
         #: per AC-corrected hour: C × m, each branch's P/S there (the load's share of a branch's
         #: current is its share of the active power times P/S, as the AC attribution measures it)
         self.ps: dict[int, np.ndarray] = {}
+        #: per AC-corrected hour: C, the cases AC solved there (the others keep the borrowed ratio)
+        self.measured: dict[int, np.ndarray] = {}
+        # per case and branch: the sum of the AC/DC loading ratio over the corrected hours where
+        # the branch is loaded (see _borrowed), and their count
+        self._sum_ratio = np.zeros((0, 0))
+        self._n_measured = np.zeros((0, 0))
+        self._borrow = None  # C × m: the AC/DC ratios the pairs not AC-solved take (refresh_borrowed)
         self._done: set[tuple[int, int]] = set()  # (hour, case) pairs AC-corrected
         self._stack = None  # the corrections stacked, with their hours sorted (see _stacked)
         self._stack_version = -1  # the count of changes the stacked copy holds
@@ -279,7 +289,7 @@ class HourlyGrid:
             if self.factors:
                 cols, k_of = at
                 if len(cols):
-                    _, fac_all, ps_all = self._stacked()
+                    _, fac_all, ps_all, _ = self._stacked()
                     factor[:, cols] = fac_all[k_of, ci].T
                     ps[:, cols] = ps_all[k_of, ci].T
                 reach |= (np.abs(flows).max(axis=1)[:, None] + np.abs(d) * factor.max(axis=1)[:, None] * self.max_mw
@@ -383,26 +393,58 @@ class HourlyGrid:
         hours, with the AC correction of the hours that have one (:meth:`correct`); `at`: the
         hours' :meth:`_corrected_at`, when the caller has it."""
         t = np.arange(self.sit.n_hours) if hours is None else np.asarray(hours, dtype=int)
-        flows = self.PTDF[ci] @ self._p[:, t]
-        if self.delta.size:
-            flows = flows + self._res_sens[ci] @ self.delta[:, t]
-        flows = flows * self.SCALE[ci][:, None]
+        raw = self._dc_loading(ci, t)
+        flows = raw * self._borrowed()[ci][:, None]
         if self.corrections:
             cols, k_of = self._corrected_at(t) if at is None else at
             if len(cols):
-                corr = self._stacked()[0][k_of, ci].T  # m × corrected hours
-                sign = np.where(flows[:, cols] < 0, -1.0, 1.0)
-                flows[:, cols] = flows[:, cols] + sign * corr
+                corr, _, _, meas = self._stacked()
+                hit = meas[k_of, ci]
+                cols, k_of = cols[hit], k_of[hit]
+                sign = np.where(raw[:, cols] < 0, -1.0, 1.0)
+                flows[:, cols] = raw[:, cols] + sign * corr[k_of, ci].T
         return flows
 
-    def _stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _dc_loading(self, ci: int, t: np.ndarray) -> np.ndarray:
+        """Signed DC loading [%] (m × hours) of case `ci` in the secured hours `t`, as the DC
+        flows give it (no AC correction)."""
+        flows = self.PTDF[ci] @ self._p[:, t]
+        if self.delta.size:
+            flows = flows + self._res_sens[ci] @ self.delta[:, t]
+        return flows * self.SCALE[ci][:, None]
+
+    def _borrowed(self) -> np.ndarray:
+        """For the (hour, case) pairs not AC-solved: per case and branch (C × m), the AC/DC
+        loading ratio taken by the last :meth:`refresh_borrowed` (1 before)."""
+        if self._borrow is None:
+            self._borrow = np.ones((len(self.outages), self.grid.m))
+        return self._borrow
+
+    def refresh_borrowed(self) -> None:
+        """Take, per case and branch, the mean AC/DC loading ratio of the case's corrected hours
+        where the branch is loaded at least :data:`BORROW_MIN_PCT` (1 where there are none), for
+        the hours AC has not solved in that case (:meth:`loading_case`). The ratio is a property
+        of the branch and the outage far more than of the hour (2030: across 1,800 loaded
+        branch-hours, within a case and branch a median standard deviation of 0.1 % of the
+        ratio, against 2 % over all), so a corrected hour tells its case's other hours; without
+        it the screen held DC's 4–5 % too high loading of a line in the hours AC did not solve,
+        and the 500-hour values came out up to 19 % low. Every screen after this sees the new
+        ratios (screen again what was screened before)."""
+        n = self._n_measured
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._borrow = np.where(n > 0, self._sum_ratio / n, 1.0) if n.size else None
+        self._version += 1
+
+    def _stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The corrections, factors and P/S of the corrected hours, stacked (K × C × m, hours in
-        :attr:`corrections` order); rebuilt when an hour is corrected."""
+        :attr:`corrections` order), and which cases AC solved there (K × C); rebuilt when an hour
+        is corrected."""
         if self._stack is None or self._stack_version != self._version:
             hrs = np.array(list(self.corrections), dtype=int)
             order = np.argsort(hrs)
             self._stack = (hrs[order], order,
-                           tuple(np.stack([d[h] for h in hrs.tolist()]) for d in (self.corrections, self.factors, self.ps)))
+                           tuple(np.stack([d[h] for h in hrs.tolist()])
+                                 for d in (self.corrections, self.factors, self.ps, self.measured)))
             self._stack_version = self._version
         return self._stack[2]
 
@@ -478,6 +520,9 @@ class HourlyGrid:
                 self.corrections[t] = np.zeros(shape)
                 self.factors[t] = np.ones(shape)
                 self.ps[t] = np.ones(shape)
+                self.measured[t] = np.zeros(shape[0], dtype=bool)
+        if not self._n_measured.size:
+            self._sum_ratio, self._n_measured = np.zeros(shape), np.zeros(shape)
         self._version += 1  # the stacked copy (read below, for the cases not corrected yet) takes the new hours
         for t, cases in sorted(by_hour.items()):
             self._done.update((t, ci) for ci in cases)
@@ -491,13 +536,18 @@ class HourlyGrid:
                 ac = load[ci]
                 if np.isnan(ac).all():  # this outage does not converge: left DC
                     continue
-                dc = np.abs(self.loading_case(ci, np.array([t]))[:, 0])  # this case not corrected yet
+                dc = np.abs(self._dc_loading(ci, np.array([t]))[:, 0])
                 ps = np.where(np.isfinite(ps_all[ci]) & (np.nan_to_num(ac) >= 5.0), np.clip(ps_all[ci], 0.2, 1.0),
                               self._ratio)
                 self.corrections[t][ci] = np.nan_to_num(ac - dc, nan=0.0, posinf=0.0, neginf=0.0)
                 # DC pp per MW × (base P/S) × (the hour's P/S) = AC pp per MW (reactive flow held)
                 self.factors[t][ci] = self._ratio * ps
                 self.ps[t][ci] = ps
+                self.measured[t][ci] = True
+                use = (dc >= BORROW_MIN_PCT) & np.isfinite(ac)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    self._sum_ratio[ci] += np.where(use, ac / dc, 0.0)
+                self._n_measured[ci] += use
         self._version += 1
         return failed
 
@@ -526,6 +576,14 @@ class HourlyGrid:
             h.attrs["case"][rows] = part.attrs["case"]
             h.attrs["branch"][rows] = part.attrs["branch"]
 
+        taken = [0]  # corrected pairs when the borrowed ratios were last taken
+
+        def borrow() -> None:  # the ratios again, and every hour screened again, when the corrections doubled
+            if len(self._done) >= 2 * taken[0] + 1:
+                taken[0] = len(self._done)
+                self.refresh_borrowed()
+                rescreen_buses(np.arange(len(internal)))
+
         def settle() -> None:  # the firm values: corrections and secants until they hold
             for _ in range(8):
                 for _ in range(rounds):
@@ -544,6 +602,7 @@ class HourlyGrid:
                         break
                     self.correct_cases(sorted(want))
                     rescreen({t for t, _ in want})
+                    borrow()
                 # the hour that decides each firm value: every case in AC (another may bind there)
                 deciding = {int(np.argmin(row)) for row in h.to_numpy() if row.min() < self.max_mw}
                 missing = [(t, ci) for t in deciding for ci in range(len(self.outages)) if (t, ci) not in self._done]
@@ -567,6 +626,7 @@ class HourlyGrid:
             if pairs - self._done:
                 self.correct_cases(sorted(pairs - self._done))
                 rescreen({t for t, _ in pairs})
+                borrow()
             moved = sorted(self._secant(h, internal, ranks=CURTAILMENT_HOURS))
             if not moved:
                 break
