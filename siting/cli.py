@@ -517,7 +517,7 @@ def year(year: int, scenario_name: str | None, weather_year: int | None, profile
         hosting = hg.hosting_ac_corrected(wanted) if confirm_ac else hg.hosting(wanted)
         table = hg.firm_capacity(hosting=hosting)
         if confirm_ac:
-            table = hg.confirm_ac(table)
+            table = hg.confirm_ac(table, hosting=hosting)
         curt = pd.DataFrame([hg.curtailment(b, load_mw, hosting=hosting) for b in table.index]).set_index("bus")
         table[f"hours_short_at_{load_mw:g}mw"] = curt["hours"]
         table[f"mwh_short_at_{load_mw:g}mw"] = curt["mwh"].round(0)
@@ -533,8 +533,15 @@ def year(year: int, scenario_name: str | None, weather_year: int | None, profile
     click.echo(f"firm = fits in every hour; mw_at_<H>h = fits but for at most H hours a year "
                f"({', '.join(map(str, CURTAILMENT_HOURS))}); hours_short = hours a {load_mw:g} MW load gives way; "
                "DC N-1 screen" + (", deciding hours AC-corrected, ac_mw = AC hosting in that hour" if confirm_ac else ""))
-    shown = table.drop(columns=[c for c in ("deciding_outage",) if c in table.columns]).round(1)
+    shown = table.drop(columns=[c for c in table.columns if c == "deciding_outage" or c.startswith("ac_at_")]).round(1)
     click.echo(shown.to_string())
+    if confirm_ac:
+        a = table.attrs["ac_agreement"]
+        w = a["worst"]
+        click.echo(f"screen against AC N-1 hosting in the hours that decide the firm values and thresholds: "
+                   f"{a['within_5pct']} of {a['checked']} within 5 %"
+                   + (f"; worst {w['bus']} {w['value']} {w['screen_mw']:,.0f} MW, AC {w['ac_mw']:,.0f} MW "
+                      f"({w['diff_pct']:+.1f} %)" if w else "") + " (ac_at_<H>h in the CSV)")
     if out is not None:
         click.echo(f"wrote {out}/: firm_capacity.csv, hourly_hosting.csv, security.csv, duration-*.png")
 

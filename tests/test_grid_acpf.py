@@ -407,3 +407,32 @@ def test_the_numpy_newton_runs_once_for_a_load_past_the_nose(monkeypatch):
     first, ev, _ = cs.first_violated([0, 1, 2], bus, 60_000.0, 0.0)
     assert first == 0 and ev.kind == "convergence"
     assert len(calls) == 3  # one per case
+
+
+def test_a_rebased_grid_is_the_network_compiled_with_those_injections():
+    """ACGrid.rebased(dp, dq): the grid with changed injections as its schedule and base state
+    solves every case as compiling the network with those loads and generator outputs does (an
+    hour of a year without compiling it again); the original grid is untouched."""
+    net = pn.case39()
+    grid = ACGrid(copy.deepcopy(net))
+    changed = copy.deepcopy(net)
+    changed.load["p_mw"] *= 0.8
+    changed.load["q_mvar"] *= 0.8
+    changed.gen["p_mw"] *= 0.85
+    dp, dq = np.zeros(grid.n), np.zeros(grid.n)
+    np.add.at(dp, grid.bus_lookup[net.load["bus"].to_numpy()], 0.2 * net.load["p_mw"].to_numpy())
+    np.add.at(dq, grid.bus_lookup[net.load["bus"].to_numpy()], 0.2 * net.load["q_mvar"].to_numpy())
+    np.add.at(dp, grid.bus_lookup[net.gen["bus"].to_numpy()], -0.15 * net.gen["p_mw"].to_numpy())
+    before = grid.solve()
+    rebased = grid.rebased(dp, dq)
+    own = ACGrid(changed)
+    ok, _ = own.contingencies()
+    for k in [None, *ok[::9]]:
+        a = rebased.solve(outage=k, bus=5, p_mw=120.0, q_mvar=25.0)
+        b = own.solve(outage=k, bus=5, p_mw=120.0, q_mvar=25.0)
+        assert a.converged and b.converged
+        np.testing.assert_allclose(a.loading_pct, b.loading_pct, atol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(a.vm_pu, b.vm_pu, atol=1e-8)
+    np.testing.assert_allclose(rebased.v0, own.v0, atol=1e-8)
+    _same_result(grid.solve(), before)
+    assert grid.rebased(np.full(grid.n, -5e4), np.zeros(grid.n)) is None  # 50 GW more load at every bus: no base case

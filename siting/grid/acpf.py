@@ -23,6 +23,7 @@ measured side by side).
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -427,6 +428,21 @@ class ACGrid:
         if (res is None or not res.converged) and retry is not None:
             res = self.solve(outage=outage, v_init=retry, **kw)
         return res
+
+    def rebased(self, dp_mw: np.ndarray, dq_mvar: np.ndarray) -> ACGrid | None:
+        """This grid with the injection changes `dp_mw`, `dq_mvar` [MW, Mvar per internal bus]
+        as its scheduled injections and their solved state as its base case: what compiling the
+        network with those injections would give (an hour of a year: the network's elements at
+        their hourly output), without compiling it again. The admittances, the compiled engine
+        and its caches are shared (they do not depend on the injections). None when the new
+        base case does not converge."""
+        res = self.solve(dp_mw=dp_mw, dq_mvar=dq_mvar)
+        if not res.converged:
+            return None
+        out = copy.copy(self)
+        out.p_sched, out.q_sched = self._injections(None, 0.0, 0.0, dp_mw, dq_mvar)
+        out.v0 = res.vm_pu * np.exp(1j * res.va_rad)
+        return out
 
     def _injections(self, bus, p_mw, q_mvar, dp_mw, dq_mvar) -> tuple[np.ndarray, np.ndarray]:
         """Scheduled injections [pu] with an added load and injection changes (see solve)."""

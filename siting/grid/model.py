@@ -756,8 +756,10 @@ class GridModel:
         buses : list, optional
             Bus names or indices (default every EHV bus).
         confirm_ac : bool
-            AC-correct the hours that decide each firm value and add the AC N-1 hosting of the
-            deciding hour beside it (``ac_mw``, ``ac_diff_mw``, ``ac_diff_pct``); default True.
+            AC-correct the hours that decide each firm value and each curtailment threshold, and
+            add the AC N-1 hosting of those hours beside them (``ac_mw``, ``ac_diff_mw``,
+            ``ac_diff_pct``, ``firm_confirmed_mw``; ``ac_at_50h`` … ``ac_at_500h``; how many agree
+            within 5 % in ``attrs["ac_agreement"]``); default True.
 
         Returns
         -------
@@ -771,7 +773,7 @@ class GridModel:
         hosting = hg.hosting_ac_corrected(buses) if confirm_ac else hg.hosting(buses)
         table = hg.firm_capacity(hosting=hosting)
         if confirm_ac:
-            table = hg.confirm_ac(table)
+            table = hg.confirm_ac(table, hosting=hosting)
         table.attrs["corrected_hours"] = len(hosting.attrs.get("corrected_hours", []))
         return table
 
