@@ -78,6 +78,9 @@ THRESHOLD_PASSES = 2
 #: the (hour, case) pairs not solved in AC borrow the AC/DC ratio of their case's corrected
 #: hours (HourlyGrid._borrowed), from branches loaded at least this much there [%]
 BORROW_MIN_PCT = 50.0
+#: a branch the load turns (its active flow reverses) gets the secant of its signed loading only
+#: from this loading without the load [%] (see HourlyGrid._secant)
+TURN_MIN_PCT = 10.0
 #: the year's DC loading of every case is kept when it fits in this (2030 NL: 59 cases × 58
 #: branches × 8,760 hours, 240 MB)
 DC_CACHE_BYTES = 512 * 2**20
@@ -414,7 +417,12 @@ class HourlyGrid:
             # the AC loading signed as the screen's flow, flipped where the load reverses the flow
             # (a transformer feeding the 220 kV side up turns to feed the load: |loading| goes
             # through zero, and only the signed change is the load's effect)
-            turned = np.sign(res.p_from_mw) * np.sign(base.p_from_mw) < 0
+            # (only a flow that was there — at least TURN_MIN_PCT loaded — and active power
+            # carrying the loading on both sides: a small or mostly reactive flow turns its active
+            # part back and forth without the load's doing, and its secant is not the load's)
+            turned = ((np.sign(res.p_from_mw) * np.sign(base.p_from_mw) < 0) & (base.loading_pct >= TURN_MIN_PCT)
+                      & (np.abs(base.p_from_mw) >= 0.5 * np.hypot(base.p_from_mw, base.q_from_mvar))
+                      & (np.abs(res.p_from_mw) >= 0.5 * np.hypot(res.p_from_mw, res.q_from_mvar)))
             change = sign * (np.where(turned, -1.0, 1.0) * res.loading_pct - base.loading_pct)
             screened = d * factor  # signed change of the screen's loading per MW
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -688,31 +696,36 @@ class HourlyGrid:
         # they differ by more than 5 %, the secant again at that hour, taken at the AC value in
         # the case that limits AC there (the screen may have another deciding)
         names = [str(b) for b in h["bus"].to_numpy()]
-        for _ in range(THRESHOLD_CONFIRM_ROUNDS):
-            vals, cases = h.to_numpy(), h.attrs["case"]
-            need = [(j, t) for j in range(len(names)) for t in _ranked(vals[j], CURTAILMENT_HOURS)
-                    if 1.0 <= vals[j, t] < self.max_mw]
-            ac = self.ac_hosting([(t, names[j]) for j, t in need])
-            # — and in the screen's deciding case, where that is another (AC at the cap: the
-            # secant just below it, where the screen then reaches the cap too)
-            off = []
-            for j, t in need:
-                x = ac[(t, names[j])]
-                if np.isfinite(x) and abs(vals[j, t] - x) > max(0.05 * x, 1.0):
-                    screened = int(cases[j, t])
-                    limiting = self._limiting_case(t, names[j], screened)
-                    off += [(j, t, min(x, 0.999 * self.max_mw), ci) for ci in dict.fromkeys((limiting, screened)) if ci >= 0]
-            if not off:
+        for _ in range(2):  # the firm values settled after the rounds may move a threshold: once more
+            acted = False
+            for _ in range(THRESHOLD_CONFIRM_ROUNDS):
+                vals, cases = h.to_numpy(), h.attrs["case"]
+                need = [(j, t) for j in range(len(names)) for t in _ranked(vals[j], CURTAILMENT_HOURS)
+                        if 1.0 <= vals[j, t] < self.max_mw]
+                ac = self.ac_hosting([(t, names[j]) for j, t in need])
+                # — and in the screen's deciding case, where that is another (AC at the cap: the
+                # secant just below it, where the screen then reaches the cap too)
+                off = []
+                for j, t in need:
+                    x = ac[(t, names[j])]
+                    if np.isfinite(x) and abs(vals[j, t] - x) > max(0.05 * x, 1.0):
+                        screened = int(cases[j, t])
+                        limiting = self._limiting_case(t, names[j], screened)
+                        off += [(j, t, min(x, 0.999 * self.max_mw), ci) for ci in dict.fromkeys((limiting, screened)) if ci >= 0]
+                if not off:
+                    break
+                pairs = {(t, ci) for _, t, _, ci in off if ci >= 0}
+                if pairs - self._done:  # the hour's AC loadings in that case first (the secant's base)
+                    self.correct_cases(sorted(pairs - self._done))
+                    rescreen({t for t, _ in pairs})
+                moved = sorted(self._secant(h, internal, at=off))
+                if not moved:
+                    break
+                acted = True
+                rescreen_buses(moved)
+            if not acted:
                 break
-            pairs = {(t, ci) for _, t, _, ci in off if ci >= 0}
-            if pairs - self._done:  # the hour's AC loadings in that case first (the secant's base)
-                self.correct_cases(sorted(pairs - self._done))
-                rescreen({t for t, _ in pairs})
-            moved = sorted(self._secant(h, internal, at=off))
-            if not moved:
-                break
-            rescreen_buses(moved)
-        settle()  # the secants may have moved a firm value too
+            settle()  # the secants may have moved a firm value too
         h.attrs["corrected_hours"] = sorted(self.corrections)
         h.attrs["corrected_cases"] = len(self._done)
         return h
