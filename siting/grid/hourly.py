@@ -398,8 +398,8 @@ class HourlyGrid:
             ci = int(cases[j, t]) if ci < 0 else int(ci)
             if not (1.0 <= x < self.max_mw):
                 continue
-            at = self._slope_at.get((bus, t, ci))
-            if at is not None and abs(at - x) <= 0.01 * x:
+            taken = self._slope_at.get((bus, t, ci))
+            if taken is not None and abs(taken - x) <= 0.01 * x:
                 continue
             dp, dq = self._hour_injections(t)
             k = self.outages[ci]
@@ -416,10 +416,10 @@ class HourlyGrid:
             sign = np.where(self.loading_case(ci, np.array([t]))[:, 0] < 0, -1.0, 1.0)  # the screen's direction
             # the AC loading signed as the screen's flow, flipped where the load reverses the flow
             # (a transformer feeding the 220 kV side up turns to feed the load: |loading| goes
-            # through zero, and only the signed change is the load's effect)
-            # (only a flow that was there — at least TURN_MIN_PCT loaded — and active power
-            # carrying the loading on both sides: a small or mostly reactive flow turns its active
-            # part back and forth without the load's doing, and its secant is not the load's)
+            # through zero, and only the signed change is the load's effect) — only for a flow
+            # that was there (at least TURN_MIN_PCT loaded) with active power carrying the
+            # loading on both sides: a small or mostly reactive flow turns its active part back
+            # and forth without the load's doing, and its secant is not the load's
             turned = ((np.sign(res.p_from_mw) * np.sign(base.p_from_mw) < 0) & (base.loading_pct >= TURN_MIN_PCT)
                       & (np.abs(base.p_from_mw) >= 0.5 * np.hypot(base.p_from_mw, base.q_from_mvar))
                       & (np.abs(res.p_from_mw) >= 0.5 * np.hypot(res.p_from_mw, res.q_from_mvar)))
@@ -638,7 +638,7 @@ class HourlyGrid:
 
         taken = [0]  # corrected pairs when the borrowed ratios were last taken
 
-        def borrow() -> None:  # the ratios again, and every hour screened again, when the corrections doubled
+        def borrow() -> None:  # the ratios again, and every hour screened again, when the corrections grew enough
             if len(self._done) >= BORROW_GROWTH * taken[0] + 1:
                 taken[0] = len(self._done)
                 self.refresh_borrowed()
