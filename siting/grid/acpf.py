@@ -362,11 +362,12 @@ class ACGrid:
     def solve_many(self, outages, bus: int | None = None, p_mw: float = 0.0, q_mvar: float = 0.0,
                    dp_mw: np.ndarray | None = None, dq_mvar: np.ndarray | None = None,
                    starts: np.ndarray | None = None, retry: np.ndarray | None = None, tol: float = 1e-9,
-                   max_iter: int = 30, keep_jacobian: bool = False) -> list[ACResult]:
+                   max_iter: int = 30, keep_jacobian: bool = False, fallback: bool = True) -> list[ACResult]:
         """:meth:`solve` of the same added load and injection changes in several cases: branch
         row ``outages[i]`` out (None: none), Newton from ``starts[i]`` (complex voltages per
         internal bus; default the base case's) and, where that does not converge, once more
-        from ``retry[i]`` when given (e.g. the case's own state).
+        from ``retry[i]`` when given (e.g. the case's own state); the numpy Newton after that
+        unless `fallback` is False.
 
         The results are those of one :meth:`solve` per case; the work around the compiled
         Newton — injections, starts, the convergence check, currents, loadings and flows — is
@@ -377,7 +378,7 @@ class ACGrid:
               "max_iter": max_iter, "keep_jacobian": keep_jacobian}
         if self._compiled is None or not outages:
             return [self._solve_retry(o, kw, None if starts is None else starts[i], None if retry is None else retry[i],
-                                      tried=False) for i, o in enumerate(outages)]
+                                      tried=False, fallback=fallback) for i, o in enumerate(outages)]
         p, q = self._injections(bus, p_mw, q_mvar, dp_mw, dq_mvar)
         s = p + 1j * q
         v = self._start(np.broadcast_to(self.v0, (len(outages), self.n)) if starts is None else starts)
@@ -413,20 +414,20 @@ class ACGrid:
                                   jac)
         for i in np.flatnonzero(~ok).tolist():  # the compiled Newton failed from the start
             out[i] = self._solve_retry(outages[i], kw, None if starts is None else starts[i],
-                                       None if retry is None else retry[i], tried=True)
+                                       None if retry is None else retry[i], tried=True, fallback=fallback)
         return out
 
-    def _solve_retry(self, outage, kw: dict, start, retry, tried: bool) -> ACResult:
+    def _solve_retry(self, outage, kw: dict, start, retry, tried: bool, fallback: bool = True) -> ACResult:
         """One case of :meth:`solve_many`: from `start` (the compiled Newton only, when there is
         a `retry`; skipped when it was `tried` already), then from `retry` with the numpy Newton
-        as the fallback — the numpy Newton runs once, from the last start (on IEEE 118's all-bus
-        hosting it never converged where the compiled one had failed: 412 tries, ~8 iterations
-        each)."""
+        as the fallback (unless `fallback` is False) — the numpy Newton runs once, from the last
+        start (on IEEE 118's all-bus hosting it never converged where the compiled one had
+        failed: 412 tries, ~8 iterations each)."""
         res = None
         if not tried or retry is None:
-            res = self.solve(outage=outage, v_init=start, fallback=retry is None, **kw)
+            res = self.solve(outage=outage, v_init=start, fallback=fallback and retry is None, **kw)
         if (res is None or not res.converged) and retry is not None:
-            res = self.solve(outage=outage, v_init=retry, **kw)
+            res = self.solve(outage=outage, v_init=retry, fallback=fallback, **kw)
         return res
 
     def rebased(self, dp_mw: np.ndarray, dq_mvar: np.ndarray) -> ACGrid | None:

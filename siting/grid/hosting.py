@@ -61,6 +61,12 @@ RATED_LOADING_PCT = 100.0
 #: a branch over its limit by at most this before the load is *at* its limit, not over it: the
 #: securing step accepts AC loadings up to the limit plus this (``secure(tol_pct=...)``)
 SECURE_TOL_PP = 0.05
+#: the hosting search runs the numpy Newton where the compiled one failed from both starts (the
+#: first-order one and the case's own state)? No: measured on the firm all-bus hosting of IEEE
+#: 30, 39, 57, 118, Illinois 200 and the four NL scenarios (with redispatch), it ran 212 times
+#: and never converged (a load past the nose), costing 1.7 s of IEEE 118's 3.9 s. A case that does
+#: not converge is a violated case in the search either way; single checks keep the fallback
+SEARCH_FALLBACK = False
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
 #: added load lands within ~1e-6 of the case's own state (Newton–Raphson to a 1e-9 pu mismatch)
 NOISE_PP = 1e-3
@@ -231,16 +237,16 @@ class CaseSet:
 
     # ------------------------------------------------------------------- evaluation
 
-    def evaluate(self, ci: int, bus: int, p_mw: float, q_mvar: float) -> CaseResult:
+    def evaluate(self, ci: int, bus: int, p_mw: float, q_mvar: float, fallback: bool = True) -> CaseResult:
         """AC-solve case `ci` with the added load and compare with its limits. Newton starts from
         the case's voltages moved to first order by the load where the bus was screened (one or
         two iterations fewer than from the case itself at a large load; the case's own state is
-        the retry), else from the case's own."""
-        res = self.solve_cases([ci], bus, p_mw, q_mvar)[0]
+        the retry), else from the case's own; `fallback`: see :meth:`solve_cases`."""
+        res = self.solve_cases([ci], bus, p_mw, q_mvar, fallback=fallback)[0]
         return self.judge(self.cases[ci], res)
 
-    def first_violated(self, case_ids: list[int], bus: int, p_mw: float,
-                       q_mvar: float) -> tuple[int, CaseResult | None, int]:
+    def first_violated(self, case_ids: list[int], bus: int, p_mw: float, q_mvar: float,
+                       fallback: bool = True) -> tuple[int, CaseResult | None, int]:
         """:meth:`evaluate` of the cases `case_ids` in order until one is violated, solved in
         batches (:meth:`ACGrid.solve_many`) of 4, 8, 16, … cases (a violation found early wastes
         few solves; none found costs few batches): the first violated case and its evaluation,
@@ -248,7 +254,7 @@ class CaseSet:
         done, size = 0, 4
         while done < len(case_ids):
             batch = case_ids[done:done + size]
-            results = self.solve_cases(batch, bus, p_mw, q_mvar)
+            results = self.solve_cases(batch, bus, p_mw, q_mvar, fallback=fallback)
             done += len(batch)
             bad = np.flatnonzero(~self.feasible(batch, results))
             if len(bad):
@@ -258,12 +264,14 @@ class CaseSet:
         return -1, None, done
 
     def solve_cases(self, case_ids: list[int], bus: int, p_mw: float, q_mvar: float,
-                    keep_jacobian: bool = False) -> list[ACResult]:
+                    keep_jacobian: bool = False, fallback: bool = True) -> list[ACResult]:
         """AC results of the cases `case_ids` with the load added at `bus`, solved together
-        (:meth:`ACGrid.solve_many`) from :meth:`starts_at`, the cases' own states the retry."""
+        (:meth:`ACGrid.solve_many`) from :meth:`starts_at`, the cases' own states the retry;
+        `fallback=False`: a case the compiled Newton fails from both is not converged, without
+        the numpy Newton (see :data:`SEARCH_FALLBACK`)."""
         starts, own = self.starts_at(case_ids, bus, p_mw)
         return self.grid.solve_many([self.cases[ci].outage for ci in case_ids], bus=bus, p_mw=p_mw, q_mvar=q_mvar,
-                                    starts=starts, retry=own, keep_jacobian=keep_jacobian)
+                                    starts=starts, retry=own, keep_jacobian=keep_jacobian, fallback=fallback)
 
     def starts_at(self, case_ids: list[int], bus: int, p_mw: float) -> tuple[np.ndarray, np.ndarray | None]:
         """Newton starts of the cases with `p_mw` added at `bus` (C × n complex): their voltages
@@ -471,7 +479,7 @@ class HostingSearch:
     def _eval_set(self, case_ids: list[int], bus: int, p: float) -> tuple[CaseResult, int]:
         worst, worst_c = None, -1
         for ci in case_ids:
-            ev = self.cs.evaluate(ci, bus, p, p * self.tan)
+            ev = self.cs.evaluate(ci, bus, p, p * self.tan, fallback=SEARCH_FALLBACK)
             self.ac_solves += 1
             if worst is None or ev.margin < worst.margin:
                 worst, worst_c = ev, ci
@@ -514,7 +522,7 @@ class HostingSearch:
             self.ac_solves += 1
             near = cs.near_limit(j, lo, err_pp, err_pu, curv)
             extra = [c for c in order if c not in watch and (screen_col[c] <= lo + _guard(lo) or near[c])]
-            bad, bad_ev, solved = cs.first_violated(extra, bus, lo, lo * self.tan)
+            bad, bad_ev, solved = cs.first_violated(extra, bus, lo, lo * self.tan, fallback=SEARCH_FALLBACK)
             self.ac_solves += solved
             if bad_ev is None:
                 break
