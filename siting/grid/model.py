@@ -190,6 +190,8 @@ class GridModel:
         self.balance: pd.DataFrame | None = None
         #: remedial resources (from_layers: the scenario's; else derived from the network)
         self.resources: list[Resource] | None = None
+        #: per country: buses, lines, transformers, load, generation (from_gridkit only)
+        self.composition: pd.DataFrame | None = None
         #: what securing did (:meth:`secured`); None for a model that was not secured
         self.security: SecureResult | None = None
         self._cases: dict[tuple, CaseSet] = {}
@@ -328,13 +330,23 @@ class GridModel:
         return cls(copy.deepcopy(net), description=description)
 
     @classmethod
-    def from_gridkit(cls, path: str | PathLike[str], countries: tuple[str, ...] | list[str] = ("NL",), **kwargs) -> GridModel:
+    def from_gridkit(cls, path: str | PathLike[str], countries: tuple[str, ...] | list[str] | None = None,
+                     plants: str | PathLike[str] | None = None, **kwargs) -> GridModel:
         """Build from the ENTSO-E GridKit extract (folder with buses.csv, lines.csv,
-        transformers.csv). See :func:`siting.grid.gridkit.gridkit_network`."""
+        transformers.csv): the listed countries (ISO codes as the extract writes them), or with
+        ``countries=None`` the Continental European synchronous area. With `plants`
+        (powerplantmatching's ``powerplants.csv``) the network carries a documented snapshot
+        (average load, dispatchable plants) and its base case is solved once; without it,
+        only what you add. ``model.composition`` lists buses, lines, transformers, load and
+        generation per country. See :mod:`siting.grid.gridkit` for the assumptions."""
         from .gridkit import gridkit_network
 
-        net, points = gridkit_network(path, countries=countries, **kwargs)
-        return cls(net, bus_points=points, description=f"GridKit extract {', '.join(countries)}")
+        built = gridkit_network(path, countries=countries, plants=plants, **kwargs)
+        area = ", ".join(countries) if countries else "Continental Europe"
+        model = cls(built.net, bus_points=built.points,
+                    description=f"GridKit extract {area}" + (" with the average-load snapshot" if plants is not None else ""))
+        model.composition = built.composition
+        return model
 
     # ------------------------------------------------------------------ inspection
 
