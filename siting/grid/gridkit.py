@@ -8,7 +8,7 @@ ratings, loads or dispatch. Modelling assumptions (documented, as PyPSA-Eur does
   (``symbol`` "joint") have none and take the country whose Natural Earth polygon holds them
   (``data/europe/countries.geojson``, built by ``scripts/build_countries.py``), or the nearest
   one within ``NEAREST_KM`` (a joint off a generalised coast). Measured on the 7,021 tagged
-  buses: the polygon of the tagged country holds 98.9 % of them (``docs/grid.md``).
+  buses: the polygon of the tagged country holds 99.3 % of them (``docs/grid.md``).
 - AC buses of the selected countries (all: ``countries=None``) at or above ``min_kv``; lines
   with both ends among them; under-construction lines and DC links left out unless asked; the
   largest connected part is kept — with every country, the Continental European synchronous
@@ -28,9 +28,11 @@ ratings, loads or dispatch. Modelling assumptions (documented, as PyPSA-Eur does
   :func:`dispatch`): each country's average load (its annual demand from
   ``data/europe/demand.csv`` / 8,760 h, or its population times the mean demand per head of
   the countries listed there) spread evenly over its substations at cos φ 0.98; met by its own
-  dispatchable plants (not wind, solar or storage) in operation in `year`, pro rata to capacity,
-  with any shortfall from every other country's spare capacity pro rata; plants aggregated at
-  the nearest bus of their country; the generators share the balancing (distributed slack, by
+  dispatchable plants (not wind, solar or storage) in operation in `year`, pro rata to capacity
+  (net positions zero), what they cannot cover from unlisted generation at its substations;
+  a country the area boundary splits keeps its load in proportion to its buses kept; plants
+  aggregated at the nearest bus of their country (units ≥ ``LARGE_PLANT_MW`` at the nearest
+  380 kV bus); the generators share the balancing (distributed slack, by
   output) and hold 1.0 pu. The base case is solved once and its result kept in
   ``composition.attrs["base_case"]``.
 """
