@@ -26,6 +26,7 @@ answer is thus the AC answer; the linear model only decides where to look.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._progress import progress
+from ._parallel import map_items
 from .acpf import ACGrid, ACResult
 from .linear import DCSensitivity, ac_sensitivity
 
@@ -67,6 +69,16 @@ SECURE_TOL_PP = 0.05
 #: and never converged (a load past the nose), costing 1.7 s of IEEE 118's 3.9 s. A case that does
 #: not converge is a violated case in the search either way; single checks keep the fallback
 SEARCH_FALLBACK = False
+#: the N-1 cases' Jacobians are kept in memory up to this many bytes in all; beyond, each is
+#: rebuilt from its case's solved state when a sensitivity needs it (the Continental European
+#: grid: 5,653 cases of ~1 MB each, 7.5 GB peak with them kept)
+JACOBIAN_CACHE_BYTES = 2**30
+#: the screen's per-case sensitivities (cases × (branches + 2 buses) × screened buses, 8 B each)
+#: are held for at most this many bytes at a time: more buses are screened in consecutive blocks
+#: (case1354pegase: 64 MB a bus; all of them at once would take 86 GB)
+SCREEN_BYTES = 2**30
+#: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
+PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
 #: added load lands within ~1e-6 of the case's own state (Newton–Raphson to a 1e-9 pu mismatch)
 NOISE_PP = 1e-3
@@ -163,8 +175,14 @@ class CaseSet:
         self.split = split
         self.cases: list[Case] = []
         self.failed_pre: list[int] = []  # outages that do not converge even without the load
-        for outage in progress([None, *ok], "N-1 cases", min_items=200):
-            pre = grid.solve(outage=outage, keep_jacobian=True)
+        keep = (len(ok) + 1) * _jacobian_bytes(grid) <= JACOBIAN_CACHE_BYTES
+        outages = [None, *ok]
+        if grid.n >= PARALLEL_CASES_MIN_BUSES:  # solved on every core (forked workers; same states)
+            states = map_items(lambda i: grid.solve(outage=outages[i], keep_jacobian=keep), len(outages),
+                               desc="N-1 cases")
+        else:
+            states = (grid.solve(outage=o, keep_jacobian=keep) for o in progress(outages, "N-1 cases", min_items=200))
+        for outage, pre in zip(outages, states):
             if not pre.converged:
                 if outage is None:
                     raise RuntimeError("base case does not converge")
@@ -180,6 +198,20 @@ class CaseSet:
                           > np.nan_to_num(c.max_loading, nan=np.inf) for c in self.cases]
         self._attrib: dict[tuple[int, float], list[Case]] = {}
         self._stacks: dict[int, tuple] = {}
+
+    def pre_with_jacobian(self, case: Case) -> ACResult:
+        """The case's solved state with its Jacobian (rebuilt from the state where the cases
+        are too many to keep theirs: :data:`JACOBIAN_CACHE_BYTES`)."""
+        pre = case.pre
+        if pre.jacobian is None:
+            g = self.grid
+            pre = dataclasses.replace(pre, jacobian=g._jacobian(g._ybus(case.outage), pre.vm_pu * np.exp(1j * pre.va_rad)))
+        return pre
+
+    def screen_block(self) -> int:
+        """How many buses one screen holds within :data:`SCREEN_BYTES`."""
+        g = self.grid
+        return max(1, int(SCREEN_BYTES // (8 * max(len(self.cases), 1) * (g.m + 2 * g.n + 1))))
 
     @contextmanager
     def attributed(self, bus: int, pf_tan: float):
@@ -226,7 +258,7 @@ class CaseSet:
             if col is not None and ci < len(getattr(self, "_dl", [])):
                 dl = self._dl[ci][:, col]
             else:
-                dl = ac_sensitivity(g, case.pre, alive, p_inj, pf_tan * p_inj)[0][:, 0]
+                dl = ac_sensitivity(g, self.pre_with_jacobian(case), alive, p_inj, pf_tan * p_inj)[0][:, 0]
             rating_mva = _SQRT3 * g.base_kv[g.f] * case.pre.vm_pu[g.f] * g.i_rated_f_ka * alive
             share = np.abs(dl) * rating_mva / 100.0  # MW over the branch per MW of load
             relax = existing & (share < ATTRIBUTION_SHARE)
@@ -405,7 +437,7 @@ class CaseSet:
         g = self.grid
         p_inj = np.zeros((g.n, len(buses)))
         p_inj[buses, np.arange(len(buses))] = -1.0  # a load: -1 MW of injection
-        return ac_sensitivity(g, case.pre, self._alive(case), p_inj, pf_tan * p_inj)
+        return ac_sensitivity(g, self.pre_with_jacobian(case), self._alive(case), p_inj, pf_tan * p_inj)
 
     def _first_order(self, case: Case, dl: np.ndarray, dv: np.ndarray) -> np.ndarray:
         pre = case.pre
@@ -488,17 +520,32 @@ class HostingSearch:
         return worst, worst_c
 
     def prepare(self, buses: np.ndarray) -> None:
-        """Screen every case × `buses` (internal indices) at once; :meth:`row` then searches one."""
+        """Screen every case × `buses` (internal indices); :meth:`row` then searches one. Where
+        the screen of all of them would exceed :data:`SCREEN_BYTES`, buses are screened in
+        consecutive blocks of :attr:`block` when a row first needs its block (give a worker
+        whole blocks: ``map_items(..., block=search.block)``)."""
         self._buses = np.asarray(buses)
-        self._screen = self.cs.screen(self._buses, self.tan)  # cases × B
+        self.block = self.cs.screen_block()
+        self._first, self._screen = 0, None
+        if self.block >= len(self._buses):
+            self.block = len(self._buses)
+            self._screen = self.cs.screen(self._buses, self.tan)  # cases × B
+
+    def _column(self, j: int) -> int:
+        """`j`'s column in the current screen, screening its block first if need be."""
+        if self._screen is None or not self._first <= j < self._first + self._screen.shape[1]:
+            self._first = j - j % self.block
+            self._screen = self.cs.screen(self._buses[self._first:self._first + self.block], self.tan)
+        return j - self._first
 
     def row(self, j: int, name: str) -> dict:
         """The firm hosting capacity of the `j`-th prepared bus (independent of the others)."""
         bus = int(self._buses[j])
-        col = self._screen[:, j]
+        jj = self._column(j)
+        col = self._screen[:, jj]
         p_lin = float(np.min(col))
         with self.cs.attributed(bus, self.tan):
-            row = self._one(bus, j, col, p_lin)
+            row = self._one(bus, jj, col, p_lin)
         return row | {"bus": name, "screened_mw": min(p_lin, self.max_mw)}
 
     def _one(self, bus: int, j: int, screen_col: np.ndarray, p_lin: float) -> dict:
@@ -628,3 +675,10 @@ def element_label(grid: ACGrid, kind: str, element: int) -> str:
 def _guard(p: float) -> float:
     """Outages screened to reach a limit below p + guard are AC-confirmed at p."""
     return max(_WATCH_MW, 0.15 * p)
+
+
+def _jacobian_bytes(grid: ACGrid) -> int:
+    """Memory of one case's Jacobian [B]: dense on a small grid, else sparse (about four
+    nonzeros per admittance entry, 12 B each)."""
+    rows = len(grid.active) + len(grid.pq)
+    return 8 * rows * (rows + 1) if grid.dense else 48 * int(grid.ybus.nnz)

@@ -650,7 +650,8 @@ class GridModel:
                     rd = rh.run(int(internal[j]), float(firm["hosting_mw"]))
             return firm, rd, search.ac_solves + (rh.ac_solves if rh else 0) - before
 
-        rows = map_items(one, len(idx), workers, "hosting capacity (buses)")
+        rows = map_items(one, len(idx), workers, "hosting capacity (buses)",
+                         block=search.block if search.block < len(idx) else 0)
         table = pd.DataFrame([r[0] for r in rows]).set_index("bus").rename(columns={"hosting_mw": "firm_mw"})
         if rh is not None:
             table = table.join(pd.DataFrame([r[1] for r in rows], index=table.index))

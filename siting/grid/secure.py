@@ -703,7 +703,7 @@ class RedispatchHosting:
         if self._shared is None:
             g = self.cs.grid
             alive = np.stack([g.alive(c.outage) for c in self.cs.cases])
-            self._shared = ac_sensitivities(g, [c.pre for c in self.cs.cases], alive, self.patterns,
+            self._shared = ac_sensitivities(g, [self.cs.pre_with_jacobian(c) for c in self.cs.cases], alive, self.patterns,
                                             np.zeros_like(self.patterns))
         return self._shared
 
