@@ -30,9 +30,9 @@ def test_screen_in_blocks_gives_the_same_table(plain, monkeypatch):
     seen = []
     real = H.CaseSet.screen
 
-    def spy(self, buses, pf_tan):
+    def spy(self, buses, *args):
         seen.append(len(buses))
-        return real(self, buses, pf_tan)
+        return real(self, buses, *args)
 
     monkeypatch.setattr(H.CaseSet, "screen", spy)
     blocks = _table(monkeypatch, SCREEN_BYTES=7 * cs_bytes)
@@ -65,3 +65,63 @@ def test_cases_solved_on_workers_equal_one_process(monkeypatch):
     for a, b in zip(many.cases, one.cases):
         np.testing.assert_array_equal(a.pre.vm_pu, b.pre.vm_pu)
         np.testing.assert_array_equal(a.pre.loading_pct, b.pre.loading_pct)
+
+
+def test_sparse_jacobian_on_the_compiled_pattern_equals_the_general_assembly(monkeypatch):
+    import copy
+
+    import siting.grid.acpf as A
+
+    monkeypatch.setattr(A, "DENSE_MAX_BUSES", 50)  # IEEE 118 sparse, as a large grid
+    g = A.ACGrid(copy.deepcopy(pn.case118()))
+    assert not g.dense and g.engine == "lightsim2grid"
+    ok, _ = g.contingencies()
+    for k in [None, *ok[::20]]:
+        res = g.solve(outage=k)
+        v = res.vm_pu * np.exp(1j * res.va_rad)
+        y = g._ybus(k)
+        assert g._jacobian_pattern(y) is not None
+        fast = g._jacobian(y, v)
+        saved = g._compiled["jac"]
+        g._compiled["jac"] = None  # the general assembly (pandapower's dSbus_dV, block slicing)
+        general = g._jacobian(y, v)
+        g._compiled["jac"] = saved
+        assert fast.shape == general.shape
+        assert abs(fast - general).max() <= 1e-12 * abs(general).max()
+
+
+def test_compact_screen_gives_the_same_table(plain, monkeypatch):
+    """The compact screen of large grids, forced on IEEE 39: same answers and limiting cases
+    (the Newton starts differ: the same solutions to solver tolerance)."""
+    table = _table(monkeypatch, COMPACT_ABOVE_BYTES=0)
+    np.testing.assert_allclose(table["firm_mw"], plain["firm_mw"], atol=1e-5)
+    assert (table["limiting_case"] == plain["limiting_case"]).all()
+
+
+def test_compact_near_limit_equals_the_dense_one():
+    """Up to the ceiling and the caps on the observed errors, the kept pairs decide exactly as
+    all pairs do; beyond the caps every case counts as near."""
+    from siting.grid import _compact as C
+
+    model = GridModel.from_pandapower(pn.case39())
+    cs = model._caseset(H.Limits(), True)
+    buses = np.array([int(cs.grid.bus_lookup[b]) for b in (3, 15, 20, 28)])
+    cs.screen(buses, 0.2, 3000.0)
+    dense = [[cs.near_limit(j, p, e1, e2, cv) for p, e1, e2, cv in grid] for j, grid in
+             enumerate([[(p, e1, e2, cv) for p in (10.0, 300.0, 1200.0, 2999.0) for e1, e2, cv in
+                         ((0.0, 0.0, 0.0), (1.5, 0.004, 30.0), (9.9, 0.049, 499.0))]] * len(buses))]
+    old = H.COMPACT_ABOVE_BYTES
+    try:
+        H.COMPACT_ABOVE_BYTES = 0
+        cs.screen(buses, 0.2, 3000.0)
+        assert cs._compact is not None and cs._compact.pairs() < 36 * (46 + 2 * 39) * len(buses)
+        for j in range(len(buses)):
+            k = 0
+            for p in (10.0, 300.0, 1200.0, 2999.0):
+                for e1, e2, cv in ((0.0, 0.0, 0.0), (1.5, 0.004, 30.0), (9.9, 0.049, 499.0)):
+                    np.testing.assert_array_equal(cs.near_limit(j, p, e1, e2, cv), dense[j][k])
+                    k += 1
+            assert cs.near_limit(j, 10.0, C.ERR_CAP_PP + 1, 0.0, 0.0).all()
+            assert cs.near_limit(j, 3001.0).all()  # above the ceiling
+    finally:
+        H.COMPACT_ABOVE_BYTES = old

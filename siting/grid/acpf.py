@@ -655,6 +655,9 @@ class ACGrid:
             jac[n_a:, :n_nr] = ds_dva.imag[q_nr]
             jac[n_a:, n_nr:n_nr + n_pq] = ds_dvm.imag[q_pq]
             return jac
+        fast = self._jacobian_pattern(ybus)
+        if fast is not None:
+            return self._jacobian_on_pattern(fast, ybus, v)
         ds_dvm, ds_dva = dSbus_dV(ybus, v)
         ds_dva = sp.csc_matrix(ds_dva)
         ds_dvm = sp.csc_matrix(ds_dvm)
@@ -663,6 +666,74 @@ class ACGrid:
              [ds_dva.imag[pq][:, nonref], ds_dvm.imag[pq][:, pq], None]],
             format="csc",
         )
+
+
+    def _jacobian_pattern(self, ybus):
+        """For a sparse `ybus` in the compiled base pattern (every outage keeps it): where each
+        of its entries goes in the Jacobian, built once; None otherwise (or where a bus lacks its
+        diagonal entry), and the general assembly runs."""
+        c = self._compiled
+        if c is None or not sp.issparse(ybus) or ybus.format != "csc" or ybus.nnz != c["csc"].nnz:
+            return None
+        if ybus.indices is not c["csc"].indices and not (np.array_equal(ybus.indptr, c["csc"].indptr)
+                                                         and np.array_equal(ybus.indices, c["csc"].indices)):
+            return None
+        got = c.get("jac")
+        if got is not None or "jac" in c:
+            return got
+        csc = c["csc"]
+        rows = csc.indices.astype(np.int64)
+        cols = np.repeat(np.arange(self.n), np.diff(csc.indptr))
+        diag = np.full(self.n, -1)
+        on_diag = np.flatnonzero(rows == cols)
+        diag[rows[on_diag]] = on_diag
+        if np.any(diag[self.active] < 0):
+            c["jac"] = None
+            return None
+        act, nonref, pq = self.active, self.nonref, self.pq
+        n_a, n_nr, n_pq = len(act), len(nonref), len(pq)
+        row_p = np.full(self.n, -1)
+        row_p[act] = np.arange(n_a)
+        row_q = np.full(self.n, -1)
+        row_q[pq] = n_a + np.arange(n_pq)
+        col_a = np.full(self.n, -1)
+        col_a[nonref] = np.arange(n_nr)
+        col_v = np.full(self.n, -1)
+        col_v[pq] = n_nr + np.arange(n_pq)
+        parts = []  # (which derivative, entry indices, J rows, J cols)
+        for k, (r_of, c_of) in enumerate(((row_p, col_a), (row_p, col_v), (row_q, col_a), (row_q, col_v))):
+            keep = np.flatnonzero((r_of[rows] >= 0) & (c_of[cols] >= 0))
+            parts.append((k, keep, r_of[rows[keep]], c_of[cols[keep]]))
+        w = self.slack_w[act]
+        lam_rows = np.flatnonzero(w != 0)
+        j_rows = np.concatenate([p[2] for p in parts] + [lam_rows])
+        j_cols = np.concatenate([p[3] for p in parts] + [np.full(len(lam_rows), n_nr + n_pq)])
+        shape = (n_a + n_pq, n_nr + n_pq + 1)
+        order = sp.csc_matrix((np.arange(1, len(j_rows) + 1, dtype=float), (j_rows, j_cols)), shape=shape)
+        order.sort_indices()
+        got = {"rows": rows, "cols": cols, "diag": on_diag, "parts": [(k, keep) for k, keep, _, _ in parts],
+               "lam": -w[lam_rows], "perm": order.data.astype(np.int64) - 1, "indices": order.indices,
+               "indptr": order.indptr, "shape": shape}
+        c["jac"] = got
+        return got
+
+    def _jacobian_on_pattern(self, pat, ybus, v: np.ndarray):
+        """The Jacobian of :meth:`_jacobian` from `ybus`'s entries on the pattern `pat`:
+        ∂S/∂|V| and ∂S/∂θ per admittance entry (MATPOWER's dSbus_dV), scattered in place."""
+        rows, cols = pat["rows"], pat["cols"]
+        y = ybus.data
+        vr = v[rows]
+        yv = y * v[cols]
+        ds_dvm = vr * np.conj(yv / np.abs(v[cols]))
+        ds_dva = -1j * vr * np.conj(yv)
+        ibus = ybus @ v
+        d = pat["diag"]
+        b = rows[d]
+        ds_dvm[d] += np.conj(ibus[b]) * v[b] / np.abs(v[b])
+        ds_dva[d] += 1j * v[b] * np.conj(ibus[b])
+        src = (ds_dva.real, ds_dvm.real, ds_dva.imag, ds_dvm.imag)
+        vals = np.concatenate([src[k][keep] for k, keep in pat["parts"]] + [pat["lam"]])
+        return sp.csc_matrix((vals[pat["perm"]], pat["indices"], pat["indptr"]), shape=pat["shape"])
 
 
 #: pandapower elements this engine does not model, with how to represent them instead: a network

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._progress import progress
+from ._compact import CompactScreen
 from ._parallel import map_items
 from .acpf import ACGrid, ACResult
 from .linear import DCSensitivity, ac_sensitivity
@@ -77,6 +78,8 @@ JACOBIAN_CACHE_BYTES = 2**30
 #: are held for at most this many bytes at a time: more buses are screened in consecutive blocks
 #: (case1354pegase: 64 MB a bus; all of them at once would take 86 GB)
 SCREEN_BYTES = 2**30
+#: a grid whose dense screen takes more than this a bus keeps a compact one (:mod:`._compact`)
+COMPACT_ABOVE_BYTES = 64 * 2**20
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
 PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
@@ -208,10 +211,13 @@ class CaseSet:
             pre = dataclasses.replace(pre, jacobian=g._jacobian(g._ybus(case.outage), pre.vm_pu * np.exp(1j * pre.va_rad)))
         return pre
 
-    def screen_block(self) -> int:
-        """How many buses one screen holds within :data:`SCREEN_BYTES`."""
+    def screen_block(self, p_max: float = math.inf) -> int:
+        """How many buses one screen holds within :data:`SCREEN_BYTES` (a compact screen: the
+        sensitivities of one case for all of them at a time, four times)."""
         g = self.grid
-        return max(1, int(SCREEN_BYTES // (8 * max(len(self.cases), 1) * (g.m + 2 * g.n + 1))))
+        if math.isfinite(p_max) and self._bytes_per_bus() > COMPACT_ABOVE_BYTES:
+            return max(1, int(SCREEN_BYTES // (4 * 8 * (g.m + 2 * g.n))))
+        return max(1, int(SCREEN_BYTES // self._bytes_per_bus()))
 
     @contextmanager
     def attributed(self, bus: int, pf_tan: float):
@@ -255,9 +261,8 @@ class CaseSet:
                 out.append(case)
                 continue
             alive = self._alive(case)
-            if col is not None and ci < len(getattr(self, "_dl", [])):
-                dl = self._dl[ci][:, col]
-            else:
+            dl = None if col is None else self._screened_dl(ci, col)
+            if dl is None:
                 dl = ac_sensitivity(g, self.pre_with_jacobian(case), alive, p_inj, pf_tan * p_inj)[0][:, 0]
             rating_mva = _SQRT3 * g.base_kv[g.f] * case.pre.vm_pu[g.f] * g.i_rated_f_ka * alive
             share = np.abs(dl) * rating_mva / 100.0  # MW over the branch per MW of load
@@ -313,9 +318,15 @@ class CaseSet:
         if col is None:
             pre = [self.cases[ci].pre for ci in case_ids]
             return np.stack([p.vm_pu * np.exp(1j * p.va_rad) for p in pre]), None
-        vm, va = self._vm0[case_ids], self._va0[case_ids]
+        if getattr(self, "_compact", None) is not None:  # each case's own state moved as the base case's
+            vm = np.stack([self.cases[ci].pre.vm_pu for ci in case_ids])
+            va = np.stack([self.cases[ci].pre.va_rad for ci in case_ids])
+            dv, da = self._base_sens[1][:, col], self._base_sens[2][:, col]
+        else:
+            vm, va = self._vm0[case_ids], self._va0[case_ids]
+            dv, da = self._dv[case_ids, :, col], self._da[case_ids, :, col]
         own = vm * np.exp(1j * va)
-        return (vm + self._dv[case_ids, :, col] * p_mw) * np.exp(1j * (va + self._da[case_ids, :, col] * p_mw)), own
+        return (vm + dv * p_mw) * np.exp(1j * (va + da * p_mw)), own
 
     def judge(self, case: Case, res: ACResult) -> CaseResult:
         if not res.converged:
@@ -380,11 +391,21 @@ class CaseSet:
     def _prepare_dc(self) -> None:
         self.dc = DCSensitivity(self.grid)
 
-    def screen(self, buses: np.ndarray, pf_tan: float) -> np.ndarray:
+    def _bytes_per_bus(self) -> int:
+        """Memory of the dense screen of one bus [B]."""
+        return 8 * max(len(self.cases), 1) * (self.grid.m + 2 * self.grid.n + 1)
+
+    def screen(self, buses: np.ndarray, pf_tan: float, p_max: float = math.inf) -> np.ndarray:
         """Screened limit [MW] per case × bus: the smaller of two linear estimates of the added
         load at which the case reaches a limit — DC (PTDF with the distributed slack, LODF per
         outage) for branch flows, and first-order AC (the case's Jacobian) for branch currents
-        and voltages. Also keeps the AC sensitivities for :meth:`near_limit`."""
+        and voltages. Also keeps the AC sensitivities for :meth:`near_limit`: all of them, or
+        on a grid whose dense screen takes more than :data:`COMPACT_ABOVE_BYTES` a bus and with
+        a finite ceiling `p_max` for the searched load, those that matter up to it
+        (:class:`~siting.grid._compact.CompactScreen`)."""
+        self._compact = None
+        if math.isfinite(p_max) and self._bytes_per_bus() > COMPACT_ABOVE_BYTES:
+            return self._screen_compact(buses, pf_tan, p_max)
         g = self.grid
         dc = self.dc
         self._screened = {int(b): j for j, b in enumerate(buses)}
@@ -408,6 +429,50 @@ class CaseSet:
             self._dl[ci], self._dv[ci], self._da[ci] = dl, dv, da
             out[ci] = np.minimum(self._dc_thermal(case, -sens), self._first_order(case, dl, dv))
         return out
+
+    def _screen_compact(self, buses: np.ndarray, pf_tan: float, p_max: float) -> np.ndarray:
+        """:meth:`screen` keeping only what matters up to `p_max` (see :mod:`siting.grid._compact`)."""
+        g = self.grid
+        dc = self.dc
+        self._screened = {int(b): j for j, b in enumerate(buses)}
+        ptdf_b = dc.ptdf(buses) - dc.flows(g.slack_w)[:, None]
+        out = np.full((len(self.cases), len(buses)), np.inf)
+        comp = CompactScreen(len(buses), p_max, (GUARD_PP, GUARD_PU, GUARD_REL, GUARD_ANGLE_RAD))
+        self._dl = self._dv = self._da = None
+
+        def one(ci: int):
+            """Case `ci`: screened limits, the kept pairs, the loading change where attribution may
+            relax, and (base case) its sensitivities."""
+            case = self.cases[ci]
+            sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
+            dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
+            row = np.minimum(self._dc_thermal(case, -sens), self._first_order(case, dl, dv))
+            kept = comp.pieces(ci, case, np.nan_to_num(case.pre.loading_pct, nan=-np.inf), self._alive(case) > 0,
+                               dl, dv, da, g.f, g.t)
+            return row, kept, dl[self._existing[ci]], (dl, dv, da) if ci == 0 else None
+
+        self._existing_dl = []  # per case: the loading change at the branches attribution may relax
+        for ci, (row, kept, existing, base) in enumerate(map_items(one, len(self.cases), desc="screen")):
+            out[ci] = row
+            comp.add(kept)
+            self._existing_dl.append(existing)
+            if base is not None:
+                self._base_sens = base
+        comp.finish(len(self.cases), g.m, g.n)
+        self._compact = comp
+        return out
+
+    def _screened_dl(self, ci: int, col: int) -> np.ndarray | None:
+        """Case `ci`'s screened loading change [pp/MW] per branch for column `col` (in a compact
+        screen, at the branches attribution may relax; zero elsewhere), or None."""
+        if getattr(self, "_compact", None) is not None:
+            dl = np.zeros(self.grid.m)
+            dl[self._existing[ci]] = self._existing_dl[ci][:, col]
+            return dl
+        dense = getattr(self, "_dl", None)
+        if dense is not None and ci < len(dense):
+            return self._dl[ci][:, col]
+        return None
 
     def _alive(self, case: Case) -> np.ndarray:
         return self.grid.alive(case.outage)
@@ -462,9 +527,14 @@ class CaseSet:
                               v_init=base.pre.vm_pu * np.exp(1j * base.pre.va_rad))
         if not res.converged:
             return math.inf, math.inf, math.inf
-        l_lin = np.nan_to_num(base.pre.loading_pct) + self._dl[0][:, j] * p_mw
-        dv = self._dv[0][:, j] * p_mw
-        err_pu = float(np.max(np.abs(res.vm_pu - (base.pre.vm_pu + dv))))
+        dl0, dv0 = (self._dl[0], self._dv[0]) if getattr(self, "_compact", None) is None else self._base_sens[:2]
+        l_lin = np.nan_to_num(base.pre.loading_pct) + dl0[:, j] * p_mw
+        dv = dv0[:, j] * p_mw
+        err_v = np.abs(res.vm_pu - (base.pre.vm_pu + dv))
+        err_pu = float(np.max(err_v))
+        #: per branch and bus, the base case's departure from its first-order estimate (what a
+        #: compact screen widens each element's band by, instead of the largest of them)
+        self._element_errors = (p_mw, np.nan_to_num(np.abs(res.loading_pct - l_lin)), err_v)
         largest = float(np.max(np.abs(dv)))
         curvature = err_pu / largest**2 if largest > 1e-6 else 0.0
         return float(np.nanmax(np.abs(res.loading_pct - l_lin))), err_pu, curvature
@@ -482,6 +552,10 @@ class CaseSet:
         branch in service of at least ``GUARD_ANGLE_RAD`` (near the transfer limit, where a
         linear estimate of voltages fails: collapse comes before any voltage limit). All cases
         at once (C × m and C × n arrays)."""
+        if getattr(self, "_compact", None) is not None:
+            per = getattr(self, "_element_errors", None)
+            per = per[1:] if per is not None and per[0] == p_mw and err_pp > 0 else None
+            return self._compact.near(j, self.cases, p_mw, err_pp, err_pu, curvature, per)
         g = self.grid
         max_loading, vm_low, vm_high = self._limit_stack()
         dl = self._dl[:, :, j] * p_mw
@@ -525,17 +599,17 @@ class HostingSearch:
         consecutive blocks of :attr:`block` when a row first needs its block (give a worker
         whole blocks: ``map_items(..., block=search.block)``)."""
         self._buses = np.asarray(buses)
-        self.block = self.cs.screen_block()
+        self.block = self.cs.screen_block(self.max_mw)
         self._first, self._screen = 0, None
         if self.block >= len(self._buses):
             self.block = len(self._buses)
-            self._screen = self.cs.screen(self._buses, self.tan)  # cases × B
+            self._screen = self.cs.screen(self._buses, self.tan, self.max_mw)  # cases × B
 
     def _column(self, j: int) -> int:
         """`j`'s column in the current screen, screening its block first if need be."""
         if self._screen is None or not self._first <= j < self._first + self._screen.shape[1]:
             self._first = j - j % self.block
-            self._screen = self.cs.screen(self._buses[self._first:self._first + self.block], self.tan)
+            self._screen = self.cs.screen(self._buses[self._first:self._first + self.block], self.tan, self.max_mw)
         return j - self._first
 
     def row(self, j: int, name: str) -> dict:

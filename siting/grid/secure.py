@@ -587,7 +587,8 @@ class RedispatchHosting:
         at a large load, so an answer is accepted only after AC in every such case
         (:meth:`_unsafe_cases`)."""
         cs, g = self.cs, self.cs.grid
-        col = getattr(cs, "_screened", {}).get(int(bus))
+        # a compact screen (a large grid) keeps no per-case voltage sensitivities: every case exact
+        col = None if getattr(cs, "_compact", None) is not None else getattr(cs, "_screened", {}).get(int(bus))
         n_c = len(cs.cases)
         n_r = self.patterns.shape[1]
         if exact_all or col is None or base_mw <= 0:

@@ -1,0 +1,143 @@
+"""The screen of a large grid, kept compact: per screened bus only the (case, element) pairs that a
+load up to the search's ceiling could bring near a limit.
+
+The dense screen (:meth:`siting.grid.hosting.CaseSet.screen`) keeps every case's first-order
+loading, voltage and angle change for every branch and bus: cases × (branches + 2 buses) × 8 B a
+screened bus — 0.6 MB on IEEE 118, 54 MB on case1354pegase, 0.7 GB on the Continental European
+grid. Most of those numbers can never matter: a load in the Netherlands moves a branch in Spain
+by thousandths of a percent. :class:`CompactScreen` keeps, per bus, a (case, element) pair only
+where the first-order estimate *at the ceiling* ``p_max`` — widened by the guard bands of
+:meth:`~siting.grid.hosting.CaseSet.near_limit` with the base case's observed linearisation
+errors up to :data:`ERR_CAP_PP`, :data:`ERR_CAP_PU` and :data:`CURVATURE_CAP` — could reach the
+limit. Every test of ``near_limit`` is monotone in the load and in those errors, so a pair left
+out is not near at any load up to the ceiling; where the observed errors exceed the caps, every
+case counts as near (AC checks them all: slower, never less safe). Limits are the cases' own
+(attribution only raises them), so the kept pairs are a superset for every bus's attribution.
+
+What else the search reads per case is kept densely only for the base case (its sensitivities,
+for :meth:`~siting.grid.hosting.CaseSet.linear_error`) and for the branches attribution may relax
+(:meth:`~siting.grid.hosting.CaseSet.attributed`). The Newton starts of the other cases move
+their own states by the base case's first-order voltage change (the dense screen uses each
+case's own): the same solutions, sometimes one iteration more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: the base case's observed linearisation errors up to which the kept pairs are complete
+ERR_CAP_PP = 10.0
+ERR_CAP_PU = 0.05
+CURVATURE_CAP = 500.0
+
+
+class CompactScreen:
+    """Per screened bus (column j): the kept thermal, voltage and angle pairs with what
+    ``near_limit`` needs of them; built case by case with :meth:`add`, then :meth:`finish`."""
+
+    def __init__(self, n_buses: int, p_max: float, guard: tuple[float, float, float, float]) -> None:
+        self.p_max = float(p_max)
+        self.guard_pp, self.guard_pu, self.guard_rel, self.guard_angle = guard
+        self._parts: list[list[dict]] = [[] for _ in range(n_buses)]
+        self.cols: list[dict] = []
+        self._limits: dict[tuple[int, int], np.ndarray] = {}
+
+    def add(self, pieces: list[tuple[int, dict]]) -> None:
+        """Keep what :meth:`pieces` found (cases in order)."""
+        for j, piece in pieces:
+            self._parts[j].append(piece)
+
+    def pieces(self, ci: int, case, l0: np.ndarray, on: np.ndarray, dl: np.ndarray, dv: np.ndarray, da: np.ndarray,
+               f: np.ndarray, t: np.ndarray) -> list[tuple[int, dict]]:
+        """Case `ci`'s pairs that matter, per column j of `dl` (m × B), `dv`, `da` (n × B)."""
+        p = self.p_max
+        grow = 1.0 + self.guard_rel
+        lim = np.where(np.isnan(case.max_loading), np.inf, case.max_loading)
+        vm0, va0 = case.pre.vm_pu, case.pre.va_rad
+        reach_l = l0[:, None] + grow * np.abs(dl) * p + self.guard_pp + ERR_CAP_PP >= lim[:, None]
+        dvp = np.abs(dv) * p
+        band = self.guard_pu + grow * dvp + np.maximum(ERR_CAP_PU, CURVATURE_CAP * dvp**2)
+        reach_v = (vm0[:, None] - band <= case.vm_low[:, None]) | (vm0[:, None] + band >= case.vm_high[:, None])
+        ang0 = (va0[f] - va0[t])[:, None]
+        dang = da[f] - da[t]
+        reach_a = on[:, None] & (np.abs(ang0) + np.abs(dang) * p >= self.guard_angle)
+        out = []
+        for j in range(dl.shape[1]):
+            tl = np.flatnonzero(reach_l[:, j])
+            tv = np.flatnonzero(reach_v[:, j])
+            ta = np.flatnonzero(reach_a[:, j])
+            if len(tl) or len(tv) or len(ta):
+                out.append((j, {
+                    "ci": ci, "tl": tl, "tl0": l0[tl], "tdl": dl[tl, j],
+                    "tv": tv, "v0": vm0[tv], "dv": dv[tv, j], "vlow": case.vm_low[tv], "vhigh": case.vm_high[tv],
+                    "ta0": ang0[ta, 0], "tda": dang[ta, j]}))
+        return out
+
+    def finish(self, n_cases: int, n_branches: int, n_buses: int) -> None:
+        for parts in self._parts:
+            cat = {}
+            for key in ("tl", "tl0", "tdl", "tv", "v0", "dv", "vlow", "vhigh", "ta0", "tda"):
+                cat[key] = np.concatenate([q[key] for q in parts]) if parts else np.zeros(0)
+            for key, src in (("tc", "tl"), ("vc", "tv"), ("ac", "ta0")):
+                cat[key] = np.concatenate([np.full(len(q[src]), q["ci"]) for q in parts]).astype(np.int64) \
+                    if parts else np.zeros(0, dtype=np.int64)
+            cat["tl"] = cat["tl"].astype(np.int64)
+            cat["tv"] = cat["tv"].astype(np.int64)
+            # the elements kept in every case: their own departure may exceed the caps
+            cat["all_l"] = np.bincount(cat["tl"], minlength=n_branches) >= n_cases
+            cat["all_v"] = np.bincount(cat["tv"], minlength=n_buses) >= n_cases
+            self.cols.append(cat)
+        self._parts = []
+
+    def pairs(self) -> int:
+        """Pairs kept over all columns (a measure of the memory)."""
+        return int(sum(len(c["tl"]) + len(c["v0"]) + len(c["ta0"]) for c in self.cols))
+
+    def _thermal_limits(self, j: int, cases: list) -> np.ndarray:
+        """The kept thermal pairs' limits in `cases` (a bus's attributed case list; cached)."""
+        key = (j, id(cases))
+        got = self._limits.get(key)
+        if got is None:
+            c = self.cols[j]
+            tc, tl = c["tc"], c["tl"]
+            got = np.empty(len(tl))
+            if len(tl):
+                starts = np.flatnonzero(np.r_[True, tc[1:] != tc[:-1]])
+                ends = np.r_[starts[1:], len(tc)]
+                for s, e in zip(starts, ends):
+                    got[s:e] = cases[int(tc[s])].max_loading[tl[s:e]]
+            got = np.where(np.isnan(got), np.inf, got)
+            self._limits = {k: v for k, v in self._limits.items() if k[0] == j}  # one bus at a time
+            self._limits[key] = got
+        return got
+
+    def near(self, j: int, cases: list, p_mw: float, err_pp: float, err_pu: float, curvature: float,
+             per_element: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """``near_limit`` of the dense screen, on the kept pairs (all True beyond the caps).
+
+        With `per_element` (the base case's departure from its first-order estimate per branch
+        [pp] and per bus [pu] at this load), each element's band widens by its own departure
+        instead of the largest one: on a continental grid a load's nonlinearity is local, and
+        the largest departure (16.6 pp at a branch next to a 1.8 GW load in the Netherlands)
+        added to every branch of every case would put every case near a limit."""
+        near = np.zeros(len(cases), dtype=bool)
+        c = self.cols[j]
+        if per_element is None:
+            beyond = err_pp > ERR_CAP_PP or err_pu > ERR_CAP_PU
+            e_l, e_v = err_pp, err_pu
+        else:
+            e_branch, e_bus = per_element
+            beyond = (np.any((e_branch > ERR_CAP_PP) & ~c["all_l"]) or np.any((e_bus > ERR_CAP_PU) & ~c["all_v"]))
+            e_l, e_v = e_branch[c["tl"]], e_bus[c["tv"]]
+        if beyond or curvature > CURVATURE_CAP or p_mw > self.p_max:
+            near[:] = True
+            return near
+        dl = c["tdl"] * p_mw
+        hit = c["tl0"] + dl >= self._thermal_limits(j, cases) - (self.guard_pp + self.guard_rel * np.abs(dl) + e_l)
+        near[c["tc"][hit]] = True
+        dv = c["dv"] * p_mw
+        v = c["v0"] + dv
+        band = self.guard_pu + self.guard_rel * np.abs(dv) + np.maximum(e_v, curvature * dv**2)
+        near[c["vc"][(v <= c["vlow"] + band) | (v >= c["vhigh"] - band)]] = True
+        near[c["ac"][np.abs(c["ta0"] + c["tda"] * p_mw) >= self.guard_angle]] = True
+        return near
