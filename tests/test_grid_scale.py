@@ -125,3 +125,28 @@ def test_compact_near_limit_equals_the_dense_one():
             assert cs.near_limit(j, 3001.0).all()  # above the ceiling
     finally:
         H.COMPACT_ABOVE_BYTES = old
+
+
+def test_compact_widens_each_element_by_its_own_departure(monkeypatch):
+    """A large departure from the first-order estimate at one branch widens that branch only
+    (where the screen kept it in every case, or it is out there); at a branch it did not keep
+    everywhere, every case counts as near."""
+    from siting.grid import _compact as C
+
+    monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)
+    model = GridModel.from_pandapower(pn.case39())
+    cs = model._caseset(H.Limits(), True)
+    cs.screen(np.array([int(cs.grid.bus_lookup[15])]), 0.2, 3000.0)
+    col = cs._compact.cols[0]
+    m, n = cs.grid.m, cs.grid.n
+    none = cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (np.zeros(m), np.zeros(n)))
+    everywhere = np.flatnonzero(col["all_l"])
+    partly = np.flatnonzero(~col["all_l"])
+    assert len(everywhere) and len(partly)
+    big = np.zeros(m)
+    big[everywhere[0]] = C.ERR_CAP_PP * 3
+    widened = cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n)))
+    assert widened.sum() >= none.sum() and not widened.all()
+    big = np.zeros(m)
+    big[partly[0]] = C.ERR_CAP_PP * 3
+    assert cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n))).all()

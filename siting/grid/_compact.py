@@ -28,7 +28,7 @@ import numpy as np
 #: the base case's observed linearisation errors up to which the kept pairs are complete
 ERR_CAP_PP = 10.0
 ERR_CAP_PU = 0.05
-CURVATURE_CAP = 500.0
+CURVATURE_CAP = 5000.0
 
 
 class CompactScreen:
@@ -39,13 +39,15 @@ class CompactScreen:
         self.p_max = float(p_max)
         self.guard_pp, self.guard_pu, self.guard_rel, self.guard_angle = guard
         self._parts: list[list[dict]] = [[] for _ in range(n_buses)]
+        self._out: list[np.ndarray] = []  # per case, the branches out of service
         self.cols: list[dict] = []
         self._limits: dict[tuple[int, int], np.ndarray] = {}
 
-    def add(self, pieces: list[tuple[int, dict]]) -> None:
-        """Keep what :meth:`pieces` found (cases in order)."""
+    def add(self, pieces: list[tuple[int, dict]], out: np.ndarray) -> None:
+        """Keep what :meth:`pieces` found (cases in order); `out`: the branches out in that case."""
         for j, piece in pieces:
             self._parts[j].append(piece)
+        self._out.append(out)
 
     def pieces(self, ci: int, case, l0: np.ndarray, on: np.ndarray, dl: np.ndarray, dv: np.ndarray, da: np.ndarray,
                f: np.ndarray, t: np.ndarray) -> list[tuple[int, dict]]:
@@ -74,6 +76,9 @@ class CompactScreen:
         return out
 
     def finish(self, n_cases: int, n_branches: int, n_buses: int) -> None:
+        # a branch out in a case cannot be near a limit there: it counts as kept
+        out = np.bincount(np.concatenate(self._out).astype(np.int64), minlength=n_branches) if self._out \
+            else np.zeros(n_branches, dtype=np.int64)
         for parts in self._parts:
             cat = {}
             for key in ("tl", "tl0", "tdl", "tv", "v0", "dv", "vlow", "vhigh", "ta0", "tda"):
@@ -84,10 +89,10 @@ class CompactScreen:
             cat["tl"] = cat["tl"].astype(np.int64)
             cat["tv"] = cat["tv"].astype(np.int64)
             # the elements kept in every case: their own departure may exceed the caps
-            cat["all_l"] = np.bincount(cat["tl"], minlength=n_branches) >= n_cases
+            cat["all_l"] = np.bincount(cat["tl"], minlength=n_branches) + out >= n_cases
             cat["all_v"] = np.bincount(cat["tv"], minlength=n_buses) >= n_cases
             self.cols.append(cat)
-        self._parts = []
+        self._parts, self._out = [], []
 
     def pairs(self) -> int:
         """Pairs kept over all columns (a measure of the memory)."""

@@ -447,14 +447,14 @@ class CaseSet:
             sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
             dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
             row = np.minimum(self._dc_thermal(case, -sens), self._first_order(case, dl, dv))
-            kept = comp.pieces(ci, case, np.nan_to_num(case.pre.loading_pct, nan=-np.inf), self._alive(case) > 0,
-                               dl, dv, da, g.f, g.t)
-            return row, kept, dl[self._existing[ci]], (dl, dv, da) if ci == 0 else None
+            l0 = np.nan_to_num(case.pre.loading_pct, nan=-np.inf)
+            kept = comp.pieces(ci, case, l0, self._alive(case) > 0, dl, dv, da, g.f, g.t)
+            return row, kept, np.flatnonzero(l0 == -np.inf), dl[self._existing[ci]], (dl, dv, da) if ci == 0 else None
 
         self._existing_dl = []  # per case: the loading change at the branches attribution may relax
-        for ci, (row, kept, existing, base) in enumerate(map_items(one, len(self.cases), desc="screen")):
+        for ci, (row, kept, gone, existing, base) in enumerate(map_items(one, len(self.cases), desc="screen")):
             out[ci] = row
-            comp.add(kept)
+            comp.add(kept, gone)
             self._existing_dl.append(existing)
             if base is not None:
                 self._base_sens = base

@@ -1,0 +1,125 @@
+"""Benchmark: firm N-1 hosting capacity on large grids — case1354pegase and the Continental
+European grid (GridKit extract with the average-load snapshot) — on a sample of buses, beside a
+brute-force AC bisection over every case at some of them.
+
+Run:  python bench/scale_benchmark.py [--buses N] [--brute K] [--only NAME]
+
+Measured in the same run, on the same machine (2 cores):
+- building the model (GridKit: import, dispatch, base case) and compiling the AC grid;
+- solving the N-1 cases once (every core from 1,000 buses);
+- ``hosting_capacity(buses=sample)``: screen (compact on the European grid) and searches, with
+  the AC solves it made;
+- peak memory of this process and of the largest worker (ru_maxrss);
+- brute force (``hosting_benchmark.brute_own``: bisection to 0.5 MW on [0, 3000] MW, every case
+  AC-solved at every step with the same compiled solver, no screening) at `--brute` buses of
+  the sample: time per bus and the largest difference [MW].
+Results go to bench/results/scale-<date>.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import pandapower.networks as pn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _report  # noqa: E402
+from hosting_benchmark import brute_own  # noqa: E402
+
+from siting._progress import set_quiet  # noqa: E402
+from siting.grid import GridModel  # noqa: E402
+from siting.grid.hosting import Limits  # noqa: E402
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+def _mb() -> tuple[float, float]:
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+def europe(n: int):
+    model = GridModel.from_gridkit(REFERENCE / "entsoe-gridkit", plants=REFERENCE / "powerplantmatching" / "powerplants.csv")
+    nl = [b for b in model.net.bus.index if model.net.bus.at[b, "zone"] == "NL"]
+    return model, [model._bus_name(b) for b in nl[:: max(1, len(nl) // n)][:n]]
+
+
+def pegase(n: int):
+    model = GridModel.from_pandapower(pn.case1354pegase())
+    buses = list(model.net.bus.index)
+    return model, buses[:: max(1, len(buses) // n)][:n]
+
+
+def measure(name: str, make, n: int, n_brute: int) -> dict:
+    t = time.perf_counter()
+    model, buses = make(n)
+    grid = model._grid
+    t_build = time.perf_counter() - t
+    t = time.perf_counter()
+    cs = model._caseset(Limits(), True)
+    t_cases = time.perf_counter() - t
+    t = time.perf_counter()
+    table = model.hosting_capacity(buses=buses, redispatch=False)
+    t_host = time.perf_counter() - t
+    comp = getattr(cs, "_compact", None)
+    row = {"network": name, "buses": grid.n, "branches": grid.m, "cases": len(cs.cases), "sample": len(buses),
+           "build_s": t_build, "cases_s": t_cases, "hosting_s": t_host, "solves": table.attrs["ac_solves"],
+           "compact": comp is not None, "peak_mb": _mb(), "brute": []}
+    for b in list(table.index)[:n_brute]:
+        t = time.perf_counter()
+        ref = brute_own(model, b if isinstance(b, str) else int(b))
+        row["brute"].append((b, float(table.at[b, "firm_mw"]), ref, time.perf_counter() - t))
+        print(f"  {name} {b}: fast {table.at[b, 'firm_mw']:.1f} MW, brute force {ref:.1f} MW "
+              f"({time.perf_counter() - t:.0f} s)", flush=True)
+    row["table"] = table
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--buses", type=int, default=8, help="buses sampled per network")
+    ap.add_argument("--brute", type=int, default=1, help="of which checked by brute force")
+    ap.add_argument("--only", choices=["case1354pegase", "europe"], default=None)
+    args = ap.parse_args()
+    set_quiet(True)
+    nets = {"case1354pegase": pegase, "europe": europe}
+    rows = []
+    for name, make in nets.items():
+        if args.only and name != args.only:
+            continue
+        r = measure(name, make, args.buses, args.brute)
+        rows.append(r)
+        print(f"{name}: build {r['build_s']:.1f} s, N-1 cases {r['cases_s']:.1f} s, hosting of {r['sample']} buses "
+              f"{r['hosting_s']:.1f} s ({r['solves']} AC solves), peak {r['peak_mb'][0]:.0f} MB "
+              f"(largest worker {r['peak_mb'][1]:.0f} MB)", flush=True)
+    lines = _report.header("Hosting capacity on large grids (firm, N-1, sample of buses)",
+                           ("numpy", "scipy", "pandapower", "lightsim2grid")) + [
+        "| network | buses | branches | N-1 cases | build [s] | N-1 cases solved [s] | sampled buses | hosting [s] | "
+        "per bus [s] | AC solves | compact screen | peak MB (process / largest worker) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['network']} | {r['buses']} | {r['branches']} | {r['cases']} | {r['build_s']:.1f} | {r['cases_s']:.1f} | "
+            f"{r['sample']} | {r['hosting_s']:.1f} | {r['hosting_s'] / r['sample']:.1f} | {r['solves']} | "
+            f"{'yes' if r['compact'] else 'no'} | {r['peak_mb'][0]:.0f} / {r['peak_mb'][1]:.0f} |")
+    lines += ["", "Brute force (bisection over every case, same compiled solver, no screening):", "",
+              "| network | bus | fast [MW] | brute force [MW] | Δ [MW] | brute force [s] |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        for b, fast, ref, sec in r["brute"]:
+            lines.append(f"| {r['network']} | {b} | {fast:.2f} | {ref:.2f} | {fast - ref:+.2f} | {sec:.0f} |")
+    lines += ["", "Sampled answers:", ""]
+    for r in rows:
+        t = r["table"]
+        lines.append(f"- {r['network']}: " + ", ".join(f"{b} {v:.0f} MW ({c})" for b, v, c in
+                                                   zip(t.index, t["firm_mw"], t["limiting_case"])))
+    _report.write("scale", lines)
+
+
+if __name__ == "__main__":
+    main()
