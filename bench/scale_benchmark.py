@@ -118,7 +118,7 @@ def main() -> None:
         t = r["table"]
         lines.append(f"- {r['network']}: " + ", ".join(f"{b} {v:.0f} MW ({c})" for b, v, c in
                                                    zip(t.index, t["firm_mw"], t["limiting_case"])))
-    _report.write("scale", lines)
+    _report.write(f"scale-{args.only}" if args.only else "scale", lines)
 
 
 if __name__ == "__main__":
