@@ -65,10 +65,17 @@ def check_client(client) -> None:
 
 
 def tiles(shape: tuple[int, int], tile_cells: int) -> list[list[tuple[slice, slice]]]:
-    """The tiles of a grid of `shape` as rows of (rows, columns) slices."""
+    """The tiles of a grid of `shape` as rows of (rows, columns) slices: as few per axis as keep
+    them at most `tile_cells` cells, of even size (a multiple of 16 cells, the last one smaller),
+    so that no worker gets a sliver and another a whole tile."""
+    def cuts(n: int) -> list[slice]:
+        k = -(-n // tile_cells)  # ceil
+        even = -(-n // k)
+        size = min(tile_cells, -(-even // 16) * 16) if k > 1 else n
+        return [slice(a, min(a + size, n)) for a in range(0, n, size)]
+
     h, w = shape
-    return [[(slice(r, min(r + tile_cells, h)), slice(c, min(c + tile_cells, w))) for c in range(0, w, tile_cells)]
-            for r in range(0, h, tile_cells)]
+    return [[(r, c) for c in cuts(w)] for r in cuts(h)]
 
 
 def survey(study, rows: slice, cols: slice) -> dict:
@@ -117,13 +124,24 @@ def _stack(study, trees: dict, rows: slice, cols: slice, names: tuple[str, ...])
     """Every variable of a tile, stacked as float32 (names, rows, columns)."""
     from .surface import _window
 
-    with warnings.catch_warnings():  # the survey counted the climate grid's gaps on the whole grid
-        warnings.simplefilter("ignore", ClimateCoverageWarning)
+    with _no_gap_warning(study):
         data = _window(study, rows, cols, trees)
     out = np.empty((len(names), rows.stop - rows.start, cols.stop - cols.start), dtype=np.float32)
     for i, k in enumerate(names):
         out[i] = data.pop(k)
     return out
+
+
+@contextmanager
+def _no_gap_warning(study):
+    """No climate-gap warning from a tile: the survey counted the gaps on the whole grid. (Only
+    where there can be one: ``catch_warnings`` is not thread-safe, and workers may be threads.)"""
+    if study.climate.grid is None:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ClimateCoverageWarning)
+        yield
 
 
 def tiled_surface(study, client, tile_cells: int) -> xr.Dataset:
@@ -164,8 +182,7 @@ def tiled_surface(study, client, tile_cells: int) -> xr.Dataset:
     trees_f = client.scatter(trees, broadcast=True, hash=False)
 
     # the variables and their types, from one cell (the same code as every tile)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ClimateCoverageWarning)
+    with _no_gap_warning(study):
         probe = _window(study, slice(0, 1), slice(0, 1), trees)
     names = tuple(probe)
     token = uuid.uuid4().hex

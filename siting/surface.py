@@ -681,11 +681,11 @@ def _write_tiles(ds: xr.Dataset, names: list[str], tmp: Path) -> None:
     transform = rasterio.Affine.from_gdal(*ds.attrs["transform"])
     with rasterio.open(stage, "w", driver="GTiff", width=ds.sizes["x"], height=ds.sizes["y"], count=len(names),
                        dtype="float32", crs=ds.attrs["crs"], transform=transform, nodata=np.nan, tiled=True,
-                       blockxsize=512, blockysize=512, compress="deflate", predictor=1, bigtiff="IF_SAFER") as dst:
+                       blockxsize=512, blockysize=512, compress="deflate", zlevel=1, bigtiff="IF_SAFER") as dst:
         for window, values in windows(ds, names):
             dst.write(values, window=window)
         _describe_bands(dst, ds, names)
-    rasterio.shutil.copy(stage, tmp, driver="COG", compress="deflate", bigtiff="IF_SAFER")
+    rasterio.shutil.copy(stage, tmp, driver="COG", compress="deflate", bigtiff="IF_SAFER", num_threads="ALL_CPUS")
     stage.unlink()
 
 

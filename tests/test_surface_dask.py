@@ -41,7 +41,7 @@ def pair(client) -> tuple[xr.Dataset, xr.Dataset]:
 def test_tiled_surface_is_lazy_and_equals_the_single_process_one(pair):
     one, tiled = pair
     assert _tiled.is_lazy(tiled) and not _tiled.is_lazy(one)
-    assert tiled.chunks["x"][0] == TILE and len(tiled.chunks["x"]) * len(tiled.chunks["y"]) == 9
+    assert max(tiled.chunks["x"]) <= TILE and len(tiled.chunks["x"]) * len(tiled.chunks["y"]) == 9
     assert list(tiled.data_vars) == list(one.data_vars) and tiled.attrs == one.attrs
     got = tiled.compute()
     for v in one.data_vars:
