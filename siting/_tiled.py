@@ -1,6 +1,7 @@
 """The surface tile by tile on a Dask cluster (``surface(..., client=)``, ``siting surface --dask``).
 
-The national grid is cut into square tiles of ``tile_cells`` cells. Every variable of a surface
+The national grid is cut into tiles of at most ``tile_cells`` × ``tile_cells`` cells (of even
+size, :func:`tiles`). Every variable of a surface
 is a function of the cell alone (:func:`siting.surface._window`) except the distance to
 rasterised layers (built-up land, coast, water, heat sinks), which in one process is a
 Euclidean distance transform of the whole grid. Here it is the same distance from a KD-tree on

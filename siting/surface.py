@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +40,9 @@ from .criteria import CriteriaSet, load_criteria
 from .errors import ConfigError, LayerFileError, ParameterError, type_phrase
 from .layers import WORK_CRS, Layers, load_layers, read_layer
 from .metrics import CONGESTION_SCORE, FIBRE_KM_PER_MS, FIBRE_ROUTE_FACTOR, METRICS, _in_year, station_congestion
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["surface", "locate", "write_raster", "read_raster", "OPEN_WATER_KINDS"]
 
@@ -347,7 +351,8 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
             resolution_m: float = 250.0, year: int = 2030, it_load_mw: float = 300.0, pue: float = 1.2,
             pf: float = 0.98, scenario: str | list | None = None, exclusions: gpd.GeoDataFrame | None = None,
             policy: str | None = None, rasters: dict | None = None, climate: str | PathLike[str] | None = None,
-            free_cooling_c: float = FREE_COOLING_C, client=None, tile_cells: int = 1024) -> xr.Dataset:
+            free_cooling_c: float = FREE_COOLING_C, client: Client | None = None,
+            tile_cells: int = 1024) -> xr.Dataset:
     """Score every cell of Dutch land against the report's conditions.
 
     Parameters
