@@ -16,6 +16,9 @@ _SURFACE_FLAGS = {"resolution_m": "--resolution", "year": "--year", "it_load_mw"
                   "scenario": "--scenario", "criteria": "--criteria", "climate": "--climate",
                   "free_cooling_c": "--free-cooling-c", "path": "--out"}
 
+#: ``--dask`` without an address: a new local cluster
+_LOCAL_CLUSTER = "local"
+
 #: The library's parameter names and the flags that set them, per command: a
 #: :class:`~siting.errors.ParameterError` raised in API words (``n=0``) is shown in CLI words
 #: (``--samples 0``). The one place where the two vocabularies meet.
@@ -29,7 +32,7 @@ FLAGS: dict[str, dict[str, str]] = {
              "criteria": "--criteria", "sites": "--sites", "layer_set": "--layer-set", "policy": "--policy",
              "n": "--samples", "seed": "--seed", "top_k": "--top-k", "out_dir": "--out",
              "resolution_m": "--surface", "climate": "--climate", "free_cooling_c": "--free-cooling-c"},
-    "surface": dict(_SURFACE_FLAGS),
+    "surface": {**_SURFACE_FLAGS, "dask": "--dask", "worker_memory": "--worker-memory"},
     "locate": {**_SURFACE_FLAGS, "n": "--n", "min_ha": "--min-ha", "max_ha": "--max-ha",
                "min_separation_m": "--separation"},
     "year": {"year": "--year", "scenario": "--scenario", "weather_year": "--weather-year", "load_mw": "--load",
@@ -595,12 +598,13 @@ def _surface_options(f):
     return f
 
 
-def _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, scenarios) -> None:
+def _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, scenarios,
+                    distributed: bool = False) -> None:
     """The arguments of `siting surface` and `siting locate`, checked before any computation."""
     from .evaluate import check_study, study_scenarios
     from .surface import check_resolution
 
-    _checked(lambda: check_resolution(resolution),
+    _checked(lambda: check_resolution(resolution, distributed=distributed),
              lambda: check_study(it_load, pue, 0.98, year, None, free_cooling_c),
              lambda: _cli_criteria(criteria),
              lambda: study_scenarios(year, list(scenarios) or None))
@@ -609,27 +613,52 @@ def _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, sc
 @main.command()
 @_surface_options
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="surface.tif (COG) or surface.nc.")
+@click.option("--dask", "dask_address", default=None, is_flag=False, flag_value=_LOCAL_CLUSTER, metavar="[ADDRESS]",
+              help="Compute tile by tile with Dask: alone, on a new local cluster (one worker per core); with "
+                   "an address (tcp://host:8786), on that scheduler's cluster. Needed below 100 m; writes .tif only.")
+@click.option("--worker-memory", default="4GB", show_default=True,
+              help="With --dask (local cluster): memory limit of each worker.")
 @_force_option("Replace an existing --out file.")
 def surface(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
-            climate: Path | None, free_cooling_c: float, out: Path, force: bool, overwrite_deprecated: bool) -> None:
+            climate: Path | None, free_cooling_c: float, out: Path, dask_address: str | None, worker_memory: str,
+            force: bool, overwrite_deprecated: bool) -> None:
     """Score every cell of Dutch land (score, hard mask, metrics) and write it as a raster."""
+    from contextlib import nullcontext
+
     from .surface import surface as make_surface
     from .surface import write_raster
 
     _target(out, force or overwrite_deprecated)
-    _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, scenarios)
+    _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, scenarios,
+                    distributed=dask_address is not None)
     if out.suffix.lower() not in (".tif", ".tiff", ".nc"):
         _fail(SitingError(f"--out {out}: must end in .tif (Cloud-Optimised GeoTIFF) or .nc (NetCDF). "
                           "Fix: e.g. --out surface.tif"))
+    if dask_address is not None and out.suffix.lower() == ".nc":
+        _fail(SitingError(f"--out {out}: with --dask the surface is written tile by tile to GeoTIFF only. "
+                          "Fix: e.g. --out surface.tif"))
     try:
-        ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
-                          scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c)
-        write_raster(ds, out, overwrite=force or overwrite_deprecated)
+        if dask_address is None:
+            cluster = nullcontext(None)
+        else:
+            from ._tiled import dask_client
+
+            cluster = dask_client(None if dask_address == _LOCAL_CLUSTER else dask_address, worker_memory)
+        with cluster as client:
+            ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
+                              scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c,
+                              client=client)
+            write_raster(ds, out, overwrite=force or overwrite_deprecated)
     except SitingError as exc:
         _fail(exc)
+    if client is None:
+        ok, cond = int(ds["hard_ok"].sum()), int(ds["hard_conditional"].sum())
+    else:  # counted in the file, a block at a time: the surface was never in memory here
+        from ._tiled import band_sums
+
+        ok, cond = band_sums(out, ["hard_ok", "hard_conditional"])
     click.echo(f"wrote {out}: {ds.sizes['x']} x {ds.sizes['y']} cells of {resolution:g} m; "
-               f"{int(ds['hard_ok'].sum())} cells meet every hard condition now, "
-               f"{int(ds['hard_conditional'].sum())} with planned elements")
+               f"{ok} cells meet every hard condition now, {cond} with planned elements")
 
 
 @main.command()

@@ -304,14 +304,18 @@ class ClimateField:
         gap = ~np.isfinite(values)
         if self.fallback is None or not gap.any():
             return values
-        import warnings
-
-        warnings.warn(f"the climate file '{self.source}' does not cover {int(gap.sum())} of {gap.size} {where}; "
-                      "free-cooling hours there come from the embedded KNMI normals", ClimateCoverageWarning,
-                      stacklevel=3)
+        self.warn_gaps(int(gap.sum()), gap.size, where, stacklevel=3)
         values = values.copy()
         values[gap] = fill(gap)
         return values
+
+    def warn_gaps(self, n_gap: int, n: int, where: str, stacklevel: int = 2) -> None:
+        """The warning that `n_gap` of `n` places (`where`) take the embedded normals."""
+        import warnings
+
+        warnings.warn(f"the climate file '{self.source}' does not cover {n_gap} of {n} {where}; "
+                      "free-cooling hours there come from the embedded KNMI normals", ClimateCoverageWarning,
+                      stacklevel=stacklevel + 1)
 
     def at_points(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Hours per year at EPSG:28992 points (station fields only)."""

@@ -218,17 +218,34 @@ def resample_to(path: str | PathLike[str] | xr.DataArray, ds: xr.Dataset, crs: s
     values, transform, rcrs = open_raster(path, crs)
     dst = rasterio.Affine.from_gdal(*ds.attrs["transform"])
     if require_cover:
-        grid_bounds = _raster_bounds(np.empty((ds.sizes["y"], ds.sizes["x"]), dtype=bool), dst)
-        _check_overlap(path, values, transform, rcrs, grid_bounds, "surface")
+        _check_overlap(path, values, transform, rcrs, _grid_bounds(dst, (ds.sizes["y"], ds.sizes["x"])), "surface")
     out = np.full((ds.sizes["y"], ds.sizes["x"]), np.nan)
     reproject(values, out, src_transform=transform, src_crs=rcrs, src_nodata=np.nan,
               dst_transform=dst, dst_crs=ds.attrs["crs"],
               dst_nodata=np.nan, resampling=Resampling.bilinear)
-    if require_cover and np.isnan(out).all():
+    if require_cover:
+        check_some_valid(path, not np.isnan(out).all())
+    return out
+
+
+def _grid_bounds(transform, shape) -> tuple[float, float, float, float]:
+    return _raster_bounds(np.empty(shape, dtype=bool), transform)
+
+
+def check_overlaps_grid(path: str | PathLike[str] | xr.DataArray, transform, shape: tuple[int, int],
+                        crs: str | None = None) -> None:
+    """The overlap check of :func:`resample_to` for a surface grid given by its `transform` and
+    `shape` (rows, columns), without resampling (the tiled surface resamples tile by tile)."""
+    values, rtransform, rcrs = open_raster(path, crs)
+    _check_overlap(path, values, rtransform, rcrs, _grid_bounds(transform, shape), "surface")
+
+
+def check_some_valid(path, any_valid: bool) -> None:
+    """A raster that gives no valid value on the surface grid is an error."""
+    if not any_valid:
         raise LayerValueError(
             f"{_name(path)} gives no valid value on the surface grid: every cell it reaches is nodata "
             "(or NaN)",
             path=path if not isinstance(path, xr.DataArray) else None,
             fix="check the raster's nodata value and that it holds data in the Netherlands",
         )
-    return out

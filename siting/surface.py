@@ -15,15 +15,18 @@ applied cell by cell; the *space* condition applies to regions, not cells, and i
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import xarray as xr
+from affine import Affine
 from rasterio import features
 from rasterio.transform import from_origin
 from scipy import ndimage
@@ -38,10 +41,17 @@ from .errors import ConfigError, LayerFileError, ParameterError, type_phrase
 from .layers import WORK_CRS, Layers, load_layers, read_layer
 from .metrics import CONGESTION_SCORE, FIBRE_KM_PER_MS, FIBRE_ROUTE_FACTOR, METRICS, _in_year, station_congestion
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 __all__ = ["surface", "locate", "write_raster", "read_raster", "OPEN_WATER_KINDS"]
 
 #: Kinds of the water layer that are open water: never land in a surface.
 OPEN_WATER_KINDS = ("lake", "estuary", "sea")
+
+#: The finest cell size [m] of a surface computed with Dask (``client=``, ``--dask``); in one
+#: process the finest is 100 m (about 3.5 GB; 25 m would need about 56 GB).
+DISTRIBUTED_MIN_RESOLUTION_M = 10.0
 
 
 def _grid(boundary: gpd.GeoDataFrame, res: float):
@@ -56,11 +66,24 @@ def _grid(boundary: gpd.GeoDataFrame, res: float):
 
 
 def _burn(geoms, shape, transform, all_touched=True) -> np.ndarray:
-    geoms = [g for g in geoms if g is not None and not g.is_empty]
+    geoms = [g for g in _near(geoms, shape, transform) if g is not None and not g.is_empty]
     if not geoms:
         return np.zeros(shape, dtype=bool)
     return features.rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform, fill=0,
                               all_touched=all_touched, dtype="uint8").astype(bool)
+
+
+def _near(geoms, shape, transform):
+    """The geometries whose bounding box reaches the raster of `shape` and `transform` (widened by
+    a cell): the only ones that can burn a cell of it (a tile of a surface burns only its own)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return geoms
+    h, w = shape
+    x0, x1 = sorted((transform.c - transform.a, transform.c + transform.a * (w + 1)))
+    y0, y1 = sorted((transform.f - transform.e, transform.f + transform.e * (h + 1)))
+    b = shapely.bounds(geoms)  # NaN for None and empty geometries: never near
+    return geoms[(b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)]
 
 
 def _open_water(water: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -68,10 +91,11 @@ def _open_water(water: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return water[water["kind"].isin(OPEN_WATER_KINDS) & water.geom_type.isin(["Polygon", "MultiPolygon"])]
 
 
-def _land_mask(boundary: gpd.GeoDataFrame, open_water: gpd.GeoDataFrame, shape, transform) -> np.ndarray:
-    """Cells whose centre lies on the boundary and not in open water."""
-    return _burn(boundary.geometry, shape, transform, all_touched=False) & ~_burn(
-        open_water.geometry, shape, transform, all_touched=False)
+def _land_mask(boundary, open_water, shape, transform) -> np.ndarray:
+    """Cells whose centre lies on the boundary and not in open water (GeoDataFrames or arrays of
+    geometries)."""
+    return _burn(getattr(boundary, "geometry", boundary), shape, transform, all_touched=False) & ~_burn(
+        getattr(open_water, "geometry", open_water), shape, transform, all_touched=False)
 
 
 def _edt_km(mask: np.ndarray, res: float) -> np.ndarray:
@@ -83,11 +107,12 @@ def _edt_km(mask: np.ndarray, res: float) -> np.ndarray:
     return d.astype(np.float32)
 
 
-def _kd_km(points: gpd.GeoSeries, xx: np.ndarray, yy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distance [km] to, and index of, the nearest point, for every cell."""
+def _kd_km(points: gpd.GeoSeries | np.ndarray, xx: np.ndarray, yy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance [km] to, and index of, the nearest point (a GeoSeries or (n, 2) coordinates),
+    for every cell."""
     if len(points) == 0:
         return np.full(xx.shape, np.inf, dtype=np.float32), np.full(xx.shape, -1)
-    tree = cKDTree(np.column_stack([points.x, points.y]))
+    tree = cKDTree(points if isinstance(points, np.ndarray) else np.column_stack([points.x, points.y]))
     d, i = tree.query(np.column_stack([xx.ravel(), yy.ravel()]))
     return (d / 1000.0).astype(np.float32).reshape(xx.shape), i.reshape(xx.shape)
 
@@ -107,19 +132,244 @@ def _within_sum(px: np.ndarray, py: np.ndarray, values: np.ndarray, x: np.ndarra
     return out
 
 
+@dataclass(frozen=True)
+class _Study:
+    """Everything a window of a surface needs, prepared once: the national grid, the layers cut
+    down to the geometries and points each metric reads, the grid results per station, the
+    criteria. Small enough to ship to Dask workers once (see :mod:`siting._tiled`)."""
+
+    res: float
+    transform: object  # affine.Affine of the national grid
+    x: np.ndarray  # cell centres of the national grid [m]
+    y: np.ndarray
+    points: dict  # metric -> (n, 2) points whose KD-tree distance it is
+    masks: dict  # metric -> geometries whose rasterised distance (EDT) it is
+    boundary: np.ndarray
+    open_water: np.ndarray
+    excluded: tuple  # (geometries, all_touched) burnt into ``excluded``
+    flags: dict  # site flag -> geometries
+    ren_xy: np.ndarray
+    ren_mw: np.ndarray
+    congestion: np.ndarray  # per in-service station (float32)
+    grid: dict  # metric -> per in-service station (float64), before the cast to float32
+    climate: object  # ClimateField
+    rasters: dict | None
+    crits: CriteriaSet
+    attrs: dict
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.y), len(self.x)
+
+
+def _xy(points) -> np.ndarray:
+    return np.column_stack([points.x, points.y]) if len(points) else np.empty((0, 2))
+
+
+def _study(layers: Layers, crits: CriteriaSet, res: float, year: int, grid_load: float, it_load_mw: float, pue: float,
+           pf: float, scenario, exclusions, rasters, climate, free_cooling_c) -> _Study:
+    """The inputs of :func:`surface` for :func:`_window`: layer selections, grid results."""
+    from .evaluate import _grid_models
+
+    transform, x, y = _grid(layers.boundary, res)
+    shape = (len(y), len(x))
+    water = layers.water
+    open_water = _open_water(water)
+    now = ehv_stations(layers, year)
+    every = ehv_stations(layers, year, in_service_only=False)
+    pts = {"ehv_dist_km": _xy(now.geometry), "ehv_dist_any_km": _xy(every.geometry)}
+    subs = layers.substations
+    subs = subs[~subs["id"].str.startswith("xb-")]
+    live = _in_year(subs, year)
+    for kv in (380, 220):
+        pts[f"dist_{kv}_km"] = _xy(subs[live & (subs["kv"] == kv)].geometry)
+    off = layers.offshore
+    off_live = _in_year(off, year, live=("in_service", "grid_ready"))
+    covers = off["capacity_mw"] >= grid_load
+    pts["offshore_dist_km"] = _xy(off[off_live].geometry)
+    pts["offshore_cover_dist_km"] = _xy(off[off_live & covers].geometry)
+    pts["offshore_cover_dist_any_km"] = _xy(off[covers].geometry)
+    ix = layers.ix
+    amsix = ix[(ix["kind"] == "amsix_pop") & ix["amsix"].isin(["yes", "likely"])]
+    pts["amsix_dist_km"] = _xy(amsix.geometry)
+    pts["hub_dist_km"] = _xy(ix[ix["kind"] == "data_hub"].geometry)
+    pts["population_dist_km"] = _xy(layers.population.geometry.representative_point())
+    masks = {"built_up_dist_km": layers.built_up.geometry.to_numpy(),
+             "coast_dist_km": water[water["kind"] == "coastline"].geometry.to_numpy(),
+             "water_dist_km": water[water["kind"] != "coastline"].geometry.to_numpy(),
+             "heat_dist_km": layers.heat_sinks.geometry.to_numpy()}
+    wind = layers.plants[(layers.plants["fuel"] == "wind_onshore") & (layers.plants["status"] == "operating")]
+    ren = pd.concat([off.loc[off_live, ["capacity_mw", "geometry"]], wind[["capacity_mw", "geometry"]]])
+    sites = layers.sites
+    flags = {}
+    for flag in ("reuse_plant_site", "existing_hub", "hyperscale_zone"):
+        sel = sites[sites[flag].fillna(False).astype(bool)] if flag in sites.columns else sites.iloc[0:0]
+        flags[flag] = sel.geometry.to_numpy()
+    congestion = now["station"].map(station_congestion(layers)).fillna("unknown").map(CONGESTION_SCORE).to_numpy(float)
+
+    # grid: hosting capacity of each in-service station's bus, per scenario; a cell takes its
+    # nearest station's values
+    models, planned = _grid_models(layers, year, scenario)
+    heads, heads_rd, passes = [], [], []
+    for name, model in progress(models.items(), "hosting capacity (scenarios)", min_items=1):
+        table = model.hosting_capacity(pf=pf)
+        hv = now["id"].map(table["firm_mw"]).to_numpy(float)
+        heads.append(hv - grid_load)
+        heads_rd.append(now["id"].map(table["with_redispatch_mw"]).to_numpy(float) - grid_load)
+        passes.append(hv >= grid_load)
+    grid = {"grid_headroom_mw": np.min(heads, axis=0), "grid_headroom_redispatch_mw": np.min(heads_rd, axis=0),
+            "grid_pass_share": np.mean(passes, axis=0)}
+    heads = []
+    for model in planned.values():
+        h = model.hosting_capacity(pf=pf, redispatch=False)["firm_mw"]
+        heads.append(now["id"].map(h).to_numpy(float) - grid_load)
+    grid["grid_headroom_planned_mw"] = np.min(heads, axis=0)
+
+    # exclusions: built-up land and its buffer (any cell touching it), open water (also off the
+    # land mask), cells reaching beyond the boundary, the user's areas
+    buffer_m = crits.built_up_buffer_m
+    built = layers.built_up.geometry
+    grid_box = shapely.box(transform.c, transform.f - shape[0] * res, transform.c + shape[1] * res, transform.f)
+    outside = grid_box.difference(layers.boundary.union_all())
+    excluded = [((built.buffer(buffer_m, quad_segs=4) if buffer_m > 0 else built).to_numpy(), True),
+                (open_water.geometry.to_numpy(), True), (np.array([outside], dtype=object), True)]
+    if exclusions is not None:
+        if exclusions.crs is None:
+            raise ConfigError("exclusions has no CRS; set it with .set_crs(...)")
+        excluded.append((exclusions.to_crs(WORK_CRS).geometry.to_numpy(), True))
+    field_ = climate_field(layers, free_cooling_c, climate)
+    attrs = dict(crs=WORK_CRS, resolution_m=res, transform=list(transform.to_gdal()), year=year,
+                 it_load_mw=float(it_load_mw), pue=float(pue), grid_load_mw=grid_load,
+                 scenarios=",".join(models), criteria=crits.name, free_cooling_c=field_.threshold_c,
+                 built_up_buffer_m=float(buffer_m), climate=field_.source, Conventions="CF-1.8",
+                 title="siting suitability surface (Ecorys 2025 conditions)")
+    return _Study(res=res, transform=transform, x=x, y=y, points=pts, masks=masks,
+                  boundary=layers.boundary.geometry.to_numpy(), open_water=open_water.geometry.to_numpy(),
+                  excluded=tuple(excluded), flags=flags, ren_xy=_xy(ren.geometry),
+                  ren_mw=ren["capacity_mw"].to_numpy(float), congestion=congestion.astype(np.float32), grid=grid,
+                  climate=field_, rasters=rasters, crits=crits, attrs=attrs)
+
+
+def _window(study: _Study, rows: slice, cols: slice, edges: dict | None = None) -> dict[str, np.ndarray]:
+    """The surface's variables on the cells ``[rows, cols]`` of the national grid.
+
+    Every value is a function of the cell alone (its centre, the layers, the criteria), so a
+    window equals the same cells of the whole grid. The one exception is the distance to
+    rasterised layers: without `edges` it is the Euclidean distance transform of the window,
+    which is exact only when the window is the whole grid; with `edges` (the edge cells of each
+    rasterised layer on the whole grid in KD-trees, from :func:`siting._tiled.survey`) it is the same
+    distance by a KD-tree on those cells, exact on any window."""
+    from .evaluate import _hard_status, _with_rasters
+    from .rasters import resample_to
+
+    res, crits = study.res, study.crits
+    x, y = study.x[cols], study.y[rows]
+    shape = (len(y), len(x))
+    transform = study.transform @ Affine.translation(cols.start, rows.start)
+    xx, yy = np.meshgrid(x, y)
+    land = _land_mask(study.boundary, study.open_water, shape, transform)
+    m: dict[str, np.ndarray] = {}
+    nearest_bus = None
+    for k, xy in study.points.items():
+        m[k], i = _kd_km(xy, xx, yy)
+        if k == "ehv_dist_km":
+            nearest_bus = i
+        if k == "amsix_dist_km":
+            m["amsix_rtt_ms"] = 2.0 * m["amsix_dist_km"] * FIBRE_ROUTE_FACTOR / FIBRE_KM_PER_MS
+    for k, geoms in study.masks.items():
+        burnt = _burn(geoms, shape, transform)
+        m[k] = _edt_km(burnt, res) if edges is None else _edge_km(burnt, edges[k], rows, cols, res)
+    proto = xr.Dataset(coords={"x": x, "y": y}, attrs={"transform": list(transform.to_gdal()), "crs": WORK_CRS})
+    m["free_cooling_hours"] = study.climate.on_grid(proto).astype(np.float32)
+    m["renewable_mw_20km"] = _within_sum(study.ren_xy[:, 0], study.ren_xy[:, 1], study.ren_mw, x, y, 20_000.0)
+    for flag, geoms in study.flags.items():
+        m[flag] = _burn(geoms, shape, transform)
+    m["congestion_score"] = study.congestion[nearest_bus]
+    for k, per_station in study.grid.items():
+        m[k] = per_station[nearest_bus].astype(np.float32)
+    m["grid_headroom_conditional_mw"] = np.fmax(m["grid_headroom_redispatch_mw"], m["grid_headroom_planned_mw"])
+    m["area_ha"] = np.full(shape, np.nan, dtype=np.float32)  # space is judged on regions (locate), not cells
+    excluded = np.zeros(shape, dtype=bool)
+    for geoms, all_touched in study.excluded:
+        excluded |= _burn(geoms, shape, transform, all_touched=all_touched)
+
+    # user rasters resampled onto the grid; criteria naming a raster that was not given fail here
+    cover = edges is None  # (the tiled path checks the cover on the whole grid, in its survey)
+    m.update(_with_rasters({}, study.rasters, crits, lambda path: resample_to(path, proto, require_cover=cover)))
+    flat = pd.DataFrame({k: v.ravel() for k, v in m.items()})
+    data = {k: v.astype("float32", copy=False) if v.dtype != bool else v for k, v in m.items()}
+    hard_ok = land & ~excluded
+    hard_cond = hard_ok.copy()
+    for c in crits.hard:
+        if c.metric == "area_ha":
+            continue
+        st = _hard_status(c, flat).reshape(shape)
+        data[f"{c.id}_status"] = st.astype("uint8")
+        hard_ok &= st == 2
+        hard_cond &= st >= 1
+    score = np.zeros(shape)
+    for c in crits.soft:
+        sc = c.score(flat[c.metric]).reshape(shape)
+        data[f"{c.id}_score"] = sc.astype("float32")
+        score += c.weight * sc
+    data["land"] = land
+    data["excluded"] = excluded & land
+    data["hard_ok"] = hard_ok
+    data["hard_conditional"] = hard_cond
+    data["score"] = np.where(land, score, np.nan).astype("float32")
+    return data
+
+
+def _edge_km(burnt: np.ndarray, edges: cKDTree | None, rows: slice, cols: slice, res: float) -> np.ndarray:
+    """Distance [km] from the cells ``[rows, cols]`` to the nearest burnt cell of the whole grid,
+    given a KD-tree on that grid's edge cells (burnt cells with an unburnt 4-neighbour, as
+    (row, column); the nearest burnt cell of an unburnt cell is always one of them) and the
+    window's own burnt cells. Computed in cell units like :func:`_edt_km` (the square root of a
+    whole number, then × `res`), so the two agree to the last bit."""
+    if edges is None:  # no edge: nothing burnt anywhere, or everything
+        return np.where(burnt, np.float32(0.0), np.float32(np.inf))
+    r, c = np.nonzero(~burnt)  # burnt cells are at 0
+    d = np.zeros(burnt.shape)
+    d[r, c], _ = edges.query(np.column_stack([r + float(rows.start), c + float(cols.start)]))
+    d *= res / 1000.0
+    return d.astype(np.float32)
+
+
+def _dataset(study: _Study, data: dict, x: np.ndarray, y: np.ndarray) -> xr.Dataset:
+    """The surface Dataset of `data` (numpy or dask arrays on cells `x`, `y`)."""
+    ds = xr.Dataset({k: (("y", "x"), v) for k, v in data.items()},
+                    coords={"x": ("x", x, {"units": "m", "standard_name": "projection_x_coordinate"}),
+                            "y": ("y", y, {"units": "m", "standard_name": "projection_y_coordinate"})})
+    for k in data:
+        if k in METRICS:
+            ds[k].attrs.update(units=METRICS[k][0], long_name=METRICS[k][1])
+    ds.attrs.update(study.attrs)
+    return ds
+
+
 def surface(layers: Layers | None = None, criteria: str | PathLike[str] | CriteriaSet = "ecorys-2025",
             resolution_m: float = 250.0, year: int = 2030, it_load_mw: float = 300.0, pue: float = 1.2,
             pf: float = 0.98, scenario: str | list | None = None, exclusions: gpd.GeoDataFrame | None = None,
             policy: str | None = None, rasters: dict | None = None, climate: str | PathLike[str] | None = None,
-            free_cooling_c: float = FREE_COOLING_C) -> xr.Dataset:
+            free_cooling_c: float = FREE_COOLING_C, client: Client | None = None,
+            tile_cells: int = 1024) -> xr.Dataset:
     """Score every cell of Dutch land against the report's conditions.
 
     Parameters
     ----------
     resolution_m : float
-        Cell size [m]; 100–1000. 100 m gives about 6 million cells.
+        Cell size [m]; 100–5000 in one process (100 m gives about 6 million cells and needs
+        about 3.5 GB), 10–5000 with `client`.
     exclusions : GeoDataFrame, optional
         Areas the user excludes (Natura 2000, plans…); any geometry, any CRS.
+    client : dask.distributed.Client, optional
+        Compute the surface tile by tile on this Dask cluster. The result is then lazy (dask
+        arrays, one chunk per tile) and equal to the single-process one; write it with
+        :func:`write_raster`, which fetches and writes one tile at a time, so the whole grid is
+        never held in one process. None (default): one process, numpy arrays.
+    tile_cells : int
+        With `client`: tile edge [cells] (a tile of 1024 × 1024 cells takes about 0.5 GB while
+        it is computed).
     Others as :func:`siting.evaluate`.
 
     Returns
@@ -133,12 +383,22 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
         hard condition but space holds now), ``hard_conditional`` (holds, some with planned
         elements), ``score`` (weighted soft score, NaN off land). Attributes: ``crs``,
         ``resolution_m``, ``transform`` (GDAL order), parameters.
-    """
-    from .evaluate import (_grid_models, _hard_status, _with_rasters, check_climate, check_rasters, check_study,
-                           study_scenarios)
-    from .rasters import resample_to
 
-    res = check_resolution(resolution_m)
+    Notes
+    -----
+    With `client`, see :mod:`siting._tiled`: the distances to rasterised layers come from a
+    KD-tree on the edge cells of those layers over the whole grid (found in a first pass over
+    the tiles) instead of a distance transform of the tile, so that no tile needs a halo and
+    every value equals the single-process one.
+    """
+    from .evaluate import check_climate, check_rasters, check_study, study_scenarios
+
+    if client is not None:
+        from ._tiled import check_client
+
+        check_client(client)
+        tile_cells = V.integer(tile_cells, "tile_cells", lo=16, hi=16_384, why="the tile edge in cells", example=1024)
+    res = check_resolution(resolution_m, distributed=client is not None)
     grid_load, it_load_mw, pue, pf, year, free_cooling_c = check_study(it_load_mw, pue, pf, year, policy,
                                                                        free_cooling_c)
     V.instance(layers, "layers", Layers, what="a Layers (siting.load_layers())", fix="use e.g. layers=siting.load_layers()")
@@ -148,129 +408,23 @@ def surface(layers: Layers | None = None, criteria: str | PathLike[str] | Criter
     rasters = check_rasters(rasters, crits)
     study_scenarios(year, scenario)
     layers = layers if layers is not None else load_layers()
-    transform, x, y = _grid(layers.boundary, res)
-    shape = (len(y), len(x))
-    xx, yy = np.meshgrid(x, y)
-    water = layers.water
-    open_water = _open_water(water)
-    land = _land_mask(layers.boundary, open_water, shape, transform)
-    m: dict[str, np.ndarray] = {}
+    study = _study(layers, crits, res, year, grid_load, it_load_mw, pue, pf, scenario, exclusions, rasters, climate,
+                   free_cooling_c)
+    if client is not None:
+        from ._tiled import tiled_surface
 
-    now = ehv_stations(layers, year)
-    every = ehv_stations(layers, year, in_service_only=False)
-    m["ehv_dist_km"], nearest_bus = _kd_km(now.geometry, xx, yy)
-    m["ehv_dist_any_km"], _ = _kd_km(every.geometry, xx, yy)
-    subs = layers.substations
-    subs = subs[~subs["id"].str.startswith("xb-")]
-    live = _in_year(subs, year)
-    for kv in (380, 220):
-        m[f"dist_{kv}_km"], _ = _kd_km(subs[live & (subs["kv"] == kv)].geometry, xx, yy)
-    off = layers.offshore
-    off_live = _in_year(off, year, live=("in_service", "grid_ready"))
-    covers = off["capacity_mw"] >= grid_load
-    m["offshore_dist_km"], _ = _kd_km(off[off_live].geometry, xx, yy)
-    m["offshore_cover_dist_km"], _ = _kd_km(off[off_live & covers].geometry, xx, yy)
-    m["offshore_cover_dist_any_km"], _ = _kd_km(off[covers].geometry, xx, yy)
-    ix = layers.ix
-    amsix = ix[(ix["kind"] == "amsix_pop") & ix["amsix"].isin(["yes", "likely"])]
-    m["amsix_dist_km"], _ = _kd_km(amsix.geometry, xx, yy)
-    m["amsix_rtt_ms"] = 2.0 * m["amsix_dist_km"] * FIBRE_ROUTE_FACTOR / FIBRE_KM_PER_MS
-    m["hub_dist_km"], _ = _kd_km(ix[ix["kind"] == "data_hub"].geometry, xx, yy)
-    m["population_dist_km"], _ = _kd_km(layers.population.geometry.representative_point(), xx, yy)
-    m["built_up_dist_km"] = _edt_km(_burn(layers.built_up.geometry, shape, transform), res)
-    m["coast_dist_km"] = _edt_km(_burn(water[water["kind"] == "coastline"].geometry, shape, transform), res)
-    m["water_dist_km"] = _edt_km(_burn(water[water["kind"] != "coastline"].geometry, shape, transform), res)
-    m["heat_dist_km"] = _edt_km(_burn(layers.heat_sinks.geometry, shape, transform), res)
-    proto = xr.Dataset(coords={"x": x, "y": y}, attrs={"transform": list(transform.to_gdal()), "crs": WORK_CRS})
-    field_ = climate_field(layers, free_cooling_c, climate)
-    m["free_cooling_hours"] = field_.on_grid(proto).astype(np.float32)
-    wind = layers.plants[(layers.plants["fuel"] == "wind_onshore") & (layers.plants["status"] == "operating")]
-    ren = pd.concat([off.loc[off_live, ["capacity_mw", "geometry"]], wind[["capacity_mw", "geometry"]]])
-    m["renewable_mw_20km"] = _within_sum(ren.geometry.x.to_numpy(), ren.geometry.y.to_numpy(),
-                                         ren["capacity_mw"].to_numpy(float), x, y, 20_000.0)
-    sites = layers.sites
-    for flag in ("reuse_plant_site", "existing_hub", "hyperscale_zone"):
-        sel = sites[sites[flag].fillna(False).astype(bool)] if flag in sites.columns else sites.iloc[0:0]
-        m[flag] = _burn(sel.geometry, shape, transform)
-    score_of = now["station"].map(station_congestion(layers)).fillna("unknown").map(CONGESTION_SCORE).to_numpy(float)
-    m["congestion_score"] = score_of.astype(np.float32)[nearest_bus]
-
-    # grid: hosting capacity of the nearest in-service station's bus, per scenario
-    models, planned = _grid_models(layers, year, scenario)
-    heads, heads_rd, passes = [], [], []
-    for name, model in progress(models.items(), "hosting capacity (scenarios)", min_items=1):
-        table = model.hosting_capacity(pf=pf)
-        hv = now["id"].map(table["firm_mw"]).to_numpy(float)[nearest_bus]
-        heads.append(hv - grid_load)
-        heads_rd.append(now["id"].map(table["with_redispatch_mw"]).to_numpy(float)[nearest_bus] - grid_load)
-        passes.append(hv >= grid_load)
-    m["grid_headroom_mw"] = np.min(heads, axis=0).astype(np.float32)
-    m["grid_headroom_redispatch_mw"] = np.min(heads_rd, axis=0).astype(np.float32)
-    m["grid_pass_share"] = np.mean(passes, axis=0).astype(np.float32)
-    heads = []
-    for model in planned.values():
-        h = model.hosting_capacity(pf=pf, redispatch=False)["firm_mw"]
-        heads.append(now["id"].map(h).to_numpy(float)[nearest_bus] - grid_load)
-    m["grid_headroom_planned_mw"] = np.min(heads, axis=0).astype(np.float32)
-    m["grid_headroom_conditional_mw"] = np.fmax(m["grid_headroom_redispatch_mw"], m["grid_headroom_planned_mw"])
-    m["area_ha"] = np.full(shape, np.nan, dtype=np.float32)  # space is judged on regions (locate), not cells
-
-    # exclusions: built-up land and its buffer (any cell touching it), open water (also off the
-    # land mask), the user's areas
-    buffer_m = crits.built_up_buffer_m
-    built = layers.built_up.geometry
-    excluded = _burn(built.buffer(buffer_m, quad_segs=4) if buffer_m > 0 else built, shape, transform)
-    # cells not wholly on land: touching open water or reaching beyond the boundary
-    excluded |= _burn(open_water.geometry, shape, transform, all_touched=True)
-    grid_box = shapely.box(transform.c, transform.f - shape[0] * res, transform.c + shape[1] * res, transform.f)
-    outside = grid_box.difference(layers.boundary.union_all())
-    excluded |= _burn([outside], shape, transform, all_touched=True)
-    if exclusions is not None:
-        if exclusions.crs is None:
-            raise ConfigError("exclusions has no CRS; set it with .set_crs(...)")
-        excluded |= _burn(exclusions.to_crs(WORK_CRS).geometry, shape, transform)
-
-    # user rasters resampled onto the grid; criteria naming a raster that was not given fail here
-    m.update(_with_rasters({}, rasters, crits, lambda path: resample_to(path, proto)))
-    flat = pd.DataFrame({k: v.ravel() for k, v in m.items()})
-    data = {k: (("y", "x"), v.astype("float32", copy=False) if v.dtype != bool else v) for k, v in m.items()}
-    hard_ok = land & ~excluded
-    hard_cond = hard_ok.copy()
-    for c in crits.hard:
-        if c.metric == "area_ha":
-            continue
-        st = _hard_status(c, flat).reshape(shape)
-        data[f"{c.id}_status"] = (("y", "x"), st.astype("uint8"))
-        hard_ok &= st == 2
-        hard_cond &= st >= 1
-    score = np.zeros(shape)
-    for c in crits.soft:
-        sc = c.score(flat[c.metric]).reshape(shape)
-        data[f"{c.id}_score"] = (("y", "x"), sc.astype("float32"))
-        score += c.weight * sc
-    data["land"] = (("y", "x"), land)
-    data["excluded"] = (("y", "x"), excluded & land)
-    data["hard_ok"] = (("y", "x"), hard_ok)
-    data["hard_conditional"] = (("y", "x"), hard_cond)
-    data["score"] = (("y", "x"), np.where(land, score, np.nan).astype("float32"))
-    ds = xr.Dataset(data, coords={"x": ("x", x, {"units": "m", "standard_name": "projection_x_coordinate"}),
-                                  "y": ("y", y, {"units": "m", "standard_name": "projection_y_coordinate"})})
-    for k in m:
-        if k in METRICS:
-            ds[k].attrs.update(units=METRICS[k][0], long_name=METRICS[k][1])
-    ds.attrs.update(crs=WORK_CRS, resolution_m=res, transform=list(transform.to_gdal()), year=year,
-                    it_load_mw=float(it_load_mw), pue=float(pue), grid_load_mw=grid_load,
-                    scenarios=",".join(models), criteria=crits.name, free_cooling_c=field_.threshold_c,
-                    built_up_buffer_m=float(buffer_m),
-                    climate=field_.source, Conventions="CF-1.8",
-                    title="siting suitability surface (Ecorys 2025 conditions)")
-    return ds
+        return tiled_surface(study, client, tile_cells)
+    data = _window(study, slice(0, len(study.y)), slice(0, len(study.x)))
+    return _dataset(study, data, study.x, study.y)
 
 
-def check_resolution(resolution_m) -> float:
-    """A surface's cell size [m], checked (:mod:`siting._validate`)."""
-    return V.number(resolution_m, "resolution_m", lo=V.RESOLUTION_RANGE_M[0], hi=V.RESOLUTION_RANGE_M[1], unit="m",
-                    example=250, why="the cell size; 100 m gives about 6 million cells")
+def check_resolution(resolution_m, distributed: bool = False) -> float:
+    """A surface's cell size [m], checked (:mod:`siting._validate`); finer than 100 m only with
+    the distributed engine (`distributed`)."""
+    lo, hi = (DISTRIBUTED_MIN_RESOLUTION_M if distributed else V.RESOLUTION_RANGE_M[0]), V.RESOLUTION_RANGE_M[1]
+    why = "the cell size; 100 m gives about 6 million cells" + (
+        "" if distributed else f"; down to {DISTRIBUTED_MIN_RESOLUTION_M:g} m with Dask (client=, --dask)")
+    return V.number(resolution_m, "resolution_m", lo=lo, hi=hi, unit="m", example=250, why=why)
 
 
 def check_locate(n, min_ha, max_ha, min_separation_m) -> tuple[int, float, float, float]:
@@ -475,8 +629,14 @@ def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str]
     names = variables or [v for v in ds.data_vars if ds[v].dims == ("y", "x")]
     if variables is None and "score" in names:
         names = ["score"] + [v for v in names if v != "score"]
+    lazy = _tiled_is_lazy(ds)
+    if lazy and path.suffix.lower() == ".nc":
+        raise ConfigError(f"cannot write '{shown}': a surface computed with Dask (client=, --dask) is written tile by "
+                          "tile to GeoTIFF only; use .tif")
     with atomic_output(path, folder=False, force=overwrite, what="raster", option="overwrite=True (--force)") as tmp:
-        if path.suffix.lower() == ".nc":
+        if lazy:
+            _write_tiles(ds, names, tmp)
+        elif path.suffix.lower() == ".nc":
             out = ds[names].copy()
             for v in names:
                 if out[v].dtype == bool:
@@ -494,13 +654,44 @@ def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str]
                                dtype="float32", crs=ds.attrs["crs"], transform=transform, nodata=np.nan,
                                compress="deflate") as dst:
                 dst.write(stack)
-                for i, v in enumerate(names, start=1):
-                    dst.set_band_description(i, v)
-                    unit, meaning = METRICS.get(v, ("", ds[v].attrs.get("long_name", "")))
-                    tags = {k: val for k, val in (("unit", unit), ("meaning", meaning)) if val}
-                    if tags:
-                        dst.update_tags(i, **tags)
+                _describe_bands(dst, ds, names)
     return path
+
+
+def _describe_bands(dst, ds: xr.Dataset, names: list[str]) -> None:
+    for i, v in enumerate(names, start=1):
+        dst.set_band_description(i, v)
+        unit, meaning = METRICS.get(v, ("", ds[v].attrs.get("long_name", "")))
+        tags = {k: val for k, val in (("unit", unit), ("meaning", meaning)) if val}
+        if tags:
+            dst.update_tags(i, **tags)
+
+
+def _tiled_is_lazy(ds: xr.Dataset) -> bool:
+    from ._tiled import is_lazy
+
+    return is_lazy(ds)
+
+
+def _write_tiles(ds: xr.Dataset, names: list[str], tmp: Path) -> None:
+    """Write the lazy surface `ds` (see :mod:`siting._tiled`) as a COG at `tmp`, one tile at a time:
+    the tiles go into a tiled GeoTIFF beside `tmp` as they are computed, which GDAL then copies
+    into a COG (with overviews) block by block."""
+    import rasterio
+    import rasterio.shutil
+
+    from ._tiled import windows
+
+    stage = tmp.with_name(f".tiles-{tmp.name}")
+    transform = rasterio.Affine.from_gdal(*ds.attrs["transform"])
+    with rasterio.open(stage, "w", driver="GTiff", width=ds.sizes["x"], height=ds.sizes["y"], count=len(names),
+                       dtype="float32", crs=ds.attrs["crs"], transform=transform, nodata=np.nan, tiled=True,
+                       blockxsize=512, blockysize=512, compress="deflate", zlevel=1, bigtiff="IF_SAFER") as dst:
+        for window, values in windows(ds, names):
+            dst.write(values, window=window)
+        _describe_bands(dst, ds, names)
+    rasterio.shutil.copy(stage, tmp, driver="COG", compress="deflate", bigtiff="IF_SAFER", num_threads="ALL_CPUS")
+    stage.unlink()
 
 
 def read_raster(path: str | PathLike[str]) -> xr.Dataset:
