@@ -130,7 +130,7 @@ def test_compact_near_limit_equals_the_dense_one():
 def test_compact_widens_each_element_by_its_own_departure(monkeypatch):
     """A large departure from the first-order estimate at one branch widens that branch only
     (where the screen kept it in every case, or it is out there); at a branch it did not keep
-    everywhere, every case counts as near."""
+    everywhere, the cases where it did not keep it count as near."""
     from siting.grid import _compact as C
 
     monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)
@@ -147,6 +147,11 @@ def test_compact_widens_each_element_by_its_own_departure(monkeypatch):
     big[everywhere[0]] = C.ERR_CAP_PP * 3
     widened = cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n)))
     assert widened.sum() >= none.sum() and not widened.all()
+    b = partly[0]
     big = np.zeros(m)
-    big[partly[0]] = C.ERR_CAP_PP * 3
-    assert cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n))).all()
+    big[b] = C.ERR_CAP_PP * 3
+    judged = set(col["tc"][col["tl"] == b]) | set(cs._compact.out_case[cs._compact.out_branch == b])
+    got = cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n)))
+    unjudged = np.array([ci not in judged for ci in range(len(cs.cases))])
+    assert unjudged.any() and got[unjudged].all()  # where the screen did not keep it: near
+    assert not got.all()

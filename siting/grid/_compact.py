@@ -77,8 +77,10 @@ class CompactScreen:
 
     def finish(self, n_cases: int, n_branches: int, n_buses: int) -> None:
         # a branch out in a case cannot be near a limit there: it counts as kept
-        out = np.bincount(np.concatenate(self._out).astype(np.int64), minlength=n_branches) if self._out \
-            else np.zeros(n_branches, dtype=np.int64)
+        self.out_case = np.concatenate([np.full(len(o), ci) for ci, o in enumerate(self._out)]).astype(np.int64) \
+            if self._out else np.zeros(0, dtype=np.int64)
+        self.out_branch = np.concatenate(self._out).astype(np.int64) if self._out else np.zeros(0, dtype=np.int64)
+        out = np.bincount(self.out_branch, minlength=n_branches)
         for parts in self._parts:
             cat = {}
             for key in ("tl", "tl0", "tdl", "tv", "v0", "dv", "vlow", "vhigh", "ta0", "tda"):
@@ -124,15 +126,27 @@ class CompactScreen:
         [pp] and per bus [pu] at this load), each element's band widens by its own departure
         instead of the largest one: on a continental grid a load's nonlinearity is local, and
         the largest departure (16.6 pp at a branch next to a 1.8 GW load in the Netherlands)
-        added to every branch of every case would put every case near a limit."""
+        added to every branch of every case would put every case near a limit. An element whose
+        own departure exceeds the cap puts near the cases where the screen did not keep it."""
         near = np.zeros(len(cases), dtype=bool)
         c = self.cols[j]
         if per_element is None:
             beyond = err_pp > ERR_CAP_PP or err_pu > ERR_CAP_PU
             e_l, e_v = err_pp, err_pu
         else:
+            # an element whose own departure exceeds the cap is judged where the screen kept it;
+            # a case where it was not kept (nor out) cannot be judged: near
             e_branch, e_bus = per_element
-            beyond = (np.any((e_branch > ERR_CAP_PP) & ~c["all_l"]) or np.any((e_bus > ERR_CAP_PU) & ~c["all_v"]))
+            beyond = False
+            for b in np.flatnonzero((e_branch > ERR_CAP_PP) & ~c["all_l"]):
+                judged = np.zeros(len(cases), dtype=bool)
+                judged[c["tc"][c["tl"] == b]] = True
+                judged[self.out_case[self.out_branch == b]] = True
+                near |= ~judged
+            for b in np.flatnonzero((e_bus > ERR_CAP_PU) & ~c["all_v"]):
+                judged = np.zeros(len(cases), dtype=bool)
+                judged[c["vc"][c["tv"] == b]] = True
+                near |= ~judged
             e_l, e_v = e_branch[c["tl"]], e_bus[c["tv"]]
         if beyond or curvature > CURVATURE_CAP or p_mw > self.p_max:
             near[:] = True
