@@ -9,11 +9,11 @@ ratings, loads or dispatch. Modelling assumptions (documented, as PyPSA-Eur does
   (``data/europe/countries.geojson``, built by ``scripts/build_countries.py``), or the nearest
   one within ``NEAREST_KM`` (a joint off a generalised coast). Measured on the 7,021 tagged
   buses: the polygon of the tagged country holds 99.3 % of them (``docs/grid.md``).
-- AC buses of the selected countries (all: ``countries=None``) at or above ``min_kv``; lines
-  with both ends among them; under-construction lines and DC links left out unless asked; the
-  largest connected part is kept — with every country, the Continental European synchronous
-  area (Great Britain, the Nordic and Baltic systems, Ireland and others hang on DC links and
-  drop out; ``composition.attrs["dropped"]`` counts them).
+- AC buses of the selected countries (``countries=None``: :data:`CONTINENTAL_EUROPE`) at or
+  above ``min_kv``; lines with both ends among them (ties to other countries cut);
+  under-construction lines and DC links left out unless asked; the largest connected part is
+  kept — for Continental Europe the Baltic, Zealand and North African parts that the 2018 map
+  does not tie to the rest by AC drop out (``composition.attrs["dropped"]`` counts them).
 - Per-circuit line parameters by voltage level, the standard bundled-conductor types that PyPSA
   derives from pandapower's library: 220 kV "Al/St 240/40 2-bundle" r 0.06, x 0.301 Ω/km,
   1.29 kA; 300 kV "3-bundle" r 0.04, x 0.265 Ω/km, 1.935 kA; 380 kV "4-bundle" r 0.03,
@@ -171,15 +171,16 @@ def _buses(folder: Path, min_kv: float) -> pd.DataFrame:
 def gridkit_network(path: str | PathLike[str], countries=None, min_kv: float = 220.0,
                     include_under_construction: bool = False, plants: str | PathLike[str] | None = None,
                     year: int = 2018) -> GridKitNetwork:
-    """A pandapower network of the selected countries (``None``: all, which keeps the
-    Continental European synchronous area) from a GridKit extract folder, dispatched as
+    """A pandapower network of the selected countries (``None``: those of the Continental
+    European synchronous area, :data:`CONTINENTAL_EUROPE`) from a GridKit extract folder, dispatched as
     documented in the module notes when `plants` (powerplantmatching's ``powerplants.csv``)
     is given. Bus names ``gk-<bus_id>``, bus ``zone`` the country."""
     folder = Path(path)
     if countries is not None:
         countries = tuple(countries)
         if not countries:
-            raise ConfigError("countries must name at least one ISO code, e.g. ('NL',), or be None for all")
+            raise ConfigError("countries must name at least one ISO code, e.g. ('NL',), or be None for the "
+                              "Continental European synchronous area")
     buses = _buses(folder, min_kv)
     lines = _read(folder, "lines.csv")
     trafos = _read(folder, "transformers.csv")
