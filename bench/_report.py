@@ -25,6 +25,11 @@ def header(title: str, modules: tuple[str, ...]) -> list[str]:
             f"Python {platform.python_version()}; {versions}", ""]
 
 
+def table(*columns: str) -> list[str]:
+    """A markdown table's header and separator rows."""
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def write(name: str, lines: list[str]) -> Path:
     """Write `lines` to bench/results/<name>-<today>.md and say where."""
     out = Path(__file__).parent / "results" / f"{name}-{dt.date.today().isoformat()}.md"

@@ -99,9 +99,8 @@ def main() -> None:
               f"(largest worker {r['peak_mb'][1]:.0f} MB)", flush=True)
     lines = _report.header("Hosting capacity on large grids (firm, N-1, sample of buses)",
                            ("numpy", "scipy", "pandapower", "lightsim2grid")) + [
-        "| network | buses | branches | N-1 cases | build [s] | N-1 cases solved [s] | sampled buses | hosting [s] | "
-        "per bus [s] | AC solves | compact screen | peak MB (process / largest worker) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *_report.table("network", "buses", "branches", "N-1 cases", "build [s]", "N-1 cases solved [s]", "sampled buses",
+                       "hosting [s]", "per bus [s]", "AC solves", "compact screen", "peak MB (process / largest worker)"),
     ]
     for r in rows:
         lines.append(
@@ -109,7 +108,7 @@ def main() -> None:
             f"{r['sample']} | {r['hosting_s']:.1f} | {r['hosting_s'] / r['sample']:.1f} | {r['solves']} | "
             f"{'yes' if r['compact'] else 'no'} | {r['peak_mb'][0]:.0f} / {r['peak_mb'][1]:.0f} |")
     lines += ["", "Brute force (bisection over every case, same compiled solver, no screening):", "",
-              "| network | bus | fast [MW] | brute force [MW] | Δ [MW] | brute force [s] |", "|---|---|---|---|---|---|"]
+              *_report.table("network", "bus", "fast [MW]", "brute force [MW]", "Δ [MW]", "brute force [s]")]
     for r in rows:
         for b, fast, ref, sec in r["brute"]:
             lines.append(f"| {r['network']} | {b} | {fast:.2f} | {ref:.2f} | {fast - ref:+.2f} | {sec:.0f} |")

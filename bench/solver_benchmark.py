@@ -105,9 +105,9 @@ def main() -> None:
               flush=True)
     lines = _report.header("AC solver benchmark (one N-1 case per solve)",
                            ("numpy", "scipy", "pandapower", "lightsim2grid")) + [
-        "| network | buses | branches | N-1 outages | timed | compiled [ms] | own [ms] | × | pandapower [ms] | × | "
-        "N-1 sweep compiled / own / pandapower [s] | converged compiled / own | max |ΔV| own, pandapower [pu] |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *_report.table("network", "buses", "branches", "N-1 outages", "timed", "compiled [ms]", "own [ms]", "×",
+                       "pandapower [ms]", "×", "N-1 sweep compiled / own / pandapower [s]", "converged compiled / own",
+                       "max |ΔV| own, pandapower [pu]"),
     ]
     for r in rows:
         sweep = " / ".join(f"{r[k] * r['outages'] / 1e3:.2f}" for k in ("compiled_ms", "own_ms", "pp_ms"))

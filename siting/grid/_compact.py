@@ -128,29 +128,23 @@ class CompactScreen:
         the largest departure (16.6 pp at a branch next to a 1.8 GW load in the Netherlands)
         added to every branch of every case would put every case near a limit. An element whose
         own departure exceeds the cap puts near the cases where the screen did not keep it."""
-        near = np.zeros(len(cases), dtype=bool)
+        n = len(cases)
         c = self.cols[j]
+        if (curvature > CURVATURE_CAP or p_mw > self.p_max
+                or (per_element is None and (err_pp > ERR_CAP_PP or err_pu > ERR_CAP_PU))):
+            return np.ones(n, dtype=bool)
+        near = np.zeros(n, dtype=bool)
         if per_element is None:
-            beyond = err_pp > ERR_CAP_PP or err_pu > ERR_CAP_PU
             e_l, e_v = err_pp, err_pu
         else:
             # an element whose own departure exceeds the cap is judged where the screen kept it;
             # a case where it was not kept (nor out) cannot be judged: near
             e_branch, e_bus = per_element
-            beyond = False
             for b in np.flatnonzero((e_branch > ERR_CAP_PP) & ~c["all_l"]):
-                judged = np.zeros(len(cases), dtype=bool)
-                judged[c["tc"][c["tl"] == b]] = True
-                judged[self.out_case[self.out_branch == b]] = True
-                near |= ~judged
+                near |= ~_cases_in(n, c["tc"][c["tl"] == b], self.out_case[self.out_branch == b])
             for b in np.flatnonzero((e_bus > ERR_CAP_PU) & ~c["all_v"]):
-                judged = np.zeros(len(cases), dtype=bool)
-                judged[c["vc"][c["tv"] == b]] = True
-                near |= ~judged
+                near |= ~_cases_in(n, c["vc"][c["tv"] == b])
             e_l, e_v = e_branch[c["tl"]], e_bus[c["tv"]]
-        if beyond or curvature > CURVATURE_CAP or p_mw > self.p_max:
-            near[:] = True
-            return near
         dl = c["tdl"] * p_mw
         hit = c["tl0"] + dl >= self._thermal_limits(j, cases) - (self.guard_pp + self.guard_rel * np.abs(dl) + e_l)
         near[c["tc"][hit]] = True
@@ -160,3 +154,11 @@ class CompactScreen:
         near[c["vc"][(v <= c["vlow"] + band) | (v >= c["vhigh"] - band)]] = True
         near[c["ac"][np.abs(c["ta0"] + c["tda"] * p_mw) >= self.guard_angle]] = True
         return near
+
+
+def _cases_in(n: int, *case_ids: np.ndarray) -> np.ndarray:
+    """Boolean mask of length `n`, True at the given case indices."""
+    out = np.zeros(n, dtype=bool)
+    for ids in case_ids:
+        out[ids] = True
+    return out
