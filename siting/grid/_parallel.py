@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .._progress import progress
 
-__all__ = ["available_workers", "map_items"]
+__all__ = ["available_workers", "map_items", "planned_workers"]
 
 #: fewer items than this run in this process
 MIN_ITEMS = 8
@@ -49,24 +49,36 @@ def _can_fork() -> bool:
             and not mp.current_process().daemon)
 
 
+def planned_workers(n: int, workers: int | None = None) -> int:
+    """How many processes :func:`map_items` would use for `n` items (1: this one)."""
+    workers = available_workers() if workers is None else int(workers)
+    workers = min(workers, max(n // 2, 1))
+    if workers <= 1 or n < MIN_ITEMS or not _can_fork():
+        return 1
+    return workers
+
+
 def _run_chunk(items: list[int]) -> list[object]:
     assert _TASK is not None
     return [_TASK(i) for i in items]
 
 
 def map_items(fn: Callable[[int], object], n: int, workers: int | None = None, desc: str = "",
-              block: int = 0) -> list[object]:
+              chunks: list[list[int]] | None = None) -> list[object]:
     """``[fn(0), …, fn(n-1)]``, on `workers` forked processes (default: every available core)
-    when that pays, with a progress bar labelled `desc`. With `block` > 0, a worker gets whole
-    runs of `block` consecutive items (work that is prepared per block, e.g. a screen of a
-    block of buses); else interleaved items, which balance better."""
+    when that pays, with a progress bar labelled `desc`. A worker gets whole `chunks` (lists of
+    items that share work prepared per chunk, e.g. a screen of those buses); else interleaved
+    items, which balance better."""
     global _TASK
-    workers = available_workers() if workers is None else int(workers)
-    workers = min(workers, max(n // 2, 1))
-    if workers <= 1 or n < MIN_ITEMS or not _can_fork():
-        return [fn(i) for i in progress(range(n), desc, total=n)]
-    if 0 < block < n:
-        chunks = [list(range(s, min(s + block, n))) for s in range(0, n, block)]
+    workers = planned_workers(n, workers)
+    if workers <= 1:  # chunk by chunk (each chunk's shared work done once)
+        order = [i for c in chunks for i in c] if chunks else range(n)
+        out_here: list[object] = [None] * n
+        for i in progress(order, desc, total=n):
+            out_here[i] = fn(i)
+        return out_here
+    if chunks:
+        chunks = [list(c) for c in chunks]
     else:
         n_chunks = min(n, workers * CHUNKS_PER_WORKER)
         chunks = [list(range(n))[c::n_chunks] for c in range(n_chunks)]

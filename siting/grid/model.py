@@ -25,7 +25,7 @@ from .. import _validate as V
 from .._validate import MAX_LOAD_MW
 from ..errors import ConfigError, ParameterError, SitingError
 from ..layers import Layers, load_layers
-from ._parallel import map_items
+from ._parallel import map_items, planned_workers
 from ._threads import one_blas_thread
 from .acpf import ACGrid, _refuse_unmodelled
 from .build import build_network, import_by_headroom, rebalance_slack
@@ -632,7 +632,7 @@ class GridModel:
         names = [self._bus_name(i) for i in idx]
         tan = math.tan(math.acos(pf))
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
-        search.prepare(internal)
+        search.prepare(internal, planned_workers(len(idx), workers))
         rh = None
         if redispatch is not False and redispatch is not None:
             rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, tan, max_mw, tol_mw=tol_mw)
@@ -651,7 +651,7 @@ class GridModel:
             return firm, rd, search.ac_solves + (rh.ac_solves if rh else 0) - before
 
         rows = map_items(one, len(idx), workers, "hosting capacity (buses)",
-                         block=search.block if search.block < len(idx) else 0)
+                         chunks=search.chunks)
         table = pd.DataFrame([r[0] for r in rows]).set_index("bus").rename(columns={"hosting_mw": "firm_mw"})
         if rh is not None:
             table = table.join(pd.DataFrame([r[1] for r in rows], index=table.index))
