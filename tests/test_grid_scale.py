@@ -25,39 +25,32 @@ def _table(monkeypatch, workers=1, **consts):
     return GridModel.from_pandapower(pn.case39()).hosting_capacity(redispatch=False, workers=workers)
 
 
-#: one bus's compact screen on IEEE 39 within the budget (46 branches, 39 buses; see screen_block)
-COMPACT_BUS_BYTES = 4 * 8 * (46 + 2 * 39)
+#: one bus's dense screen on IEEE 39 (36 cases, 46 branches, 39 buses)
+BUS_BYTES = 8 * 36 * (46 + 2 * 39 + 1)
 
 
-def test_screen_over_the_budget_is_compact_in_blocks(plain, monkeypatch):
-    """Where the dense screen of all buses would exceed SCREEN_BYTES, the screen is compact
-    (one factorisation per case and block), in blocks within the budget: every bus screened
-    once, the same answers and limiting cases (the Newton starts differ: the same solutions to
-    solver tolerance)."""
+def test_screen_in_blocks_gives_the_same_table(plain, monkeypatch):
+    """Where the dense screen of all buses would exceed SCREEN_BYTES, it is screened in blocks
+    within the budget: every bus screened once, the table of one screen."""
     seen = []
     real = H.CaseSet.screen
 
     def spy(self, buses, *args):
         out = real(self, buses, *args)
-        seen.append((len(buses), self._compact is not None))
+        seen.append(len(buses))
         return out
 
     monkeypatch.setattr(H.CaseSet, "screen", spy)
-    blocks = _table(monkeypatch, SCREEN_BYTES=7 * COMPACT_BUS_BYTES)
-    assert seen and max(n for n, _ in seen) <= 7 and sum(n for n, _ in seen) == len(plain)
-    assert all(compact for _, compact in seen)
-    np.testing.assert_allclose(blocks["firm_mw"], plain["firm_mw"], atol=1e-5)
-    assert (blocks["limiting_case"] == plain["limiting_case"]).all()
+    blocks = _table(monkeypatch, SCREEN_BYTES=7 * BUS_BYTES)
+    assert seen and max(seen) <= 7 and sum(seen) == len(plain)
+    pd.testing.assert_frame_equal(blocks, plain)
 
 
 @pytest.mark.skipif(available_workers() < 2, reason="needs two cores")
 def test_screen_on_workers_gives_the_same_table(plain, monkeypatch):
-    """Each worker screens its own chunk of buses (dense: every other bus), or whole compact
-    blocks: the table of one process."""
+    """Each worker screens its own chunks of buses: the table of one process, also in blocks."""
     pd.testing.assert_frame_equal(_table(monkeypatch, workers=2), plain)
-    compact = _table(monkeypatch, workers=2, SCREEN_BYTES=10 * COMPACT_BUS_BYTES)
-    np.testing.assert_allclose(compact["firm_mw"], plain["firm_mw"], atol=1e-5)
-    assert (compact["limiting_case"] == plain["limiting_case"]).all()
+    pd.testing.assert_frame_equal(_table(monkeypatch, workers=2, SCREEN_BYTES=10 * BUS_BYTES), plain)
 
 
 def test_jacobians_rebuilt_when_too_many_to_keep(plain, monkeypatch):

@@ -211,19 +211,19 @@ class CaseSet:
             pre = dataclasses.replace(pre, jacobian=g._jacobian(g._ybus(case.outage), pre.vm_pu * np.exp(1j * pre.va_rad)))
         return pre
 
-    def wants_compact(self, p_max: float, n_buses: int) -> bool:
-        """Whether a screen of `n_buses` buses with a ceiling `p_max` is compact: where one bus's
-        dense screen takes more than :data:`COMPACT_ABOVE_BYTES`, or all of them more than
-        :data:`SCREEN_BYTES` (a dense screen in blocks factorises every case's Jacobian once a
-        block: case1354pegase, 19 buses a block, 72 times 1,429 factorisations)."""
-        per_bus = self._bytes_per_bus()
-        return math.isfinite(p_max) and (per_bus > COMPACT_ABOVE_BYTES or per_bus * n_buses > SCREEN_BYTES)
+    def wants_compact(self, p_max: float) -> bool:
+        """Whether a screen with a ceiling `p_max` is compact: where one bus's dense screen takes
+        more than :data:`COMPACT_ABOVE_BYTES`. (Not where only all of them together exceed
+        :data:`SCREEN_BYTES`: on case1354pegase, whose every outage a 3,000 MW ceiling could
+        bring near a limit, the compact screen of all its buses kept nearly every pair and grew
+        past 16 GB; dense, it is screened in blocks, each factorising every case's Jacobian.)"""
+        return math.isfinite(p_max) and self._bytes_per_bus() > COMPACT_ABOVE_BYTES
 
-    def screen_block(self, p_max: float = math.inf, n_buses: int = 1) -> int:
-        """How many of `n_buses` buses one screen holds within :data:`SCREEN_BYTES` (a compact
-        screen: the sensitivities of one case for all of them at a time, four times)."""
+    def screen_block(self, p_max: float = math.inf) -> int:
+        """How many buses one screen holds within :data:`SCREEN_BYTES` (a compact screen: the
+        sensitivities of one case for all of them at a time, four times)."""
         g = self.grid
-        if self.wants_compact(p_max, n_buses):
+        if self.wants_compact(p_max):
             return max(1, int(SCREEN_BYTES // (4 * 8 * (g.m + 2 * g.n))))
         return max(1, int(SCREEN_BYTES // self._bytes_per_bus()))
 
@@ -410,11 +410,11 @@ class CaseSet:
         outage) for branch flows, and first-order AC (the case's Jacobian) for branch currents
         and voltages. Also keeps the AC sensitivities for :meth:`near_limit`: all of them, or
         with a finite ceiling `p_max` for the searched load and where `compact` (default:
-        :meth:`wants_compact` of these buses), those that matter up to it
+        :meth:`wants_compact`), those that matter up to it
         (:class:`~siting.grid._compact.CompactScreen`)."""
         self._compact = None
         if compact is None:
-            compact = self.wants_compact(p_max, len(buses))
+            compact = self.wants_compact(p_max)
         if compact and math.isfinite(p_max):
             return self._screen_compact(buses, pf_tan, p_max)
         g = self.grid
@@ -617,8 +617,8 @@ class HostingSearch:
         (IEEE 118: 0.6 s of a 3 s all-bus run)."""
         self._buses = np.asarray(buses)
         n = len(self._buses)
-        self._compact = self.cs.wants_compact(self.max_mw, n)
-        block = self.cs.screen_block(self.max_mw, n)
+        self._compact = self.cs.wants_compact(self.max_mw)
+        block = self.cs.screen_block(self.max_mw)
         if workers > 1 and not self._compact:  # (a compact screen runs its cases on every core)
             block = min(block, -(-n // workers))
         n_chunks = max(-(-n // max(block, 1)), 1)
