@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .._progress import progress
 
-__all__ = ["available_workers", "map_items", "planned_workers"]
+__all__ = ["available_workers", "layout_workers", "map_items", "planned_workers"]
 
 #: fewer items than this run in this process
 MIN_ITEMS = 8
@@ -51,11 +51,19 @@ def _can_fork() -> bool:
 
 def planned_workers(n: int, workers: int | None = None) -> int:
     """How many processes :func:`map_items` would use for `n` items (1: this one)."""
+    workers = layout_workers(n, workers)
+    return workers if workers > 1 and _can_fork() else 1
+
+
+def layout_workers(n: int, workers: int | None = None) -> int:
+    """How many processes work on `n` items is laid out for (e.g. the hosting search's screen
+    chunks): :func:`planned_workers`, but as if this process could fork. The layout decides the
+    answer to the last bit (a screen of other buses rounds differently), so a process that may
+    not fork — a Dask worker is daemonic — lays the work out as its parent on the same machine
+    would and gets the same answer, running the chunks itself."""
     workers = available_workers() if workers is None else int(workers)
     workers = min(workers, max(n // 2, 1))
-    if workers <= 1 or n < MIN_ITEMS or not _can_fork():
-        return 1
-    return workers
+    return 1 if workers <= 1 or n < MIN_ITEMS else workers
 
 
 def _run_chunk(items: list[int]) -> list[object]:
