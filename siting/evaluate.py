@@ -480,12 +480,14 @@ def _grid_task(layers: Layers, scenario: Scenario, grid_year: int, buses: list, 
     study year's grid (`study`) hosting firm and with redispatch and the N-1 check of the
     load, on the planned grid firm hosting. Returns the model and its load checks (the
     :data:`siting.metrics._CHECKS` memo). A Dask worker is a daemonic process, so the per-bus
-    searches stay in it (:mod:`siting.grid._parallel`)."""
+    searches stay in it (:mod:`siting.grid._parallel`); its progress bars are off."""
     from . import metrics
+    from ._progress import quiet_here
 
-    model = GridModel.from_layers(layers, scenario=scenario, grid_year=grid_year, secure=True)
-    metrics._grid_at_buses(model, pd.DataFrame({"bus": buses}), grid_load_mw, pf, with_checks=study,
-                           redispatch=study)
+    with quiet_here():  # the caller shows one bar for the tasks
+        model = GridModel.from_layers(layers, scenario=scenario, grid_year=grid_year, secure=True)
+        metrics._grid_at_buses(model, pd.DataFrame({"bus": buses}), grid_load_mw, pf, with_checks=study,
+                               redispatch=study)
     return model, dict(metrics._CHECKS.get(model, {}))
 
 
