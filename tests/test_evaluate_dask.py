@@ -96,3 +96,58 @@ def test_grid_model_pickles_without_its_solver():
     assert "_grid" in back.__dict__
     a, b = back.check_load(other[0], 400.0), model.check_load(other[0], 400.0)
     assert (a.passed, a.worst_loading_pct, a.summary()) == (b.passed, b.worst_loading_pct, b.summary())
+
+
+RANK = ["--quiet", "rank", "--year", "2026", "--scenario", "winter-peak-2026", "--samples", "20"]
+
+
+def test_cli_rank_on_a_running_scheduler_prints_the_same_ranking(client, fresh_cache, tmp_path):
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    from .conftest import make_sites
+
+    make_sites(3).to_file(tmp_path / "sites.gpkg")  # three sites: a quick study
+    rank = [*RANK, "--sites", str(tmp_path / "sites.gpkg")]
+    one = CliRunner().invoke(main, rank)
+    assert one.exit_code == 0, one.output
+    fresh_cache.clear()
+    two = CliRunner().invoke(main, [*rank, "--dask", client.scheduler.address])
+    assert two.exit_code == 0, two.output
+    assert two.output == one.output and "verdicts:" in one.output
+    assert len(fresh_cache) == 2 and all("_grid" not in m.__dict__ for m in fresh_cache.values())  # built there
+
+
+def test_cli_rank_dask_errors_name_the_option(monkeypatch):
+    from click.testing import CliRunner
+
+    from siting import _tiled
+    from siting.cli import main
+
+    monkeypatch.setattr(_tiled, "CONNECT_TIMEOUT", "1s")
+    bad = CliRunner().invoke(main, [*RANK, "--dask", "tcp://127.0.0.1:9"])
+    assert bad.exit_code == 2 and "--dask tcp://127.0.0.1:9" in bad.output and "cannot connect" in bad.output
+    mem = CliRunner().invoke(main, [*RANK, "--dask", "--worker-memory", "lots"])
+    assert mem.exit_code == 2 and "--worker-memory lots" in mem.output
+
+
+@pytest.mark.slow
+def test_cli_rank_dask_local_cluster_writes_the_same_files(tmp_path, monkeypatch, fresh_cache):
+    from click.testing import CliRunner
+
+    from siting import _tiled
+    from siting.cli import main
+
+    monkeypatch.setattr(_tiled, "_local_workers", lambda: 2)
+    one = CliRunner().invoke(main, [*RANK, "--out", str(tmp_path / "one")])
+    assert one.exit_code == 0, one.output
+    fresh_cache.clear()
+    two = CliRunner().invoke(main, [*RANK, "--out", str(tmp_path / "two"), "--dask", "--worker-memory", "1GB"])
+    assert two.exit_code == 0, two.output
+    assert two.output.replace("/two/", "/one/") == one.output
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*") if p.is_file())
+    for f in files:
+        if f.name != "provenance.json":  # it records when it was written
+            assert (tmp_path / "two" / f).read_bytes() == (tmp_path / "one" / f).read_bytes(), f
