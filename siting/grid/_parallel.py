@@ -9,10 +9,13 @@ of a run in this process (each item's search depends on the item only; tested).
 What the workers run keeps no threads of its own to lose in the fork: the HiGHS LPs run with one
 thread, the BLAS with one (:mod:`siting.grid._threads`; OpenBLAS also shuts its pool down across a
 fork), lightsim2grid has none. It falls back to this process where forking is not available or
-not safe: outside Linux (macOS
-and Windows spawn processes, which would have to rebuild the model), inside a daemonic worker,
-with one core, or for fewer than :data:`MIN_ITEMS` items (a fork is not worth it). A worker that
-fails makes its items run again here, so an error is raised as it would be without workers.
+not safe: outside Linux (macOS and Windows spawn processes, which would have to rebuild the
+model), inside a daemonic worker (a Dask worker process), outside the main thread (a Dask
+worker thread: a fork copies the other threads' locks as they are, and two threads' pools would
+share :data:`_TASK`), with one core, or for fewer than :data:`MIN_ITEMS` items (a fork is not
+worth it). The work is laid out the same either way (:func:`layout_workers`), so is the answer.
+A worker that fails makes its items run again here, so an error is raised as it would be
+without workers.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -46,7 +50,7 @@ def available_workers() -> int:
 
 def _can_fork() -> bool:
     return (sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
-            and not mp.current_process().daemon)
+            and not mp.current_process().daemon and threading.current_thread() is threading.main_thread())
 
 
 def planned_workers(n: int, workers: int | None = None) -> int:
