@@ -10,16 +10,31 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
 _state = {"quiet": os.environ.get("SITING_QUIET", "") not in ("", "0")}
+_thread = threading.local()  # quiet in this thread only (a task on a Dask worker)
 
 
 def set_quiet(quiet: bool = True) -> None:
     """Silence (or restore) progress bars."""
     _state["quiet"] = bool(quiet)
+
+
+@contextmanager
+def quiet_here():
+    """No progress bars from this thread within the block (e.g. a Dask task, whose bars would
+    interleave with the caller's); other threads keep theirs."""
+    before = getattr(_thread, "quiet", False)
+    _thread.quiet = True
+    try:
+        yield
+    finally:
+        _thread.quiet = before
 
 
 def in_notebook() -> bool:
@@ -65,7 +80,7 @@ def progress(items: Iterable[T], desc: str, total: int | None = None, min_items:
     """`items` with a progress bar when not quiet and there are at least `min_items`."""
     items = list(items) if total is None else items
     n = len(items) if total is None else total
-    if _state["quiet"] or n < min_items:
+    if _state["quiet"] or getattr(_thread, "quiet", False) or n < min_items:
         yield from items
         return
     yield from _bar(items, desc, n)

@@ -51,7 +51,7 @@ def _distributed():
     try:
         import distributed
     except ImportError as exc:
-        raise ConfigError("the distributed surface needs dask.distributed, which is not installed "
+        raise ConfigError("computing on Dask (client=, --dask) needs dask.distributed, which is not installed "
                           f"({exc}). Fix: pip install 'dask[distributed]'") from None
     return distributed
 

@@ -31,7 +31,8 @@ FLAGS: dict[str, dict[str, str]] = {
     "rank": {"it_load_mw": "--it-load", "pue": "--pue", "pf": "--pf", "year": "--year", "scenario": "--scenario",
              "criteria": "--criteria", "sites": "--sites", "layer_set": "--layer-set", "policy": "--policy",
              "n": "--samples", "seed": "--seed", "top_k": "--top-k", "out_dir": "--out",
-             "resolution_m": "--surface", "climate": "--climate", "free_cooling_c": "--free-cooling-c"},
+             "resolution_m": "--surface", "climate": "--climate", "free_cooling_c": "--free-cooling-c",
+             "dask": "--dask", "worker_memory": "--worker-memory"},
     "surface": {**_SURFACE_FLAGS, "dask": "--dask", "worker_memory": "--worker-memory"},
     "locate": {**_SURFACE_FLAGS, "n": "--n", "min_ha": "--min-ha", "max_ha": "--max-ha",
                "min_separation_m": "--separation"},
@@ -398,11 +399,18 @@ def _climate_options(f):
               help="year: also a year of hourly situations (curtailment hours, year-firm capacity, hourly offshore "
                    "share; S8 on curtailment hours); adds ~1 min.")
 @_climate_options
+@click.option("--dask", "dask_address", default=None, is_flag=False, flag_value=_LOCAL_CLUSTER, metavar="[ADDRESS]",
+              help="Build the grid models (one per scenario and grid) with Dask: alone, on a new local cluster (one "
+                   "worker per core); with an address (tcp://host:8786), on that scheduler's cluster. Same results.")
+@click.option("--worker-memory", default="4GB", show_default=True,
+              help="With --dask (local cluster): memory limit of each worker.")
 def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
          sites: Path | None, layer_set: Path | None, policy: str | None, samples: int, seed: int, top_k: int,
          out: Path | None, force: bool, overwrite_deprecated: bool, surface_res: float | None, situations: str,
-         climate: Path | None, free_cooling_c: float) -> None:
+         climate: Path | None, free_cooling_c: float, dask_address: str | None, worker_memory: str) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
+    from contextlib import nullcontext
+
     from .evaluate import check_sensitivity, check_study, evaluate, study_scenarios
     from .exports import export
     from .layers import LayerSource, load_layers, read_layer
@@ -417,9 +425,17 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
     try:
         layers = load_layers(layer_set)
         user_sites = read_layer(LayerSource(path=sites), "sites") if sites is not None else None
-        ev = evaluate(it_load_mw=it_load, pue=pue, pf=pf, year=year, scenario=list(scenarios) or None,
-                      criteria=criteria, layers=layers, sites=user_sites, policy=policy, climate=climate,
-                      free_cooling_c=free_cooling_c, situations=None if situations == "snapshots" else situations)
+        if dask_address is None:
+            cluster = nullcontext(None)
+        else:
+            from ._tiled import dask_client
+
+            cluster = dask_client(None if dask_address == _LOCAL_CLUSTER else dask_address, worker_memory)
+        with cluster as client:
+            ev = evaluate(it_load_mw=it_load, pue=pue, pf=pf, year=year, scenario=list(scenarios) or None,
+                          criteria=criteria, layers=layers, sites=user_sites, policy=policy, climate=climate,
+                          free_cooling_c=free_cooling_c, situations=None if situations == "snapshots" else situations,
+                          client=client)
         sens = ev.sensitivity(n=samples, seed=seed, top_k=top_k)
         table = ev.table.join(sens, on="id")
         if out is not None:

@@ -450,16 +450,93 @@ def study_scenarios(year: int, scenario=None) -> list:
     return items
 
 
-def _grid_models(layers: Layers, year: int, scenario) -> tuple[dict, dict]:
+def _grid_models(layers: Layers, year: int, scenario, client=None, buses=None, grid_load_mw: float | None = None,
+                 pf: float | None = None) -> tuple[dict, dict]:
     """Grid models per scenario on the study year's grid, and on the grid with every dated
     planned reinforcement (same dispatch). Default scenarios: the shipped ones of `year`.
-    Built models are reused within the process (see :func:`_secured_model`)."""
+    Built models are reused within the process (see :func:`_secured_model`).
+
+    With a Dask `client`, each model not yet built in this process is built on the cluster
+    together with the grid results :func:`~siting.metrics.grid_metrics` asks of it at `buses`
+    (the candidates' connection buses) for a load of `grid_load_mw` at `pf`: one task per model
+    (:func:`_grid_task`). The models come back without their solver state (rebuilt here on
+    first use) but with those results memoised, so ``grid_metrics`` reads them as it would
+    here, and join this process's model cache."""
     names = study_scenarios(year, scenario)
+    if client is not None:
+        return _grid_models_on(client, layers, names, year, buses, grid_load_mw, pf)
     models, planned = {}, {}
     for s in progress(names, "grid models (scenarios)", min_items=1):
         model = _secured_model(layers, s, year)
         models[model.scenario.name] = model
         planned[model.scenario.name] = _secured_model(layers, s, PLANNED_GRID_YEAR)
+    return models, planned
+
+
+def _grid_task(layers: Layers, scenario: Scenario, grid_year: int, buses: list, grid_load_mw: float, pf: float,
+               study: bool) -> tuple[GridModel, dict]:
+    """On a Dask worker: the secured model of `scenario` on the grid of `grid_year`, with the
+    results of :func:`~siting.metrics.grid_metrics` at `buses` computed and memoised — on the
+    study year's grid (`study`) hosting firm and with redispatch and the N-1 check of the
+    load, on the planned grid firm hosting. Returns the model and its load checks (the
+    :data:`siting.metrics._CHECKS` memo). A Dask worker is a daemonic process, so the per-bus
+    searches stay in it (:mod:`siting.grid._parallel`); its progress bars are off."""
+    from . import metrics
+    from ._progress import quiet_here
+
+    with quiet_here():  # the caller shows one bar for the tasks
+        model = GridModel.from_layers(layers, scenario=scenario, grid_year=grid_year, secure=True)
+        metrics._grid_at_buses(model, pd.DataFrame({"bus": buses}), grid_load_mw, pf, with_checks=study,
+                               redispatch=study)
+    return model, dict(metrics._CHECKS.get(model, {}))
+
+
+def _grid_models_on(client, layers: Layers, names: list, year: int, buses, grid_load_mw: float,
+                    pf: float) -> tuple[dict, dict]:
+    """:func:`_grid_models` with the models this process has not built yet built on `client`."""
+    import uuid
+
+    from . import metrics
+    from ._tiled import _as_completed
+
+    buses = sorted(set(pd.Series(buses, dtype=object).dropna()))
+    fingerprint = _grid_fingerprint(layers)
+    found: dict[tuple, GridModel] = {}  # (scenario index, grid year) -> model
+    jobs = []
+    for i, s in enumerate(names):
+        sc = load_scenario(s)
+        for grid_year, study in ((year, True), (PLANNED_GRID_YEAR, False)):
+            key = _model_key(fingerprint, sc, grid_year, True)
+            if key in _MODEL_CACHE:  # built here before: as without a client
+                found[i, grid_year] = _secured_model(layers, sc, grid_year)
+            else:
+                jobs.append(((i, grid_year), key, sc, study))
+    futures = {}
+    if jobs:
+        layers_f = client.scatter(layers, broadcast=True, hash=False)
+        token = uuid.uuid4().hex
+        for where, key, sc, study in jobs:
+            fut = client.submit(_grid_task, layers_f, sc, where[1], buses, grid_load_mw, pf, study,
+                                key=f"siting-grid-model-{where[0]}-{where[1]}-{token}")
+            futures[fut.key] = (fut, where, key, sc)
+    try:
+        for fut in progress(_as_completed([f for f, *_ in futures.values()]), "grid models (Dask tasks)",
+                            total=len(futures), min_items=1):
+            _, where, key, sc = futures.pop(fut.key)
+            model, checks = fut.result()
+            fut.release()
+            model.scenario = sc  # the scenario as read here (equal content), as _secured_model keeps it
+            metrics._CHECKS.setdefault(model, {}).update(checks)
+            _cache_model(key, model)
+            found[where] = model
+    finally:
+        for fut, *_ in futures.values():  # an error: cancel the tasks still running
+            fut.cancel()
+    models, planned = {}, {}
+    for i in range(len(names)):
+        model = found[i, year]
+        models[model.scenario.name] = model
+        planned[model.scenario.name] = found[i, PLANNED_GRID_YEAR]
     return models, planned
 
 
@@ -482,14 +559,27 @@ def _grid_fingerprint(layers: Layers) -> str:
     return h.hexdigest()
 
 
+def _model_key(fingerprint: str, sc: Scenario, grid_year: int, secure: bool) -> tuple:
+    """The model cache's key: layer content, scenario content, grid year and securing."""
+    return fingerprint, sc.model_dump_json(), grid_year, bool(secure)
+
+
+def _cache_model(key: tuple, model: GridModel) -> None:
+    _MODEL_CACHE[key] = model
+    _MODEL_CACHE.move_to_end(key)
+    while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
+        _MODEL_CACHE.popitem(last=False)
+
+
 def _secured_model(layers: Layers, scenario, grid_year: int, secure: bool = True) -> GridModel:
     """``GridModel.from_layers(layers, scenario, grid_year, secure=secure)``, built once per
     process for the same layer content, scenario content, grid year and securing — an
     evaluation builds four models (five with a year) and a study script runs many evaluations
     on the same grid. The model is shared: its checks do not change it (it keeps its hosting
-    tables, and its year of situations and hourly grid)."""
+    tables, and its year of situations and hourly grid). Models built on a Dask cluster
+    (``evaluate(..., client=)``) join the same cache."""
     sc = load_scenario(scenario)
-    key = (_grid_fingerprint(layers), sc.model_dump_json(), grid_year, bool(secure))
+    key = _model_key(_grid_fingerprint(layers), sc, grid_year, secure)
     if key in _MODEL_CACHE:
         _MODEL_CACHE.move_to_end(key)
         model = _MODEL_CACHE[key]
@@ -500,9 +590,7 @@ def _secured_model(layers: Layers, scenario, grid_year: int, secure: bool = True
             model.scenario = sc
         return model
     model = GridModel.from_layers(layers, scenario=sc, grid_year=grid_year, secure=secure)
-    _MODEL_CACHE[key] = model
-    while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
-        _MODEL_CACHE.popitem(last=False)
+    _cache_model(key, model)
     return model
 
 
@@ -594,6 +682,7 @@ def evaluate(
     climate: str | PathLike[str] | None = None,
     free_cooling_c: float = FREE_COOLING_C,
     situations=None,
+    client=None,
 ) -> Evaluation:
     """Judge every candidate site against the report's conditions.
 
@@ -637,6 +726,15 @@ def evaluate(
         applies the criteria marked ``situations = "year"`` instead of those marked
         ``"snapshots"`` (shipped: S8 on curtailment hours instead of the share of scenarios, and
         the offshore energy share of a directly coupled site). Default: the snapshots only.
+    client : dask.distributed.Client, optional
+        Build the grid models on this Dask cluster: one task per scenario and grid (the study
+        year's and the planned one), each securing its model and computing the hosting capacity
+        and N-1 load checks at the candidates' connection buses. The result equals the
+        single-process one exactly (the same code runs on the workers). Models already built
+        in this process are reused, not sent; the models that come back join this process's
+        cache and ``Evaluation.models`` (their solver is rebuilt here on first use, e.g. by
+        :meth:`Evaluation.capacity_check`). The year of hourly situations, the spatial metrics
+        and the judging run in this process. The workers must be able to import ``siting``.
 
     Returns
     -------
@@ -645,6 +743,14 @@ def evaluate(
         ``verdict``, ``score``, ``rank``, ``reasons``, the connection ``bus``, and per criterion
         ``<id>`` (metric value), ``<id>_result`` (pass/conditional/fail, or the soft score) and
         ``<id>_why`` (explanation citing the report section).
+
+    Examples
+    --------
+    >>> import siting
+    >>> ev = siting.evaluate(year=2026, scenario="winter-peak-2026")  # doctest: +SKIP
+    >>> from dask.distributed import Client, LocalCluster  # the grid models on a cluster
+    >>> with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:  # doctest: +SKIP
+    ...     ev = siting.evaluate(client=client)
     """
     grid_load, it_load_mw, pue, pf, year, free_cooling_c = check_study(it_load_mw, pue, pf, year, policy,
                                                                        free_cooling_c)
@@ -654,14 +760,19 @@ def evaluate(
         V.existing_file(sites, "sites", what="sites file (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV)")
     check_climate(climate)
     kind = check_situations(situations)
+    if client is not None:
+        from ._tiled import check_client
+
+        check_client(client)
     crits = load_criteria(criteria).for_situations(kind).with_policy(policy)
     rasters = check_rasters(rasters, crits)
     study_scenarios(year, scenario)
     layers = layers if layers is not None else load_layers()
     if not isinstance(sites, (gpd.GeoDataFrame, type(None))):
         sites = read_layer(sites, "sites", boundary=layers.boundary)
-    models, planned = _grid_models(layers, year, scenario)
     cands = candidates(layers, year=year, sites=sites)
+    models, planned = _grid_models(layers, year, scenario, client=client, buses=cands["bus"], grid_load_mw=grid_load,
+                                   pf=pf)
     grid = grid_metrics(cands, models, grid_load, pf, planned=planned)
     field_ = climate_field(layers, free_cooling_c, climate)
     metrics = spatial_metrics(cands, layers, year, grid_load, climate=field_).join(grid)

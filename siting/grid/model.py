@@ -25,7 +25,7 @@ from .. import _validate as V
 from .._validate import MAX_LOAD_MW
 from ..errors import ConfigError, ParameterError, SitingError
 from ..layers import Layers, load_layers
-from ._parallel import map_items, planned_workers
+from ._parallel import layout_workers, map_items
 from ._threads import one_blas_thread
 from .acpf import ACGrid, _refuse_unmodelled
 from .build import build_network, import_by_headroom, rebalance_slack
@@ -198,6 +198,31 @@ class GridModel:
         self._hosting_memo: dict[tuple, pd.DataFrame] = {}  # hosting tables by their arguments
         self._hourly_memo: dict[tuple, tuple] = {}  # hourly grids by situations and arguments
         self._situations_memo: dict = {}  # the shipped profiles' situations, by weather year
+
+    #: what a pickled model leaves out: the compiled grid (lightsim2grid's solver does not pickle)
+    #: and what is built on it — rebuilt on first use, to the same numbers (tested) — and the
+    #: hourly memos (large, rebuilt on request)
+    _UNPICKLED = {"_grid": None, "_cases": dict, "_hourly_memo": dict, "_situations_memo": dict}
+
+    def __getstate__(self) -> dict:
+        """The model without its solver state (see :attr:`_UNPICKLED`): the network, scenario,
+        securing and the hosting memo, so that a model computed on a Dask worker answers
+        :meth:`hosting_capacity` here from its memo."""
+        state = dict(self.__dict__)
+        for name, empty in self._UNPICKLED.items():
+            state.pop(name, None)
+            if empty is not None:
+                state[name] = empty()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def __copy__(self) -> GridModel:
+        """A shallow copy sharing the solver state and memos (as before pickling was defined)."""
+        new = self.__class__.__new__(self.__class__)
+        new.__dict__.update(self.__dict__)
+        return new
 
     # ------------------------------------------------------------------- builders
 
@@ -632,7 +657,7 @@ class GridModel:
         names = [self._bus_name(i) for i in idx]
         tan = math.tan(math.acos(pf))
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
-        search.prepare(internal, planned_workers(len(idx), workers))
+        search.prepare(internal, layout_workers(len(idx), workers))
         rh = None
         if redispatch is not False and redispatch is not None:
             rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, tan, max_mw, tol_mw=tol_mw)
