@@ -48,9 +48,24 @@ def test_screen_in_blocks_gives_the_same_table(plain, monkeypatch):
 
 @pytest.mark.skipif(available_workers() < 2, reason="needs two cores")
 def test_screen_on_workers_gives_the_same_table(plain, monkeypatch):
-    """Each worker screens its own chunks of buses: the table of one process, also in blocks."""
-    pd.testing.assert_frame_equal(_table(monkeypatch, workers=2), plain)
-    pd.testing.assert_frame_equal(_table(monkeypatch, workers=2, SCREEN_BYTES=10 * BUS_BYTES), plain)
+    """Each worker screens its own chunks of buses; the chunks do not depend on the workers, so
+    the table is that of one process to the last bit (and of one screen of all buses to
+    rounding), also in blocks."""
+    seen = []
+    real = H.CaseSet.screen
+
+    def spy(self, buses, *args):
+        seen.append(len(buses))
+        return real(self, buses, *args)
+
+    monkeypatch.setattr(H.CaseSet, "screen", spy)
+    one = _table(monkeypatch, workers=1, SCREEN_CHUNK_BUSES=10)
+    assert sorted(seen) == [9, 10, 10, 10]  # every 4th bus a chunk
+    pd.testing.assert_frame_equal(_table(monkeypatch, workers=2, SCREEN_CHUNK_BUSES=10), one, check_exact=True)
+    np.testing.assert_allclose(one["firm_mw"], plain["firm_mw"], atol=1e-9)
+    assert (one["limiting_case"] == plain["limiting_case"]).all()
+    pd.testing.assert_frame_equal(_table(monkeypatch, workers=2, SCREEN_BYTES=10 * BUS_BYTES),
+                                  _table(monkeypatch, workers=1, SCREEN_BYTES=10 * BUS_BYTES), check_exact=True)
 
 
 def test_jacobians_rebuilt_when_too_many_to_keep(plain, monkeypatch):

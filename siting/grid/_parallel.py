@@ -13,7 +13,8 @@ not safe: outside Linux (macOS and Windows spawn processes, which would have to 
 model), inside a daemonic worker (a Dask worker process), outside the main thread (a Dask
 worker thread: a fork copies the other threads' locks as they are, and two threads' pools would
 share :data:`_TASK`), with one core, or for fewer than :data:`MIN_ITEMS` items (a fork is not
-worth it). The work is laid out the same either way (:func:`layout_workers`), so is the answer.
+worth it). What is shared per chunk of items is laid out by the caller, not by the cores (see
+:meth:`siting.grid.hosting.HostingSearch.prepare`), so the answer is the same either way.
 A worker that fails makes its items run again here, so an error is raised as it would be
 without workers.
 """
@@ -29,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .._progress import progress
 
-__all__ = ["available_workers", "layout_workers", "map_items", "planned_workers"]
+__all__ = ["available_workers", "map_items", "planned_workers"]
 
 #: fewer items than this run in this process
 MIN_ITEMS = 8
@@ -55,19 +56,9 @@ def _can_fork() -> bool:
 
 def planned_workers(n: int, workers: int | None = None) -> int:
     """How many processes :func:`map_items` would use for `n` items (1: this one)."""
-    workers = layout_workers(n, workers)
-    return workers if workers > 1 and _can_fork() else 1
-
-
-def layout_workers(n: int, workers: int | None = None) -> int:
-    """How many processes work on `n` items is laid out for (e.g. the hosting search's screen
-    chunks): :func:`planned_workers`, but as if this process could fork. The layout decides the
-    answer to the last bit (a screen of other buses rounds differently), so a process that may
-    not fork — a Dask worker is daemonic — lays the work out as its parent on the same machine
-    would and gets the same answer, running the chunks itself."""
     workers = available_workers() if workers is None else int(workers)
     workers = min(workers, max(n // 2, 1))
-    return 1 if workers <= 1 or n < MIN_ITEMS else workers
+    return 1 if workers <= 1 or n < MIN_ITEMS or not _can_fork() else workers
 
 
 def _run_chunk(items: list[int]) -> list[object]:

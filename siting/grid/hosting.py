@@ -78,6 +78,9 @@ JACOBIAN_CACHE_BYTES = 2**30
 #: are held for at most this many bytes at a time: more buses are screened in consecutive blocks
 #: (case1354pegase: 64 MB a bus; all of them at once would take 86 GB)
 SCREEN_BYTES = 2**30
+#: buses screened together at most (dense screen): a worker screens whole chunks of them, and
+#: each chunk factorises every case's Jacobian once (IEEE 118: two chunks)
+SCREEN_CHUNK_BUSES = 64
 #: a grid whose dense screen takes more than this a bus keeps a compact one (:mod:`._compact`)
 COMPACT_ABOVE_BYTES = 64 * 2**20
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
@@ -607,20 +610,22 @@ class HostingSearch:
                 break
         return worst, worst_c
 
-    def prepare(self, buses: np.ndarray, workers: int = 1) -> None:
-        """Screen every case × `buses` (internal indices); :meth:`row` then searches one. Where
-        the screen of all of them would exceed :data:`SCREEN_BYTES`, or the rows run on
-        `workers` > 1 processes, the buses are screened in :attr:`chunks` (lists of row numbers:
-        every k-th bus, so that each holds cheap and costly buses alike) when a row first needs
-        its chunk — give a worker whole chunks (``map_items(..., chunks=search.chunks)``): each
-        worker screens its own share, in parallel, rather than this process all of them first
-        (IEEE 118: 0.6 s of a 3 s all-bus run)."""
+    def prepare(self, buses: np.ndarray) -> None:
+        """Screen every case × `buses` (internal indices); :meth:`row` then searches one. More
+        than :data:`SCREEN_CHUNK_BUSES` buses (or more than fit in :data:`SCREEN_BYTES`) are
+        screened in :attr:`chunks` (lists of row numbers: every k-th bus, so that each holds
+        cheap and costly buses alike) when a row first needs its chunk — give a worker whole
+        chunks (``map_items(..., chunks=search.chunks)``): the workers screen their own chunks,
+        in parallel, rather than this process all of them first (IEEE 118: 0.6 s of a 3 s
+        all-bus run). The chunks do not depend on the cores or workers: a screen of other buses
+        rounds differently (1e-11 MW in the answers), so the same chunks give the same table to
+        the last bit on any machine, forked or not (a Dask worker may not fork)."""
         self._buses = np.asarray(buses)
         n = len(self._buses)
         self._compact = self.cs.wants_compact(self.max_mw)
         block = self.cs.screen_block(self.max_mw)
-        if workers > 1 and not self._compact:  # (a compact screen runs its cases on every core)
-            block = min(block, -(-n // workers))
+        if not self._compact:  # (a compact screen runs its cases on every core)
+            block = min(block, SCREEN_CHUNK_BUSES)
         n_chunks = max(-(-n // max(block, 1)), 1)
         self.chunks = [list(range(k, n, n_chunks)) for k in range(n_chunks)] if n_chunks > 1 else []
         self._chunk_of = np.arange(n) % n_chunks

@@ -25,7 +25,7 @@ from .. import _validate as V
 from .._validate import MAX_LOAD_MW
 from ..errors import ConfigError, ParameterError, SitingError
 from ..layers import Layers, load_layers
-from ._parallel import layout_workers, map_items
+from ._parallel import map_items
 from ._threads import one_blas_thread
 from .acpf import ACGrid, _refuse_unmodelled
 from .build import build_network, import_by_headroom, rebalance_slack
@@ -657,7 +657,7 @@ class GridModel:
         names = [self._bus_name(i) for i in idx]
         tan = math.tan(math.acos(pf))
         search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
-        search.prepare(internal, layout_workers(len(idx), workers))
+        search.prepare(internal)
         rh = None
         if redispatch is not False and redispatch is not None:
             rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, tan, max_mw, tol_mw=tol_mw)
