@@ -16,8 +16,9 @@ all buses × all outages at once: DC power-transfer distribution factors with th
 slack, updated per outage with line-outage distribution factors (sparse LU of the B matrix), and
 first-order AC sensitivities from each case's Jacobian (branch currents, voltages, angles). For
 each bus, the base case and the outages screened lowest are searched with AC power flow
-(bracketing and regula falsi to ``tol_mw``). At the answer, every other outage whose first-order
-state lies near a thermal, voltage or angle limit is AC-confirmed — the bands widen with the
+(bracketing and the Illinois variant of regula falsi to ``tol_mw``). At the answer, every other
+outage whose first-order state lies near a thermal, voltage or angle limit is AC-confirmed (and
+only those) — the bands widen with the
 change predicted and with the base case's observed departure from its own linear estimate (for
 voltages, scaled with the square of the change: an outage near the load bends its voltage more); an
 outage violated there is searched alone below the answer (lazy constraint generation). The
