@@ -305,13 +305,12 @@ class ACGrid:
         uniq, count = np.unique(pairs, axis=0, return_counts=True)
         graph = nx.Graph()
         graph.add_edges_from(map(tuple, uniq.tolist()))
-        bridges = {tuple(sorted(e)) for e in nx.bridges(graph)}
         single = {tuple(p) for p, c in zip(uniq.tolist(), count) if c == 1}
+        bridges = {tuple(sorted(e)) for e in nx.bridges(graph)} & single  # (a pair of rows is no bridge)
         for k in range(self.m):
             if not self.branch_on[k] or self.element[k][0] not in ("line", "trafo"):
                 continue
-            a, b = sorted((int(self.f[k]), int(self.t[k])))
-            if self.parallel[k] > 1 or (a, b) not in bridges or (a, b) not in single:
+            if self.parallel[k] > 1 or tuple(sorted((int(self.f[k]), int(self.t[k])))) not in bridges:
                 ok.append(k)
                 continue
             keep = self.branch_on.copy()

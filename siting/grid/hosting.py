@@ -623,9 +623,9 @@ class HostingSearch:
         the last bit on any machine, forked or not (a Dask worker may not fork)."""
         self._buses = np.asarray(buses)
         n = len(self._buses)
-        self._compact = self.cs.wants_compact(self.max_mw)
+        self._use_compact = self.cs.wants_compact(self.max_mw)
         block = self.cs.screen_block(self.max_mw)
-        if not self._compact:  # (a compact screen runs its cases on every core)
+        if not self._use_compact:  # (a compact screen runs its cases on every core)
             block = min(block, SCREEN_CHUNK_BUSES)
         n_chunks = max(-(-n // max(block, 1)), 1)
         self.chunks = [list(range(k, n, n_chunks)) for k in range(n_chunks)] if n_chunks > 1 else []
@@ -634,13 +634,13 @@ class HostingSearch:
         self._col = np.arange(n) // n_chunks  # a row's column in its chunk's screen
         if not self.chunks:
             self._current = 0
-            self._screen = self.cs.screen(self._buses, self.tan, self.max_mw, self._compact)  # cases × B
+            self._screen = self.cs.screen(self._buses, self.tan, self.max_mw, self._use_compact)  # cases × B
 
     def _column(self, j: int) -> int:
         """`j`'s column in the current screen, screening its chunk first if need be."""
         k = int(self._chunk_of[j])
         if k != self._current:
-            self._screen = self.cs.screen(self._buses[self.chunks[k]], self.tan, self.max_mw, self._compact)
+            self._screen = self.cs.screen(self._buses[self.chunks[k]], self.tan, self.max_mw, self._use_compact)
             self._current = k
         return int(self._col[j])
 

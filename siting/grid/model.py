@@ -215,9 +215,6 @@ class GridModel:
                 state[name] = empty()
         return state
 
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
     def __copy__(self) -> GridModel:
         """A shallow copy sharing the solver state and memos (as before pickling was defined)."""
         new = self.__class__.__new__(self.__class__)
