@@ -14,7 +14,9 @@ applied cell by cell; the *space* condition applies to regions, not cells, and i
 
 from __future__ import annotations
 
+import errno
 import math
+import shutil
 from dataclasses import dataclass
 from functools import cache
 from os import PathLike
@@ -595,6 +597,12 @@ def _grow(r0: int, c0: int, avail: np.ndarray, score: np.ndarray, need: int) -> 
     return chosen
 
 
+#: DEFLATE level of a written COG: 1 rather than GDAL's 6 — measured on the 48-band 250 m NL
+#: surface, 1.4x faster to write for a file 1.3 % larger. (Not with every core compressing,
+#: NUM_THREADS: 2.1x, but GDAL then no longer reports a full disk: the file was left incomplete)
+_DEFLATE_LEVEL = 1
+
+
 def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str] | None = None,
                  overwrite: bool = False) -> Path:
     """Write `ds` as a Cloud-Optimised GeoTIFF (``.tif``: one float32 band per variable, each
@@ -652,7 +660,7 @@ def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str]
             stack = np.stack([ds[v].values.astype("float32") for v in names])
             with rasterio.open(tmp, "w", driver="COG", width=stack.shape[2], height=stack.shape[1], count=len(names),
                                dtype="float32", crs=ds.attrs["crs"], transform=transform, nodata=np.nan,
-                               compress="deflate") as dst:
+                               compress="deflate", level=_DEFLATE_LEVEL) as dst:
                 dst.write(stack)
                 _describe_bands(dst, ds, names)
     return path
@@ -690,7 +698,16 @@ def _write_tiles(ds: xr.Dataset, names: list[str], tmp: Path) -> None:
         for window, values in windows(ds, names):
             dst.write(values, window=window)
         _describe_bands(dst, ds, names)
-    rasterio.shutil.copy(stage, tmp, driver="COG", compress="deflate", bigtiff="IF_SAFER", num_threads="ALL_CPUS")
+    # (one thread: with NUM_THREADS, GDAL reported no error when the disk filled during the copy,
+    # and the incomplete COG was put in place)
+    try:
+        rasterio.shutil.copy(stage, tmp, driver="COG", compress="deflate", level=_DEFLATE_LEVEL, bigtiff="IF_SAFER")
+    except Exception as exc:  # (GDAL's CPLE_* errors are no RasterioErrors)
+        need = stage.stat().st_size  # the COG holds the same blocks, plus overviews
+        if shutil.disk_usage(tmp.parent).free < need:  # (GDAL says only "Write error at scanline 0")
+            raise OSError(errno.ENOSPC, f"the COG needs about {need / 1e6:.0f} MB beside its {need / 1e6:.0f} MB of "
+                                        f"staged tiles: {exc}") from exc
+        raise
     stage.unlink()
 
 

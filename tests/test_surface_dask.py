@@ -68,6 +68,24 @@ def test_tiled_surface_written_tile_by_tile_equals_the_single_process_file(pair,
     assert not (tmp_path / "tiled.nc").exists()
 
 
+def test_disk_full_while_the_tiles_become_a_cog_is_an_output_error_and_leaves_nothing(pair, tmp_path):
+    """A disk with room for the staged tiles but not for the COG beside them: GDAL's copy fails
+    (with NUM_THREADS it failed silently and an incomplete COG was put in place)."""
+    import errno
+
+    from siting.errors import OutputError
+
+    from .test_faults import _tmpfs
+
+    tiled = pair[1]
+    size = write_raster(tiled, tmp_path / "probe.tif").stat().st_size  # staged tiles: about as large
+    with _tmpfs(tmp_path / "full", f"{int(1.5 * size) // 1024}k") as disk:
+        with pytest.raises(OutputError, match=r"(?s)no space left on the device.*nothing was written") as info:
+            write_raster(tiled, disk / "s.tif")
+        assert info.value.errno == errno.ENOSPC
+        assert list(disk.iterdir()) == []
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_distance_from_the_edge_cells_equals_the_distance_transform_bit_for_bit(seed):
     rng = np.random.default_rng(seed)
