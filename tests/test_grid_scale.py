@@ -78,6 +78,25 @@ def test_jacobians_rebuilt_when_too_many_to_keep(plain, monkeypatch):
     assert (table["limiting_case"] == plain["limiting_case"]).all()
 
 
+def test_factorised_jacobians_kept_across_blocks(monkeypatch):
+    """A large grid's screen in chunks of buses factorises each case's Jacobian once, not once a
+    chunk — the same table to the last bit; without room to keep them (LU_CACHE_BYTES), again
+    in every chunk."""
+    import siting.grid.acpf as A
+
+    monkeypatch.setattr(A, "DENSE_MAX_BUSES", 10)  # IEEE 39 sparse, as a large grid
+    calls = []
+    real = H.splu
+    monkeypatch.setattr(H, "splu", lambda a: calls.append(a.shape) or real(a))
+    kept = _table(monkeypatch, SCREEN_CHUNK_BUSES=10)  # four chunks
+    n_cases = len(GridModel.from_pandapower(pn.case39())._caseset(H.Limits(), True).cases)
+    assert len(calls) == n_cases
+    calls.clear()
+    again = _table(monkeypatch, SCREEN_CHUNK_BUSES=10, LU_CACHE_BYTES=0)
+    assert len(calls) == 4 * n_cases
+    pd.testing.assert_frame_equal(again, kept, check_exact=True)
+
+
 def test_cases_solved_on_workers_equal_one_process(monkeypatch):
     model = GridModel.from_pandapower(pn.case39())
     one = model._caseset(H.Limits(), True)

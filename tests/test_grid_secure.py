@@ -280,9 +280,9 @@ def test_first_order_state_evaluates_loadings_at_the_moved_voltages(secured):
     pre = cs.cases[ci].pre
     assert pre.loading_pct[k] < 1.0
     p = 880.0
-    states, _ = _first_order_states(g, [pre], g.alive(k)[None, :], cs._dv[ci][:, col][None, :],
-                                    cs._da[ci][:, col][None, :], p)
+    states, _ = _first_order_states(g, [pre], g.alive(k)[None, :], cs._dv[col, ci][None, :],
+                                    cs._da[col, ci][None, :], p)
     ac = g.solve(outage=k, bus=ib, p_mw=p, q_mvar=p * 0.2031)
     assert ac.loading_pct[k] > 90.0
     assert abs(states[0].loading_pct[k] - ac.loading_pct[k]) < 10.0
-    assert pre.loading_pct[k] + cs._dl[ci][k, col] * p < 50.0  # what extrapolating the slope gives
+    assert pre.loading_pct[k] + cs._dl[col, ci, k] * p < 50.0  # what extrapolating the slope gives

@@ -33,6 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
 
 from .._progress import progress
 from ._compact import CompactScreen
@@ -75,6 +77,10 @@ SEARCH_FALLBACK = False
 #: rebuilt from its case's solved state when a sensitivity needs it (the Continental European
 #: grid: 5,653 cases of ~1 MB each, 7.5 GB peak with them kept)
 JACOBIAN_CACHE_BYTES = 2**30
+#: the N-1 cases' factorised Jacobians (sparse LU) are kept up to this many bytes in each
+#: process, so that a screen in several chunks of buses factorises each case once, not once a
+#: chunk (case1354pegase: 0.44 MB and 2.9 ms a case, 4.1 s of an 8 s chunk of 16 buses)
+LU_CACHE_BYTES = 2**30
 #: the screen's per-case sensitivities (cases × (branches + 2 buses) × screened buses, 8 B each)
 #: are held for at most this many bytes at a time: more buses are screened in consecutive blocks
 #: (case1354pegase: 64 MB a bus; all of them at once would take 86 GB)
@@ -84,6 +90,8 @@ SCREEN_BYTES = 2**30
 SCREEN_CHUNK_BUSES = 64
 #: a grid whose dense screen takes more than this a bus keeps a compact one (:mod:`._compact`)
 COMPACT_ABOVE_BYTES = 64 * 2**20
+#: cases whose attributed limits (:meth:`CaseSet.attributed`) are set in one block
+_ATTRIB_BLOCK = 256
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
 PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
@@ -205,6 +213,8 @@ class CaseSet:
                           > np.nan_to_num(c.max_loading, nan=np.inf) for c in self.cases]
         self._attrib: dict[tuple[int, float], list[Case]] = {}
         self._stacks: dict[int, tuple] = {}
+        self._lus: dict[int | None, object] = {}  # outage -> splu of its case's Jacobian (LU_CACHE_BYTES)
+        self._lu_bytes = 0
 
     def pre_with_jacobian(self, case: Case) -> ACResult:
         """The case's solved state with its Jacobian (rebuilt from the state where the cases
@@ -214,6 +224,23 @@ class CaseSet:
             g = self.grid
             pre = dataclasses.replace(pre, jacobian=g._jacobian(g._ybus(case.outage), pre.vm_pu * np.exp(1j * pre.va_rad)))
         return pre
+
+    def factorised(self, case: Case):
+        """The case's Jacobian factorised (``splu``; kept while the cache holds under
+        :data:`LU_CACHE_BYTES`), or None where the grid's Jacobians are dense (a small grid: its
+        sensitivities come from one batched LAPACK call)."""
+        lu = self._lus.get(case.outage)
+        if lu is not None:
+            return lu
+        jac = self.pre_with_jacobian(case).jacobian
+        if isinstance(jac, np.ndarray):
+            return None
+        lu = splu(sp.csc_matrix(jac))
+        size = 12 * (lu.L.nnz + lu.U.nnz) + 16 * lu.shape[0]  # values and row indices; permutations
+        if self._lu_bytes + size <= LU_CACHE_BYTES:
+            self._lus[case.outage] = lu
+            self._lu_bytes += size
+        return lu
 
     def wants_compact(self, p_max: float) -> bool:
         """Whether a screen with a ceiling `p_max` is compact: where one bus's dense screen takes
@@ -262,26 +289,34 @@ class CaseSet:
             self.cases = saved
 
     def _cases_for(self, bus: int, pf_tan: float) -> list[Case]:
+        """The cases with the limits of a load at `bus` (:meth:`attributed`): for blocks of cases
+        at once (case1354pegase, where every case has an overload without the load: 68 ms a bus
+        case by case)."""
         g = self.grid
         col = getattr(self, "_screened", {}).get(bus)
-        p_inj = np.zeros((g.n, 1))
-        p_inj[bus, 0] = -1.0
-        out = []
-        for ci, case in enumerate(self.cases):
-            existing = self._existing[ci]
-            if not existing.any():
-                out.append(case)
-                continue
-            alive = self._alive(case)
-            dl = None if col is None else self._screened_dl(ci, col)
-            if dl is None:
-                dl = ac_sensitivity(g, self.pre_with_jacobian(case), alive, p_inj, pf_tan * p_inj)[0][:, 0]
-            rating_mva = _SQRT3 * g.base_kv[g.f] * case.pre.vm_pu[g.f] * g.i_rated_f_ka * alive
+        dense = getattr(self, "_dl", None)
+        dense = dense if col is not None and dense is not None and dense.shape[1] == len(self.cases) else None
+        rows = np.flatnonzero([e.any() for e in self._existing])
+        out = list(self.cases)
+        for lo in range(0, len(rows), _ATTRIB_BLOCK):
+            block = rows[lo:lo + _ATTRIB_BLOCK]
+            if dense is not None:
+                dl = dense[col, block]
+            else:
+                dl = np.empty((len(block), g.m))
+                for i, ci in enumerate(block):
+                    d = None if col is None else self._screened_dl(ci, col)
+                    dl[i] = d if d is not None else self._ac_sensitivity(self.cases[ci], np.array([bus]), pf_tan)[0][:, 0]
+            cases = [self.cases[ci] for ci in block]
+            alive = np.stack([self._alive(c) for c in cases])
+            vm_f = np.stack([c.pre.vm_pu[g.f] for c in cases])
+            rating_mva = _SQRT3 * g.base_kv[g.f] * vm_f * g.i_rated_f_ka * alive
             share = np.abs(dl) * rating_mva / 100.0  # MW over the branch per MW of load
-            relax = existing & (share < ATTRIBUTION_SHARE)
-            out.append(Case(case.outage, case.pre, attributed_limit(case.pre.loading_pct, case.max_loading, relax,
-                                                                    self.limits.worsen_pp),
-                            case.vm_low, case.vm_high) if relax.any() else case)
+            relax = np.stack([self._existing[ci] for ci in block]) & (share < ATTRIBUTION_SHARE)
+            for i in np.flatnonzero(relax.any(axis=1)):
+                c = cases[i]
+                out[block[i]] = Case(c.outage, c.pre, attributed_limit(c.pre.loading_pct, c.max_loading, relax[i],
+                                                                       self.limits.worsen_pp), c.vm_low, c.vm_high)
         return out
 
     # ------------------------------------------------------------------- evaluation
@@ -336,7 +371,7 @@ class CaseSet:
             dv, da = self._base_sens[1][:, col], self._base_sens[2][:, col]
         else:
             vm, va = self._vm0[case_ids], self._va0[case_ids]
-            dv, da = self._dv[case_ids, :, col], self._da[case_ids, :, col]
+            dv, da = self._dv[col, case_ids], self._da[col, case_ids]
         own = vm * np.exp(1j * va)
         return (vm + dv * p_mw) * np.exp(1j * (va + da * p_mw)), own
 
@@ -428,11 +463,15 @@ class CaseSet:
         ptdf_b = ptdf_b - dc.flows(g.slack_w)[:, None]  # distributed slack
         out = np.full((len(self.cases), len(buses)), np.inf)
         c_n, b_n = len(self.cases), len(buses)
-        #: per case × branch or bus × screened bus: first-order loading [pp/MW], voltage [pu/MW] and
-        #: angle [rad/MW] change with the load
-        self._dl = np.empty((c_n, g.m, b_n))
-        self._dv = np.empty((c_n, g.n, b_n))
-        self._da = np.empty((c_n, g.n, b_n))
+        #: per screened bus × case × branch or bus: first-order loading [pp/MW], voltage [pu/MW] and
+        #: angle [rad/MW] change with the load (a bus's C × m block contiguous: near_limit reads it
+        #: whole); the buffers of the first screen are reused by the next chunk (a fresh 1 GB took
+        #: 1.8 s of page faults a chunk on case1354pegase)
+        buf = getattr(self, "_buffers", None)
+        if buf is None or buf[0].shape[0] < b_n or buf[0].shape[1] != c_n:
+            self._dl = self._dv = self._da = None  # (freed before the new ones are taken)
+            buf = self._buffers = (np.empty((b_n, c_n, g.m)), np.empty((b_n, c_n, g.n)), np.empty((b_n, c_n, g.n)))
+        self._dl, self._dv, self._da = (a[:b_n] for a in buf)
         # per case, what near_limit reads on every call: loadings without NaN, branch ends in service
         self._l0 = np.stack([np.nan_to_num(c.pre.loading_pct, nan=-np.inf) for c in self.cases])  # C × m
         self._vm0 = np.stack([c.pre.vm_pu for c in self.cases])  # C × n (the same under attribution)
@@ -441,7 +480,7 @@ class CaseSet:
         for ci, case in enumerate(self.cases):
             sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
             dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
-            self._dl[ci], self._dv[ci], self._da[ci] = dl, dv, da
+            self._dl[:, ci], self._dv[:, ci], self._da[:, ci] = dl.T, dv.T, da.T
             out[ci] = np.minimum(self._dc_thermal(case, -sens), self._first_order(case, dl, dv))
         return out
 
@@ -453,7 +492,7 @@ class CaseSet:
         ptdf_b = dc.ptdf(buses) - dc.flows(g.slack_w)[:, None]
         out = np.full((len(self.cases), len(buses)), np.inf)
         comp = CompactScreen(len(buses), p_max, (GUARD_PP, GUARD_PU, GUARD_REL, GUARD_ANGLE_RAD))
-        self._dl = self._dv = self._da = None
+        self._dl = self._dv = self._da = self._buffers = None
 
         def one(ci: int):
             """Case `ci`: screened limits, the kept pairs, the loading change where attribution may
@@ -485,8 +524,8 @@ class CaseSet:
             dl[self._existing[ci]] = self._existing_dl[ci][:, col]
             return dl
         dense = getattr(self, "_dl", None)
-        if dense is not None and ci < len(dense):
-            return self._dl[ci][:, col]
+        if dense is not None and ci < dense.shape[1]:
+            return dense[col, ci]
         return None
 
     def _alive(self, case: Case) -> np.ndarray:
@@ -517,7 +556,9 @@ class CaseSet:
         g = self.grid
         p_inj = np.zeros((g.n, len(buses)))
         p_inj[buses, np.arange(len(buses))] = -1.0  # a load: -1 MW of injection
-        return ac_sensitivity(g, self.pre_with_jacobian(case), self._alive(case), p_inj, pf_tan * p_inj)
+        lu = self.factorised(case)
+        return ac_sensitivity(g, case.pre if lu is not None else self.pre_with_jacobian(case), self._alive(case),
+                              p_inj, pf_tan * p_inj, lu=lu)
 
     def _first_order(self, case: Case, dl: np.ndarray, dv: np.ndarray) -> np.ndarray:
         pre = case.pre
@@ -543,9 +584,12 @@ class CaseSet:
             bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=base.pre.vm_pu * np.exp(1j * base.pre.va_rad))
         if not res.converged:
             return math.inf, math.inf, math.inf
-        dl0, dv0 = (self._dl[0], self._dv[0]) if getattr(self, "_compact", None) is None else self._base_sens[:2]
-        l_lin = np.nan_to_num(base.pre.loading_pct) + dl0[:, j] * p_mw
-        dv = dv0[:, j] * p_mw
+        if getattr(self, "_compact", None) is None:
+            dl0, dv0 = self._dl[j, 0], self._dv[j, 0]
+        else:
+            dl0, dv0 = self._base_sens[0][:, j], self._base_sens[1][:, j]
+        l_lin = np.nan_to_num(base.pre.loading_pct) + dl0 * p_mw
+        dv = dv0 * p_mw
         err_v = np.abs(res.vm_pu - (base.pre.vm_pu + dv))
         err_pu = float(np.max(err_v))
         #: per branch and bus, the base case's departure from its first-order estimate (what a
@@ -574,15 +618,15 @@ class CaseSet:
             return self._compact.near(j, self.cases, p_mw, err_pp, err_pu, curvature, per)
         g = self.grid
         max_loading, vm_low, vm_high = self._limit_stack()
-        dl = self._dl[:, :, j] * p_mw
+        dl = self._dl[j] * p_mw
         l_est = self._l0 + dl
         near = np.any(l_est >= max_loading - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp), axis=1)
-        dv = self._dv[:, :, j] * p_mw
+        dv = self._dv[j] * p_mw
         v_est = self._vm0 + dv
         band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
         near |= np.any(v_est <= vm_low + band, axis=1)
         near |= np.any(v_est >= vm_high - band, axis=1)
-        va = self._va0 + self._da[:, :, j] * p_mw
+        va = self._va0 + self._da[j] * p_mw
         wide = np.abs(va[:, g.f] - va[:, g.t]) >= GUARD_ANGLE_RAD
         near |= np.any(wide & self._on, axis=1)
         return near

@@ -87,19 +87,22 @@ class DCSensitivity:
 
 
 def ac_sensitivity(grid: ACGrid, pre: ACResult, alive: np.ndarray, p_inj: np.ndarray,
-                   q_inj: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   q_inj: np.ndarray | None = None, lu=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """First-order AC sensitivities at a solved case.
 
     Parameters
     ----------
     grid : ACGrid
     pre : ACResult
-        The case, solved with ``keep_jacobian=True``.
+        The case, solved with ``keep_jacobian=True`` (or any state of it, with `lu`).
     alive : ndarray
         Per branch, the share of its circuits in service in this case (0…1).
     p_inj, q_inj : ndarray
         n × K: active [MW] and reactive [Mvar] injection per internal bus for each of K
         directions (+ = generation; a load is negative). The distributed slack balances them.
+
+    lu : scipy.sparse.linalg.SuperLU, optional
+        The factorised Jacobian of the case (``splu`` of its CSC form), where the caller keeps it.
 
     Returns
     -------
@@ -107,7 +110,7 @@ def ac_sensitivity(grid: ACGrid, pre: ACResult, alive: np.ndarray, p_inj: np.nda
         Branch loading [pp] (m × K), bus voltage magnitude [pu] (n × K) and angle [rad] (n × K)
         per unit of each direction.
     """
-    dl, dv, da = ac_sensitivities(grid, [pre], alive[None, :], p_inj, q_inj)
+    dl, dv, da = ac_sensitivities(grid, [pre], alive[None, :], p_inj, q_inj, None if lu is None else [lu])
     return dl[0], dv[0], da[0]
 
 
@@ -116,25 +119,30 @@ _BATCH = 64
 
 
 def ac_sensitivities(grid: ACGrid, states: list[ACResult], alive: np.ndarray, p_inj: np.ndarray,
-                     q_inj: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     q_inj: np.ndarray | None = None, lus: list | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`ac_sensitivity` of several solved cases at once (`alive`: C × m): C × m × K,
     C × n × K, C × n × K. On a small (dense) grid the C Jacobian systems are solved in one
-    batched LAPACK call, which saves the per-call overhead that dominates at this size."""
+    batched LAPACK call, which saves the per-call overhead that dominates at this size. `lus`:
+    the cases' factorised Jacobians (``splu``), where the caller keeps them (the states then need
+    none)."""
     g = grid
     if len(states) > _BATCH:  # bounded memory: a stack of Jacobians per batch
-        parts = [ac_sensitivities(g, states[i:i + _BATCH], alive[i:i + _BATCH], p_inj, q_inj)
+        parts = [ac_sensitivities(g, states[i:i + _BATCH], alive[i:i + _BATCH], p_inj, q_inj,
+                                  None if lus is None else lus[i:i + _BATCH])
                  for i in range(0, len(states), _BATCH)]
         return tuple(np.concatenate(x) for x in zip(*parts))
     c_n = len(states)
     n_a, pq = len(g.nonref), g.pq
     n_p = len(g.active)
     k = p_inj.shape[1]
-    rows = states[0].jacobian.shape[0]
+    rows = lus[0].shape[0] if lus is not None else states[0].jacobian.shape[0]
     rhs = np.zeros((rows, k))
     rhs[:n_p] = -p_inj[g.active] / g.base_mva
     if q_inj is not None:
         rhs[n_p:n_p + len(pq)] = -q_inj[pq] / g.base_mva
-    if all(isinstance(s.jacobian, np.ndarray) for s in states):
+    if lus is not None:
+        dx = -np.stack([lu.solve(rhs) for lu in lus])
+    elif all(isinstance(s.jacobian, np.ndarray) for s in states):
         dx = -np.linalg.solve(np.stack([s.jacobian for s in states]), np.broadcast_to(rhs, (c_n, rows, k)))
     else:
         dx = -np.stack([splu(sp.csc_matrix(s.jacobian)).solve(rhs) for s in states])

@@ -599,8 +599,8 @@ class RedispatchHosting:
             return lp, sens
         shared = self._noload()
         alive = np.stack([g.alive(c.outage) for c in cs.cases])
-        dv = cs._dv[:, :, col].copy()
-        da = cs._da[:, :, col].copy()
+        dv = cs._dv[col].copy()
+        da = cs._da[col].copy()
         states, sens_l = _first_order_states(g, [c.pre for c in cs.cases], alive, dv, da, base_mw)
         lp, sens = self._assemble(states, shared[0], sens_l, shared[1].copy(), dv, shared[2].copy(), da)
         # (the LP copies S; DV and DA are its own)
