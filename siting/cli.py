@@ -400,8 +400,9 @@ def _climate_options(f):
                    "share; S8 on curtailment hours); adds ~1 min.")
 @_climate_options
 @click.option("--dask", "dask_address", default=None, is_flag=False, flag_value=_LOCAL_CLUSTER, metavar="[ADDRESS]",
-              help="Build the grid models (one per scenario and grid) with Dask: alone, on a new local cluster (one "
-                   "worker per core); with an address (tcp://host:8786), on that scheduler's cluster. Same results.")
+              help="Build the grid models (one per scenario and grid) and judge the sensitivity draws with Dask: "
+                   "alone, on a new local cluster (one worker per core); with an address (tcp://host:8786), on that "
+                   "scheduler's cluster. Same results.")
 @click.option("--worker-memory", default="4GB", show_default=True,
               help="With --dask (local cluster): memory limit of each worker.")
 def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
@@ -436,7 +437,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
                           criteria=criteria, layers=layers, sites=user_sites, policy=policy, climate=climate,
                           free_cooling_c=free_cooling_c, situations=None if situations == "snapshots" else situations,
                           client=client)
-        sens = ev.sensitivity(n=samples, seed=seed, top_k=top_k)
+            sens = ev.sensitivity(n=samples, seed=seed, top_k=top_k, client=client)
         table = ev.table.join(sens, on="id")
         if out is not None:
             ds = None

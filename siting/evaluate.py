@@ -230,7 +230,8 @@ class Evaluation:
         return pd.DataFrame(rows, columns=["id", "name", "criterion", "status", "value", "threshold", "gap", "unit",
                                            "section", "what"])
 
-    def sensitivity(self, n: int = 500, seed: int = 0, top_k: int = 5, concentration: float = 100.0) -> pd.DataFrame:
+    def sensitivity(self, n: int = 500, seed: int = 0, top_k: int = 5, concentration: float = 100.0,
+                    client=None) -> pd.DataFrame:
         """Monte Carlo over soft weights (Dirichlet around the file's weights, ``concentration``
         = sum of its parameters), hard thresholds (uniform in each ``range``) and soft x points
         (scaled by a factor uniform in ``1 ± jitter``), seeded; and what explains each site's
@@ -259,6 +260,10 @@ class Evaluation:
 
             ``attrs`` holds ``n``, ``seed``, ``top_k`` and ``concentration``.
 
+        With a Dask `client` (``dask.distributed.Client``), the draws are judged on its cluster
+        in blocks of :data:`SENSITIVITY_BLOCK` (drawn here first, from the one seeded stream):
+        the same table as in one process, to the last bit.
+
         Notes
         -----
         A site sitting on a threshold has a verdict, and so a rank, that the analysis can move
@@ -267,51 +272,39 @@ class Evaluation:
         fails it and falls in the ranking.
         """
         n, seed, top_k, concentration = check_sensitivity(n, seed, top_k, concentration)
+        if client is not None:
+            from ._tiled import check_client
+
+            check_client(client)
         rng = np.random.default_rng(seed)
         crits = self.criteria
         soft = crits.soft
         base_w = np.array([c.weight for c in soft])
         ids = self.table["id"].to_numpy()
-        ranks = np.empty((n, len(ids)), dtype=int)
-        suitable = np.zeros(len(ids))
-        base_verdict, _, base_hard, _ = _judge(crits, self.metrics)
+        _, _, base_hard, _ = _judge(crits, self.metrics)
         ranged = [c for c in crits.hard if c.range is not None]
         jittered = [c for c in soft if c.jitter]
         # the varied parameters, one column per draw: weights, thresholds, x-point scale factors
         names = ([f"weight:{c.id}" for c in soft] if len(soft) and base_w.sum() > 0 else []) \
             + [f"threshold:{c.id}" for c in ranged] + [f"points:{c.id}" for c in jittered]
         draws = np.empty((n, len(names)))
-        flips = np.zeros((len(ranged), len(ids)))  # draws where the verdict changed and this threshold's result did
-        verdict_changed = np.zeros(len(ids))
-        for k in progress(range(n), "sensitivity (draws)", min_items=200):
-            weights = {}
-            row = []
-            if len(soft) and base_w.sum() > 0:
-                alpha = np.maximum(base_w * concentration, 1e-3)
-                weights = dict(zip([c.id for c in soft], rng.dirichlet(alpha)))
-                row += list(weights.values())
-            thresholds = {c.id: rng.uniform(*c.range) for c in crits.hard if c.range is not None}
-            row += [thresholds[c.id] for c in ranged]
-            points = {}
-            factors = {}
-            for c in soft:
-                pts = np.asarray(c.points, dtype=float).copy()
-                if c.jitter and c.transform != "step":
-                    factors[c.id] = 1.0 + rng.uniform(-c.jitter, c.jitter)
-                    pts[:, 0] *= factors[c.id]
-                elif c.jitter:
-                    factors[c.id] = 1.0 + rng.uniform(-c.jitter, c.jitter)
-                    pts[0, 0] *= factors[c.id]
-                points[c.id] = pts
-            row += [factors[c.id] for c in jittered]
+        drawn = []  # per draw: thresholds, points, weights
+        for k in range(n):  # every draw from the one seeded stream, in order, wherever it is judged
+            row, params = _draw(rng, crits, base_w, concentration, ranged, jittered)
             draws[k] = row
-            verdict, score, hard, _ = _judge(crits, self.metrics, thresholds, points, weights)
-            ranks[k] = _rank(verdict, score, ids)
-            suitable += verdict == 0
-            changed = verdict != base_verdict
-            verdict_changed += changed
-            for i, c in enumerate(ranged):
-                flips[i] += changed & (hard[c.id] != base_hard[c.id])
+            drawn.append(params)
+        blocks = [drawn[i:i + SENSITIVITY_BLOCK] for i in range(0, n, SENSITIVITY_BLOCK)]
+        if client is None:
+            parts = [_judge_draws(crits, self.metrics, ids, b) for b in progress(blocks, "sensitivity (draws)",
+                                                                                   min_items=200 // SENSITIVITY_BLOCK)]
+        else:
+            crits_f, metrics_f = client.scatter([crits, self.metrics], broadcast=True, hash=False)
+            futures = [client.submit(_judge_draws, crits_f, metrics_f, ids, b, pure=False) for b in blocks]
+            parts = client.gather(futures)
+        ranks = np.concatenate([p[0] for p in parts])
+        suitable = sum(p[1] for p in parts)  # (counts: exact in any order)
+        verdict_changed = sum(p[2] for p in parts)
+        flips = sum(p[3] for p in parts)
         out = pd.DataFrame(
             {
                 "p_top_k": (ranks <= top_k).mean(axis=0),
@@ -331,6 +324,60 @@ class Evaluation:
         out["threshold_note"] = notes
         out.attrs.update({"n": int(n), "seed": int(seed), "top_k": int(top_k), "concentration": float(concentration)})
         return out
+
+
+#: draws judged together (one Dask task each with a client)
+SENSITIVITY_BLOCK = 100
+
+
+def _draw(rng: np.random.Generator, crits: CriteriaSet, base_w: np.ndarray, concentration: float, ranged: list,
+          jittered: list) -> tuple[list[float], tuple[dict, dict, dict]]:
+    """One Monte Carlo draw of :meth:`Evaluation.sensitivity`: its row of varied values and
+    (thresholds, points, weights) for :func:`_judge`."""
+    soft = crits.soft
+    weights = {}
+    row = []
+    if len(soft) and base_w.sum() > 0:
+        alpha = np.maximum(base_w * concentration, 1e-3)
+        weights = dict(zip([c.id for c in soft], rng.dirichlet(alpha)))
+        row += list(weights.values())
+    thresholds = {c.id: rng.uniform(*c.range) for c in crits.hard if c.range is not None}
+    row += [thresholds[c.id] for c in ranged]
+    points = {}
+    factors = {}
+    for c in soft:
+        pts = np.asarray(c.points, dtype=float).copy()
+        if c.jitter and c.transform != "step":
+            factors[c.id] = 1.0 + rng.uniform(-c.jitter, c.jitter)
+            pts[:, 0] *= factors[c.id]
+        elif c.jitter:
+            factors[c.id] = 1.0 + rng.uniform(-c.jitter, c.jitter)
+            pts[0, 0] *= factors[c.id]
+        points[c.id] = pts
+    row += [factors[c.id] for c in jittered]
+    return row, (thresholds, points, weights)
+
+
+def _judge_draws(crits: CriteriaSet, metrics: pd.DataFrame, ids: np.ndarray,
+                 drawn: list[tuple[dict, dict, dict]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per draw of a block, the sites' ranks (draws × sites); per site, the draws it is suitable
+    in, the draws its verdict changed in, and per varied threshold those of them where that
+    threshold's result changed too (thresholds × sites)."""
+    base_verdict, _, base_hard, _ = _judge(crits, metrics)
+    ranged = [c for c in crits.hard if c.range is not None]
+    ranks = np.empty((len(drawn), len(ids)), dtype=int)
+    suitable = np.zeros(len(ids))
+    verdict_changed = np.zeros(len(ids))
+    flips = np.zeros((len(ranged), len(ids)))
+    for k, (thresholds, points, weights) in enumerate(drawn):
+        verdict, score, hard, _ = _judge(crits, metrics, thresholds, points, weights)
+        ranks[k] = _rank(verdict, score, ids)
+        suitable += verdict == 0
+        changed = verdict != base_verdict
+        verdict_changed += changed
+        for i, c in enumerate(ranged):
+            flips[i] += changed & (hard[c.id] != base_hard[c.id])
+    return ranks, suitable, verdict_changed, flips
 
 
 def _param_text(crits: CriteriaSet, name: str) -> str:
