@@ -620,7 +620,15 @@ class CaseSet:
         max_loading, vm_low, vm_high = self._limit_stack()
         dl = self._dl[j] * p_mw
         l_est = self._l0 + dl
-        near = np.any(l_est >= max_loading - (GUARD_PP + GUARD_REL * np.abs(dl) + err_pp), axis=1)
+        per = getattr(self, "_element_errors", None)
+        if per is not None and per[0] == p_mw:
+            # each branch's band: what the case's change differs from the base case's (whose AC
+            # is known: its departure from its own estimate, per branch), not the whole change
+            shift = np.abs(self._dl[j] - self._dl[j, 0]) * p_mw
+            band_l = GUARD_PP + GUARD_REL * shift + (1.0 + GUARD_REL) * per[1]
+        else:
+            band_l = GUARD_PP + GUARD_REL * np.abs(dl) + err_pp
+        near = np.any(l_est >= max_loading - band_l, axis=1)
         dv = self._dv[j] * p_mw
         v_est = self._vm0 + dv
         band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
