@@ -20,7 +20,10 @@ each bus, the base case and the outages screened lowest are searched with AC pow
 outage whose first-order state lies near a thermal, voltage or angle limit is AC-confirmed (and
 only those) — the bands widen with the
 change predicted and with the base case's observed departure from its own linear estimate (for
-voltages, scaled with the square of the change: an outage near the load bends its voltage more); an
+voltages, scaled with the square of the change: an outage near the load bends its voltage more);
+where that departure is small against the change (the load's effect nearly linear), each
+element's band is its own: what the case's change differs from the base case's, and the base
+case's departure at that element (:meth:`CaseSet.near_limit`); an
 outage violated there is searched alone below the answer (lazy constraint generation). The
 answer is thus the AC answer; the linear model only decides where to look.
 """
@@ -52,6 +55,13 @@ GUARD_PP = 0.1
 GUARD_PU = 0.001
 GUARD_REL = 0.3
 GUARD_ANGLE_RAD = math.radians(30.0)
+GUARD_ANGLE_MOVE_RAD = math.radians(1.0)
+#: the bands are per element (near_limit) only where the base case's AC departs from its
+#: first-order estimate by at most this share of the largest change it estimates (loadings
+#: and voltages alike): beyond, the linear model is unreliable at this load (IEEE 118 bus 99 at
+#: 812 MW departs by 7.6 pp and 0.05 pu, and with line 140 out a voltage estimated at 1.017 pu
+#: is 0.892 pu in AC) and every band widens by the largest departure
+REFINE_MAX_REL = 0.2
 _WATCH_FACTOR = 1.15  # outages whose screened limit is within this factor (+ _WATCH_MW) are searched
 _WATCH_MW = 5.0
 _WATCH_MAX = 4  # at most this many outages searched up front; the rest are generated lazily
@@ -611,7 +621,19 @@ class CaseSet:
         in AC, half the change off; the base case was 0.009 pu off) — or with an angle across a
         branch in service of at least ``GUARD_ANGLE_RAD`` (near the transfer limit, where a
         linear estimate of voltages fails: collapse comes before any voltage limit). All cases
-        at once (C × m and C × n arrays)."""
+        at once (C × m and C × n arrays).
+
+        Where the base case's departures are at most :data:`REFINE_MAX_REL` of the largest
+        change estimated (:meth:`_nearly_linear`; its per-element departures from
+        :meth:`linear_error` at this load), each element's band is its own instead: the floor
+        (``GUARD_PP``, ``GUARD_PU``) at most the element's estimated change, ``GUARD_REL`` × what
+        the case's change differs from the base case's, and 1 + ``GUARD_REL`` × the base case's
+        departure at that element (for voltages, or the curvature term); and an angle counts
+        only where the load moves it by ``GUARD_ANGLE_MOVE_RAD``. A branch every case has at its
+        limit that the load moves a little no longer puts every case near (case1354pegase bus
+        507 at 3 MW: 1,422 cases confirmed in AC for one branch at 115 %, all feasible). Measured
+        on 11 of pandapower's networks (868 buses) and the NL scenarios: the same answers to the
+        last bit, with up to 4.6× fewer AC solves."""
         if getattr(self, "_compact", None) is not None:
             per = getattr(self, "_element_errors", None)
             per = per[1:] if per is not None and per[0] == p_mw and err_pp > 0 else None
@@ -621,23 +643,39 @@ class CaseSet:
         dl = self._dl[j] * p_mw
         l_est = self._l0 + dl
         per = getattr(self, "_element_errors", None)
-        if per is not None and per[0] == p_mw:
-            # each branch's band: what the case's change differs from the base case's (whose AC
-            # is known: its departure from its own estimate, per branch), not the whole change
-            shift = np.abs(self._dl[j] - self._dl[j, 0]) * p_mw
-            band_l = GUARD_PP + GUARD_REL * shift + (1.0 + GUARD_REL) * per[1]
-        else:
-            band_l = GUARD_PP + GUARD_REL * np.abs(dl) + err_pp
-        near = np.any(l_est >= max_loading - band_l, axis=1)
         dv = self._dv[j] * p_mw
         v_est = self._vm0 + dv
-        band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
+        da = self._da[j] * p_mw
+        va = self._va0 + da
+        wide = np.abs(va[:, g.f] - va[:, g.t]) >= GUARD_ANGLE_RAD
+        if per is not None and per[0] == p_mw and self._nearly_linear(j, p_mw, err_pp, err_pu):
+            # each element's band: what the case's change differs from the base case's, whose AC
+            # is known (its departure from its own estimate, per element), not the whole change;
+            # the floor no more than the element's own change (an element the load does not move
+            # stays put in AC too: a branch or bus every case has at its limit is not near in all)
+            shift = np.abs(self._dl[j] - self._dl[j, 0]) * p_mw
+            band_l = np.minimum(GUARD_PP, np.abs(dl)) + GUARD_REL * shift + (1.0 + GUARD_REL) * per[1]
+            shift = np.abs(self._dv[j] - self._dv[j, 0]) * p_mw
+            band = (np.minimum(GUARD_PU, np.abs(dv)) + GUARD_REL * shift
+                    + np.maximum((1.0 + GUARD_REL) * per[2], curvature * dv**2))
+            # an angle wide without the load, which the load hardly moves, is no sign of a nose
+            wide &= np.abs(da[:, g.f] - da[:, g.t]) >= GUARD_ANGLE_MOVE_RAD
+        else:
+            band_l = GUARD_PP + GUARD_REL * np.abs(dl) + err_pp
+            band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
+        near = np.any(l_est >= max_loading - band_l, axis=1)
         near |= np.any(v_est <= vm_low + band, axis=1)
         near |= np.any(v_est >= vm_high - band, axis=1)
-        va = self._va0 + self._da[j] * p_mw
-        wide = np.abs(va[:, g.f] - va[:, g.t]) >= GUARD_ANGLE_RAD
         near |= np.any(wide & self._on, axis=1)
         return near
+
+
+    def _nearly_linear(self, j: int, p_mw: float, err_pp: float, err_pu: float) -> bool:
+        """Whether the base case's AC at `p_mw` departs from its first-order estimate by at most
+        :data:`REFINE_MAX_REL` of the largest loading and voltage change estimated."""
+        moved_l = float(np.max(np.abs(self._dl[j, 0]))) * p_mw
+        moved_v = float(np.max(np.abs(self._dv[j, 0]))) * p_mw
+        return err_pp <= REFINE_MAX_REL * moved_l and err_pu <= REFINE_MAX_REL * moved_v
 
 
 class HostingSearch:
