@@ -102,6 +102,8 @@ SCREEN_CHUNK_BUSES = 64
 COMPACT_ABOVE_BYTES = 64 * 2**20
 #: cases whose attributed limits (:meth:`CaseSet.attributed`) are set in one block
 _ATTRIB_BLOCK = 256
+#: buses whose attributed cases are kept (the firm search and the redispatch of a bus share them)
+_ATTRIB_KEEP = 2
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
 PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
@@ -221,8 +223,11 @@ class CaseSet:
         #: for a load moving under 5 % over them exceeds their limit)
         self._existing = [attributed_limit(c.pre.loading_pct, c.max_loading, True, limits.worsen_pp)
                           > np.nan_to_num(c.max_loading, nan=np.inf) for c in self.cases]
-        self._attrib: dict[tuple[int, float], list[Case]] = {}
+        self._with_existing = np.flatnonzero([e.any() for e in self._existing])
+        #: (bus, pf tan) -> the attributed cases and their rows that differ (the last few buses)
+        self._attrib: dict[tuple[int, float], tuple[list[Case], np.ndarray]] = {}
         self._stacks: dict[int, tuple] = {}
+        self._plain = self.cases  # the list without attribution
         self._lus: dict[int | None, object] = {}  # outage -> splu of its case's Jacobian (LU_CACHE_BYTES)
         self._lu_bytes = 0
 
@@ -285,29 +290,33 @@ class CaseSet:
         then no longer overloaded before the load and the load is held to its limit like any
         other's. On a grid with no overload before the load (secured: :meth:`GridModel.from_layers`,
         unless an overload no remedial action clears remains) it never falls when a rating rises."""
-        if not any(e.any() for e in self._existing):
+        if not len(self._with_existing):
             yield
             return
         key = (int(bus), round(float(pf_tan), 9))
-        if key not in self._attrib:
-            self._attrib[key] = self._cases_for(int(bus), pf_tan)
+        got = self._attrib.get(key)
+        if got is None:
+            while len(self._attrib) >= _ATTRIB_KEEP:  # (a grid's every bus would hold C × m each)
+                self._attrib.pop(next(iter(self._attrib)))
+            got = self._attrib[key] = self._cases_for(int(bus), pf_tan)
         saved = self.cases
-        self.cases = self._attrib[key]
+        self.cases = got[0]
         try:
             yield
         finally:
             self.cases = saved
 
-    def _cases_for(self, bus: int, pf_tan: float) -> list[Case]:
-        """The cases with the limits of a load at `bus` (:meth:`attributed`): for blocks of cases
-        at once (case1354pegase, where every case has an overload without the load: 68 ms a bus
-        case by case)."""
+    def _cases_for(self, bus: int, pf_tan: float) -> tuple[list[Case], np.ndarray]:
+        """The cases with the limits of a load at `bus` (:meth:`attributed`), and the rows whose
+        limits differ from the plain list's: for blocks of cases at once (case1354pegase, where
+        every case has an overload without the load: 68 ms a bus case by case)."""
         g = self.grid
         col = getattr(self, "_screened", {}).get(bus)
         dense = getattr(self, "_dl", None)
         dense = dense if col is not None and dense is not None and dense.shape[1] == len(self.cases) else None
-        rows = np.flatnonzero([e.any() for e in self._existing])
+        rows = self._with_existing
         out = list(self.cases)
+        changed = []
         for lo in range(0, len(rows), _ATTRIB_BLOCK):
             block = rows[lo:lo + _ATTRIB_BLOCK]
             if dense is not None:
@@ -323,11 +332,16 @@ class CaseSet:
             rating_mva = _SQRT3 * g.base_kv[g.f] * vm_f * g.i_rated_f_ka * alive
             share = np.abs(dl) * rating_mva / 100.0  # MW over the branch per MW of load
             relax = np.stack([self._existing[ci] for ci in block]) & (share < ATTRIBUTION_SHARE)
-            for i in np.flatnonzero(relax.any(axis=1)):
+            some = np.flatnonzero(relax.any(axis=1))
+            if not len(some):
+                continue
+            limits = attributed_limit(np.stack([cases[i].pre.loading_pct for i in some]),
+                                      np.stack([cases[i].max_loading for i in some]), relax[some], self.limits.worsen_pp)
+            for i, limit in zip(some, limits):
                 c = cases[i]
-                out[block[i]] = Case(c.outage, c.pre, attributed_limit(c.pre.loading_pct, c.max_loading, relax[i],
-                                                                       self.limits.worsen_pp), c.vm_low, c.vm_high)
-        return out
+                out[block[i]] = Case(c.outage, c.pre, limit, c.vm_low, c.vm_high)
+                changed.append(block[i])
+        return out, np.array(changed, dtype=int)
 
     # ------------------------------------------------------------------- evaluation
 
@@ -422,13 +436,34 @@ class CaseSet:
 
     def _limit_stack(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The cases' loading limits (C × m) and voltage bands (C × n, low and high), stacked
-        once per case list (:meth:`attributed` swaps the list)."""
-        got = self._stacks.get(id(self.cases))
-        if got is None or got[0] is not self.cases:
-            cases = self.cases
-            got = self._stacks[id(cases)] = (cases, np.stack([c.max_loading for c in cases]),
-                                             np.stack([c.vm_low for c in cases]), np.stack([c.vm_high for c in cases]))
+        once per case list (:meth:`attributed` swaps the list): the plain list's, and of an
+        attributed one the plain list's with its changed rows (its voltage bands are the plain
+        ones); the plain list's and the current one's are kept."""
+        cases = self.cases
+        got = self._stacks.get(id(cases))
+        if got is None or got[0] is not cases:
+            attrib = next((a for a in self._attrib.values() if a[0] is cases), None)
+            if attrib is not None and cases is not self._plain:
+                with self._plain_cases():
+                    plain = self._limit_stack()
+                loading = plain[0].copy()
+                if len(attrib[1]):
+                    loading[attrib[1]] = np.stack([cases[i].max_loading for i in attrib[1]])
+                got = (cases, loading, plain[1], plain[2])
+            else:
+                got = (cases, np.stack([c.max_loading for c in cases]), np.stack([c.vm_low for c in cases]),
+                       np.stack([c.vm_high for c in cases]))
+            self._stacks = {k: v for k, v in self._stacks.items() if v[0] is self._plain}
+            self._stacks[id(cases)] = got
         return got[1:]
+
+    @contextmanager
+    def _plain_cases(self):
+        saved, self.cases = self.cases, self._plain
+        try:
+            yield
+        finally:
+            self.cases = saved
 
     def violations(self, case: Case, res: ACResult) -> list[tuple[str, int, float, float]]:
         """Every violated constraint of an evaluated case: (kind, element, value, limit)."""
@@ -487,6 +522,10 @@ class CaseSet:
         self._vm0 = np.stack([c.pre.vm_pu for c in self.cases])  # C × n (the same under attribution)
         self._va0 = np.stack([c.pre.va_rad for c in self.cases])
         self._on = np.stack([self._alive(c) > 0 for c in self.cases])  # C × m: branch in service
+        # per case, the widest angle across a branch in service without the load (near_limit
+        # computes the angles with the load only for the cases this and the load's largest
+        # angle change can take to GUARD_ANGLE_RAD)
+        self._amax0 = np.where(self._on, np.abs(self._va0[:, g.f] - self._va0[:, g.t]), 0.0).max(axis=1, initial=0.0)
         for ci, case in enumerate(self.cases):
             sens = ptdf_b if case.outage is None else dc.after_outage(ptdf_b, case.outage)
             dl, dv, da = self._ac_sensitivity(case, buses, pf_tan)
@@ -646,9 +685,17 @@ class CaseSet:
         dv = self._dv[j] * p_mw
         v_est = self._vm0 + dv
         da = self._da[j] * p_mw
-        va = self._va0 + da
+        # the cases whose angle across some branch may reach GUARD_ANGLE_RAD (and, per element,
+        # move by GUARD_ANGLE_MOVE_RAD): |Δθ| ≤ 2 max |Δθ_bus|; the others need no angles
+        moved = 2.0 * np.abs(da).max(axis=1, initial=0.0)
+        per_element = per is not None and per[0] == p_mw and self._nearly_linear(j, p_mw, err_pp, err_pu)
+        rows = self._amax0 + moved >= GUARD_ANGLE_RAD * (1.0 - 1e-9)
+        if per_element:
+            rows &= moved >= GUARD_ANGLE_MOVE_RAD * (1.0 - 1e-9)
+        rows = np.flatnonzero(rows)
+        va = self._va0[rows] + da[rows]
         wide = np.abs(va[:, g.f] - va[:, g.t]) >= GUARD_ANGLE_RAD
-        if per is not None and per[0] == p_mw and self._nearly_linear(j, p_mw, err_pp, err_pu):
+        if per_element:
             # each element's band: what the case's change differs from the base case's, whose AC
             # is known (its departure from its own estimate, per element), not the whole change;
             # the floor no more than the element's own change (an element the load does not move
@@ -659,16 +706,16 @@ class CaseSet:
             band = (np.minimum(GUARD_PU, np.abs(dv)) + GUARD_REL * shift
                     + np.maximum((1.0 + GUARD_REL) * per[2], curvature * dv**2))
             # an angle wide without the load, which the load hardly moves, is no sign of a nose
-            wide &= np.abs(da[:, g.f] - da[:, g.t]) >= GUARD_ANGLE_MOVE_RAD
+            dar = da[rows]
+            wide &= np.abs(dar[:, g.f] - dar[:, g.t]) >= GUARD_ANGLE_MOVE_RAD
         else:
             band_l = GUARD_PP + GUARD_REL * np.abs(dl) + err_pp
             band = GUARD_PU + GUARD_REL * np.abs(dv) + np.maximum(err_pu, curvature * dv**2)
         near = np.any(l_est >= max_loading - band_l, axis=1)
         near |= np.any(v_est <= vm_low + band, axis=1)
         near |= np.any(v_est >= vm_high - band, axis=1)
-        near |= np.any(wide & self._on, axis=1)
+        near[rows] |= np.any(wide & self._on[rows], axis=1)
         return near
-
 
     def _nearly_linear(self, j: int, p_mw: float, err_pp: float, err_pu: float) -> bool:
         """Whether the base case's AC at `p_mw` departs from its first-order estimate by at most
