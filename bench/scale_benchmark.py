@@ -70,7 +70,8 @@ def measure(name: str, make, n: int, n_brute: int) -> dict:
     row = {"network": name, "buses": grid.n, "branches": grid.m, "cases": len(cs.cases), "sample": len(buses),
            "build_s": t_build, "cases_s": t_cases, "hosting_s": t_host, "solves": table.attrs["ac_solves"],
            "compact": comp is not None, "peak_mb": _mb(), "brute": []}
-    for b in list(table.index)[:n_brute]:
+    idx = list(table.index)
+    for b in idx[:: max(1, len(idx) // n_brute)][:n_brute] if n_brute else []:  # spread over the sample
         t = time.perf_counter()
         ref = brute_own(model, b if isinstance(b, str) else int(b))
         row["brute"].append((b, float(table.at[b, "firm_mw"]), ref, time.perf_counter() - t))
@@ -82,7 +83,7 @@ def measure(name: str, make, n: int, n_brute: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--buses", type=int, default=8, help="buses sampled per network")
+    ap.add_argument("--buses", type=int, default=8, help="buses sampled per network (case1354pegase: 1354 = all)")
     ap.add_argument("--brute", type=int, default=1, help="of which checked by brute force")
     ap.add_argument("--only", choices=["case1354pegase", "europe"], default=None)
     args = ap.parse_args()
@@ -112,11 +113,14 @@ def main() -> None:
     for r in rows:
         for b, fast, ref, sec in r["brute"]:
             lines.append(f"| {r['network']} | {b} | {fast:.2f} | {ref:.2f} | {fast - ref:+.2f} | {sec:.0f} |")
-    lines += ["", "Sampled answers:", ""]
+    lines += ["", "Sampled answers (the first 16; then their spread):", ""]
     for r in rows:
         t = r["table"]
         lines.append(f"- {r['network']}: " + ", ".join(f"{b} {v:.0f} MW ({c})" for b, v, c in
-                                                   zip(t.index, t["firm_mw"], t["limiting_case"])))
+                                                   zip(t.index[:16], t["firm_mw"][:16], t["limiting_case"][:16])))
+        q = t["firm_mw"].quantile([0.0, 0.5, 1.0])
+        kinds = ", ".join(f"{k or 'cap'} {n}" for k, n in t["constraint"].value_counts().items())
+        lines.append(f"  {len(t)} buses: min {q[0.0]:.1f}, median {q[0.5]:.1f}, max {q[1.0]:.1f} MW; limited by {kinds}")
     _report.write(f"scale-{args.only}" if args.only else "scale", lines)
 
 

@@ -672,7 +672,7 @@ class CaseSet:
         limit that the load moves a little no longer puts every case near (case1354pegase bus
         507 at 3 MW: 1,422 cases confirmed in AC for one branch at 115 %, all feasible). Measured
         on 11 of pandapower's networks (868 buses) and the NL scenarios: the same answers to the
-        last bit, with up to 4.6× fewer AC solves."""
+        last bit, with up to 4.7× fewer AC solves."""
         if getattr(self, "_compact", None) is not None:
             per = getattr(self, "_element_errors", None)
             per = per[1:] if per is not None and per[0] == p_mw and err_pp > 0 else None
