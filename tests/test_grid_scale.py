@@ -171,28 +171,56 @@ def test_compact_near_limit_equals_the_dense_one():
 def test_compact_widens_each_element_by_its_own_departure(monkeypatch):
     """A large departure from the first-order estimate at one branch widens that branch only
     (where the screen kept it in every case, or it is out there); at a branch it did not keep
-    everywhere, the cases where it did not keep it count as near."""
+    everywhere, the cases where it did not keep it count as near where that does not bound
+    them away: never a case that all pairs (the dense screen) put near."""
     from siting.grid import _compact as C
 
     monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)
     model = GridModel.from_pandapower(pn.case39())
     cs = model._caseset(H.Limits(), True)
-    cs.screen(np.array([int(cs.grid.bus_lookup[15])]), 0.2, 3000.0)
-    col = cs._compact.cols[0]
+    bus = np.array([int(cs.grid.bus_lookup[15])])
+    cs.screen(bus, 0.2, 3000.0)
+    comp = cs._compact
+    col = comp.cols[0]
     m, n = cs.grid.m, cs.grid.n
-    none = cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (np.zeros(m), np.zeros(n)))
+    none = comp.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (np.zeros(m), np.zeros(n)))
     everywhere = np.flatnonzero(col["all_l"])
     partly = np.flatnonzero(~col["all_l"])
     assert len(everywhere) and len(partly)
     big = np.zeros(m)
     big[everywhere[0]] = C.ERR_CAP_PP * 3
-    widened = cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n)))
+    widened = comp.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n)))
     assert widened.sum() >= none.sum() and not widened.all()
+    cs.screen(bus, 0.2, 3000.0, compact=False)  # every pair: what the kept ones stand for
+    limits = cs._limit_stack()[0]
+    for p in (200.0, 1500.0, 2900.0):
+        for b in partly:
+            judged = set(col["tc"][col["tl"] == b]) | set(comp.out_case[comp.out_branch == b])
+            unjudged = np.array([ci not in judged for ci in range(len(cs.cases))])
+            for departure in (C.ERR_CAP_PP * 1.5, C.ERR_CAP_PP * 3, 60.0):
+                big = np.zeros(m)
+                big[b] = departure
+                got = comp.near(0, cs.cases, p, 0.0, 0.0, 0.0, (big, np.zeros(n)))
+                dl = cs._dl[0][:, b] * p
+                truth = cs._l0[:, b] + dl >= limits[:, b] - (H.GUARD_PP + H.GUARD_REL * np.abs(dl) + departure)
+                assert got[truth].all(), (p, b, departure)
+    _, vm_low, vm_high = cs._limit_stack()
+    for p in (200.0, 1500.0, 2900.0):
+        for k in np.flatnonzero(~col["all_v"])[:8]:
+            for departure, curvature in ((C.ERR_CAP_PU * 1.5, 0.0), (C.ERR_CAP_PU * 3, 30.0), (0.2, 400.0)):
+                dep = np.zeros(n)
+                dep[k] = departure
+                got = comp.near(0, cs.cases, p, 0.0, 0.0, curvature, (np.zeros(m), dep))
+                dv = cs._dv[0][:, k] * p
+                v = cs._vm0[:, k] + dv
+                band = H.GUARD_PU + H.GUARD_REL * np.abs(dv) + np.maximum(departure, curvature * dv**2)
+                truth = (v <= vm_low[:, k] + band) | (v >= vm_high[:, k] - band)
+                assert got[truth].all(), (p, k, departure)
+    # the unkept cases of a branch are not all near just because it departs: the bound clears some
     b = partly[0]
     big = np.zeros(m)
     big[b] = C.ERR_CAP_PP * 3
-    judged = set(col["tc"][col["tl"] == b]) | set(cs._compact.out_case[cs._compact.out_branch == b])
-    got = cs._compact.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n)))
+    judged = set(col["tc"][col["tl"] == b]) | set(comp.out_case[comp.out_branch == b])
     unjudged = np.array([ci not in judged for ci in range(len(cs.cases))])
-    assert unjudged.any() and got[unjudged].all()  # where the screen did not keep it: near
-    assert not got.all()
+    got = comp.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n)))
+    assert unjudged.any() and not got[unjudged].all()

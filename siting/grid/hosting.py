@@ -676,7 +676,7 @@ class CaseSet:
         if getattr(self, "_compact", None) is not None:
             per = getattr(self, "_element_errors", None)
             per = per[1:] if per is not None and per[0] == p_mw and err_pp > 0 else None
-            return self._compact.near(j, self.cases, p_mw, err_pp, err_pu, curvature, per)
+            return self._compact.near(j, self.cases, p_mw, err_pp, err_pu, curvature, per, plain=self._plain)
         g = self.grid
         max_loading, vm_low, vm_high = self._limit_stack()
         dl = self._dl[j] * p_mw
