@@ -597,10 +597,12 @@ def _grow(r0: int, c0: int, avail: np.ndarray, score: np.ndarray, need: int) -> 
     return chosen
 
 
-#: A written COG is band-interleaved (as its staged tiles): GDAL then copies it band by band. Pixel-
-#: interleaved, a row of blocks across all 48 bands had to fit GDAL's block cache (5 % of RAM):
-#: at 25 m a row is 1 GB, and the copy re-read the staged tiles for 40 min (387 GB read from a
-#: 12 GB file); the 100 m surface with a 128 MB cache: pixel over 16 min, band 65 s (40 s with room)
+#: The tiles of a Dask surface are staged band-interleaved: GDAL's COG copy then decompresses one
+#: band's block per band it reads. Staged pixel-interleaved, every band read decompressed the block
+#: of all 48 bands, and unless a row of those blocks fit GDAL's block cache (5 % of RAM) it did so
+#: again for every band: at 25 m (1 GB a row) the copy re-read the 12 GB of staged tiles for 40+ min
+#: (387 GB read); the 100 m surface with a 128 MB cache took over 16 min pixel-, 65 s band-staged
+#: (40 s with room). (The COG itself stays pixel-interleaved: GDAL 3.10's COG driver has no choice.)
 #: DEFLATE level of a written COG: 1 rather than GDAL's 6 — measured on the 48-band 250 m NL
 #: surface, 1.4x faster to write for a file 1.3 % larger. (Not with every core compressing,
 #: NUM_THREADS: 2.1x, but GDAL then no longer reports a full disk: the file was left incomplete)
@@ -664,7 +666,7 @@ def write_raster(ds: xr.Dataset, path: str | PathLike[str], variables: list[str]
             stack = np.stack([ds[v].values.astype("float32") for v in names])
             with rasterio.open(tmp, "w", driver="COG", width=stack.shape[2], height=stack.shape[1], count=len(names),
                                dtype="float32", crs=ds.attrs["crs"], transform=transform, nodata=np.nan,
-                               compress="deflate", level=_DEFLATE_LEVEL, interleave="band") as dst:
+                               compress="deflate", level=_DEFLATE_LEVEL) as dst:
                 dst.write(stack)
                 _describe_bands(dst, ds, names)
     return path
@@ -706,8 +708,7 @@ def _write_tiles(ds: xr.Dataset, names: list[str], tmp: Path) -> None:
     # (one thread: with NUM_THREADS, GDAL reported no error when the disk filled during the copy,
     # and the incomplete COG was put in place)
     try:
-        rasterio.shutil.copy(stage, tmp, driver="COG", compress="deflate", level=_DEFLATE_LEVEL, bigtiff="IF_SAFER",
-                             interleave="band")
+        rasterio.shutil.copy(stage, tmp, driver="COG", compress="deflate", level=_DEFLATE_LEVEL, bigtiff="IF_SAFER")
     except Exception as exc:  # (GDAL's CPLE_* errors are no RasterioErrors)
         need = stage.stat().st_size  # the COG holds the same blocks, plus overviews
         if shutil.disk_usage(tmp.parent).free < need:  # (GDAL says only "Write error at scanline 0")
