@@ -281,7 +281,7 @@ class Evaluation:
         soft = crits.soft
         base_w = np.array([c.weight for c in soft])
         ids = self.table["id"].to_numpy()
-        _, _, base_hard, _ = _judge(crits, self.metrics)
+        base_verdict, _, base_hard, _ = _judge(crits, self.metrics)
         ranged = [c for c in crits.hard if c.range is not None]
         jittered = [c for c in soft if c.jitter]
         # the varied parameters, one column per draw: weights, thresholds, x-point scale factors
@@ -295,11 +295,12 @@ class Evaluation:
             drawn.append(params)
         blocks = [drawn[i:i + SENSITIVITY_BLOCK] for i in range(0, n, SENSITIVITY_BLOCK)]
         if client is None:
-            parts = [_judge_draws(crits, self.metrics, ids, b) for b in progress(blocks, "sensitivity (draws)",
-                                                                                   min_items=200 // SENSITIVITY_BLOCK)]
+            parts = [_judge_draws(crits, self.metrics, ids, base_verdict, base_hard, b)
+                     for b in progress(blocks, "sensitivity (draws)", min_items=200 // SENSITIVITY_BLOCK)]
         else:
             crits_f, metrics_f = client.scatter([crits, self.metrics], broadcast=True, hash=False)
-            futures = [client.submit(_judge_draws, crits_f, metrics_f, ids, b, pure=False) for b in blocks]
+            futures = [client.submit(_judge_draws, crits_f, metrics_f, ids, base_verdict, base_hard, b, pure=False)
+                       for b in blocks]
             parts = client.gather(futures)
         ranks = np.concatenate([p[0] for p in parts])
         suitable = sum(p[1] for p in parts)  # (counts: exact in any order)
@@ -358,12 +359,12 @@ def _draw(rng: np.random.Generator, crits: CriteriaSet, base_w: np.ndarray, conc
     return row, (thresholds, points, weights)
 
 
-def _judge_draws(crits: CriteriaSet, metrics: pd.DataFrame, ids: np.ndarray,
-                 drawn: list[tuple[dict, dict, dict]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _judge_draws(crits: CriteriaSet, metrics: pd.DataFrame, ids: np.ndarray, base_verdict: np.ndarray,
+                 base_hard: dict, drawn: list[tuple[dict, dict, dict]]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per draw of a block, the sites' ranks (draws × sites); per site, the draws it is suitable
-    in, the draws its verdict changed in, and per varied threshold those of them where that
-    threshold's result changed too (thresholds × sites)."""
-    base_verdict, _, base_hard, _ = _judge(crits, metrics)
+    in, the draws its verdict changed from `base_verdict` in, and per varied threshold those of
+    them where that threshold's result changed from `base_hard` too (thresholds × sites)."""
     ranged = [c for c in crits.hard if c.range is not None]
     ranks = np.empty((len(drawn), len(ids)), dtype=int)
     suitable = np.zeros(len(ids))

@@ -128,7 +128,7 @@ class CompactScreen:
         the largest departure (16.6 pp at a branch next to a 1.8 GW load in the Netherlands)
         added to every branch of every case would put every case near a limit. An element whose
         own departure exceeds the cap puts near the cases where the screen did not keep it and
-        that its being left out does not clear (:meth:`_unkept_near`; `plain`: the cases
+        that its being left out does not clear (:meth:`_unkept_branch_near`, :meth:`_unkept_bus_near`; `plain`: the cases
         without attribution, whose limits the screen kept the pairs for)."""
         n = len(cases)
         c = self.cols[j]
@@ -145,10 +145,10 @@ class CompactScreen:
             plain = cases if plain is None else plain
             for b in np.flatnonzero((e_branch > ERR_CAP_PP) & ~c["all_l"]):
                 unkept = np.flatnonzero(~_cases_in(n, c["tc"][c["tl"] == b], self.out_case[self.out_branch == b]))
-                near[unkept[self._unkept_near(plain, unkept, "branch", int(b), p_mw, float(e_branch[b]), 0.0)]] = True
+                near[unkept[self._unkept_branch_near(plain, unkept, int(b), p_mw, float(e_branch[b]))]] = True
             for b in np.flatnonzero((e_bus > ERR_CAP_PU) & ~c["all_v"]):
                 unkept = np.flatnonzero(~_cases_in(n, c["vc"][c["tv"] == b]))
-                near[unkept[self._unkept_near(plain, unkept, "bus", int(b), p_mw, float(e_bus[b]), curvature)]] = True
+                near[unkept[self._unkept_bus_near(plain, unkept, int(b), p_mw, float(e_bus[b]), curvature)]] = True
             e_l, e_v = e_branch[c["tl"]], e_bus[c["tv"]]
         dl = c["tdl"] * p_mw
         hit = c["tl0"] + dl >= self._thermal_limits(j, cases) - (self.guard_pp + self.guard_rel * np.abs(dl) + e_l)
@@ -160,31 +160,31 @@ class CompactScreen:
         near[c["ac"][np.abs(c["ta0"] + c["tda"] * p_mw) >= self.guard_angle]] = True
         return near
 
-
-    def _unkept_near(self, cases: list, ids: np.ndarray, kind: str, k: int, p_mw: float, err: float,
-                     curvature: float) -> np.ndarray:
-        """Of the cases `ids` where the screen did not keep element `k` (a branch or a bus), those
-        that may be near a limit at `p_mw` with the departure `err` there (over the cap). Not
-        keeping a pair bounds its sensitivity: at the ceiling, its estimate widened by the caps
-        stayed short of the limit, so ``(1 + GUARD_REL) |d| p_max < A - cap`` with ``A`` the room
-        the case leaves it (limit − pre-load value − floor), and at load ``p = r p_max`` the
-        estimate moves by less than ``r (A - cap)``: it may be near only where
-        ``A (1 - r) + cap r <= err`` (thermal), or ``A <= floor + (1 + GUARD_REL) X +
-        max(err, curvature X²)`` with ``X = r (A' - cap) / (1 + GUARD_REL)`` (voltage, ``A'`` the
-        distance to the nearer limit). Exact (no case that can be near is left out), and without
-        the sensitivities (Continental Europe at 817 MW in the Netherlands: one branch 20.8 pp
-        off its estimate put all 5,653 cases near)."""
+    def _unkept_branch_near(self, cases: list, ids: np.ndarray, k: int, p_mw: float, err: float) -> np.ndarray:
+        """Of the cases `ids` where the screen did not keep branch `k`, those that may be near its
+        limit at `p_mw` with the departure `err` there (over the cap). Not keeping a pair bounds
+        its sensitivity: at the ceiling its estimate, widened by the caps, stayed short of the
+        limit, so ``(1 + GUARD_REL) |d| p_max < A - cap`` with ``A`` the room the case leaves it
+        (limit − loading without the load − floor); at ``p = r p_max`` the estimate moves by less
+        than ``r (A - cap)``, so it may be near only where ``A (1 - r) + cap r <= err``. Exact (no
+        case that can be near is left out), and without the sensitivities (Continental Europe at
+        817 MW in the Netherlands: one branch 20.8 pp off its estimate put all 5,653 cases near)."""
         r = p_mw / self.p_max
+        l0 = np.array([cases[i].pre.loading_pct[k] for i in ids], dtype=float)
+        lim = np.array([cases[i].max_loading[k] for i in ids], dtype=float)
+        room = np.where(np.isnan(lim), np.inf, lim) - l0 - self.guard_pp
+        return ~(room * (1.0 - r) + ERR_CAP_PP * r > err + 1e-9)  # (NaN: near)
+
+    def _unkept_bus_near(self, cases: list, ids: np.ndarray, k: int, p_mw: float, err: float,
+                         curvature: float) -> np.ndarray:
+        """:meth:`_unkept_branch_near` for bus `k`'s voltage: with ``A`` the distance to the nearer
+        limit, near only where ``A <= floor + (1 + GUARD_REL) X + max(err, curvature X²)``,
+        ``X = r (A - floor - cap) / (1 + GUARD_REL)`` bounding the estimated change."""
         grow = 1.0 + self.guard_rel
-        if kind == "branch":
-            l0 = np.array([cases[i].pre.loading_pct[k] for i in ids], dtype=float)
-            lim = np.array([cases[i].max_loading[k] for i in ids], dtype=float)
-            room = np.where(np.isnan(lim), np.inf, lim) - l0 - self.guard_pp
-            return ~(room * (1.0 - r) + ERR_CAP_PP * r > err + 1e-9)  # (NaN: near)
         vm0 = np.array([cases[i].pre.vm_pu[k] for i in ids])
         dist = np.minimum(vm0 - np.array([cases[i].vm_low[k] for i in ids]),
                           np.array([cases[i].vm_high[k] for i in ids]) - vm0)
-        x = r * np.maximum(dist - self.guard_pu - ERR_CAP_PU, 0.0) / grow
+        x = p_mw / self.p_max * np.maximum(dist - self.guard_pu - ERR_CAP_PU, 0.0) / grow
         return ~(dist > self.guard_pu + grow * x + np.maximum(err, curvature * x**2) + 1e-12)
 
 
