@@ -14,7 +14,8 @@ from scipy.sparse.linalg import splu
 
 from .acpf import ACGrid, ACResult
 
-__all__ = ["DCSensitivity", "ac_sensitivity", "ac_sensitivities", "loading_and_sensitivity"]
+__all__ = ["DCSensitivity", "ac_sensitivity", "ac_sensitivities", "loading_and_sensitivity", "loading_gradient",
+           "sensitivity_rhs"]
 
 
 class DCSensitivity:
@@ -74,16 +75,24 @@ class DCSensitivity:
         """Sensitivities `sens` (m × B, flow per MW) with one circuit of branch `k` out: the flow
         it carried is shared by the others (LODF); the branch keeps ``(p−1)/p`` of its circuits.
         Returns `sens` itself when the outage would island a bus (denominator ~ 0)."""
+        lodf, keep, denom, island = self.outage_factors(k)
+        if island:
+            return sens
+        out = sens + np.outer(lodf, sens[k])
+        out[k] = keep * sens[k] / denom
+        return out
+
+    def outage_factors(self, k: int) -> tuple[np.ndarray, float, float, bool]:
+        """One circuit of branch `k` out: the line-outage distribution factors (m), the share
+        of its circuits kept, the denominator ``1 − d·h_kk`` and whether the outage islands a bus
+        (:meth:`after_outage` then leaves the factors as they are)."""
         g = self.grid
         h = self.transfer
         d = 1.0 / g.parallel[k]
         denom = 1.0 - d * h[k, k]
         if abs(denom) <= 1e-9:
-            return sens
-        lodf = d * h[:, k] / denom
-        out = sens + np.outer(lodf, sens[k])
-        out[k] = (1.0 - d) * sens[k] / denom
-        return out
+            return np.zeros(g.m), 1.0 - d, denom, True
+        return d * h[:, k] / denom, 1.0 - d, denom, False
 
 
 def ac_sensitivity(grid: ACGrid, pre: ACResult, alive: np.ndarray, p_inj: np.ndarray,
@@ -132,17 +141,12 @@ def ac_sensitivities(grid: ACGrid, states: list[ACResult], alive: np.ndarray, p_
         return tuple(np.concatenate(x) for x in zip(*parts))
     c_n = len(states)
     n_a, pq = len(g.nonref), g.pq
-    n_p = len(g.active)
     k = p_inj.shape[1]
-    rows = lus[0].shape[0] if lus is not None else states[0].jacobian.shape[0]
-    rhs = np.zeros((rows, k))
-    rhs[:n_p] = -p_inj[g.active] / g.base_mva
-    if q_inj is not None:
-        rhs[n_p:n_p + len(pq)] = -q_inj[pq] / g.base_mva
+    rhs = sensitivity_rhs(g, p_inj, q_inj, lus[0].shape[0] if lus is not None else states[0].jacobian.shape[0])
     if lus is not None:
         dx = -np.stack([lu.solve(rhs) for lu in lus])
     elif all(isinstance(s.jacobian, np.ndarray) for s in states):
-        dx = -np.linalg.solve(np.stack([s.jacobian for s in states]), np.broadcast_to(rhs, (c_n, rows, k)))
+        dx = -np.linalg.solve(np.stack([s.jacobian for s in states]), np.broadcast_to(rhs, (c_n,) + rhs.shape))
     else:
         dx = -np.stack([splu(sp.csc_matrix(s.jacobian)).solve(rhs) for s in states])
     dva = np.zeros((c_n, g.n, k))
@@ -154,18 +158,23 @@ def ac_sensitivities(grid: ACGrid, states: list[ACResult], alive: np.ndarray, p_
     return dl, dvm, dva
 
 
-def loading_and_sensitivity(grid: ACGrid, v: np.ndarray, alive: np.ndarray, dva: np.ndarray,
-                            dvm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per case: branch loading [%] at complex bus voltages `v` (C × n; NaN for a branch fully
-    out; `alive`: C × m), and its first-order change [pp] per unit of each column of the
-    voltage-angle and magnitude changes `dva`, `dvm` (C × n × K, rad and pu), at the end whose
-    current sets the loading.
+def sensitivity_rhs(grid: ACGrid, p_inj: np.ndarray, q_inj: np.ndarray | None, rows: int) -> np.ndarray:
+    """The right-hand sides (rows × K) of the Jacobian systems of :func:`ac_sensitivities` for
+    the injection directions `p_inj`, `q_inj` (n × K; MW, Mvar)."""
+    g = grid
+    n_p = len(g.active)
+    rhs = np.zeros((rows, p_inj.shape[1]))
+    rhs[:n_p] = -p_inj[g.active] / g.base_mva
+    if q_inj is not None:
+        rhs[n_p:n_p + len(g.pq)] = -q_inj[g.pq] / g.base_mva
+    return rhs
 
-    With ``I = alive · (y₁ V_f + y₂ V_t)`` at that end (a branch's current depends on its two
-    end buses only), ``d|I| = Re(conj(I) dI) / |I|`` and ``dV = V (j dθ + d|V| / |V|)``: the
-    loading's gradient has two nonzero entries per branch in θ and two in |V|, applied to the K
-    directions gathered at the branch ends (C × m × K) — no product with the m × n branch
-    admittance matrices."""
+
+def loading_gradient(grid: ACGrid, v: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per case, branch loading [%] at complex bus voltages `v` (C × n; NaN for a branch fully
+    out; `alive`: C × m) and its gradient (C × 4 × m): per branch, pp per rad of its from-end
+    angle, per pu of its from-end magnitude, then the same at its to-end (see
+    :func:`loading_and_sensitivity`)."""
     g = grid
     y_ff, y_ft, y_tf, y_tt = g._end_y.T
     vf, vt = v[:, g.f], v[:, g.t]
@@ -184,8 +193,25 @@ def loading_and_sensitivity(grid: ACGrid, v: np.ndarray, alive: np.ndarray, dva:
     c = np.conj(i_end) * factor
     a_f = c * np.where(from_end, y_ff, y_tf) * vf  # d loading = Re(a_f (j dθ_f + d|V_f| / |V_f|)) + (t)
     a_t = c * np.where(from_end, y_ft, y_tt) * vt
-    dl = ((-a_f.imag)[..., None] * dva[:, g.f] + (a_f.real / np.abs(vf))[..., None] * dvm[:, g.f]
-          + (-a_t.imag)[..., None] * dva[:, g.t] + (a_t.real / np.abs(vt))[..., None] * dvm[:, g.t])
-    dl[~np.isfinite(dl)] = 0.0
     loading[alive == 0] = np.nan
+    return loading, np.stack([-a_f.imag, a_f.real / np.abs(vf), -a_t.imag, a_t.real / np.abs(vt)], axis=1)
+
+
+def loading_and_sensitivity(grid: ACGrid, v: np.ndarray, alive: np.ndarray, dva: np.ndarray,
+                            dvm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per case: branch loading [%] at complex bus voltages `v` (C × n; NaN for a branch fully
+    out; `alive`: C × m), and its first-order change [pp] per unit of each column of the
+    voltage-angle and magnitude changes `dva`, `dvm` (C × n × K, rad and pu), at the end whose
+    current sets the loading.
+
+    With ``I = alive · (y₁ V_f + y₂ V_t)`` at that end (a branch's current depends on its two
+    end buses only), ``d|I| = Re(conj(I) dI) / |I|`` and ``dV = V (j dθ + d|V| / |V|)``: the
+    loading's gradient has two nonzero entries per branch in θ and two in |V|, applied to the K
+    directions gathered at the branch ends (C × m × K) — no product with the m × n branch
+    admittance matrices."""
+    g = grid
+    loading, grad = loading_gradient(g, v, alive)
+    dl = (grad[:, 0, :, None] * dva[:, g.f] + grad[:, 1, :, None] * dvm[:, g.f]
+          + grad[:, 2, :, None] * dva[:, g.t] + grad[:, 3, :, None] * dvm[:, g.t])
+    dl[~np.isfinite(dl)] = 0.0
     return loading, dl
