@@ -160,6 +160,18 @@ class CompactScreen:
         near[c["ac"][np.abs(c["ta0"] + c["tda"] * p_mw) >= self.guard_angle]] = True
         return near
 
+    def margins(self, j: int, cases: list, p_mw: float) -> np.ndarray:
+        """Per case, the first-order margin of ``CaseSet.estimated_margins`` over the kept pairs
+        (inf where none is kept: such a case is never near)."""
+        c = self.cols[j]
+        out = np.full(len(cases), np.inf)
+        with np.errstate(invalid="ignore"):  # (NaN: a branch out, no limit)
+            r = (self._thermal_limits(j, cases) - (c["tl0"] + c["tdl"] * p_mw)) / 100.0
+        np.minimum.at(out, c["tc"], np.where(np.isnan(r), np.inf, r))
+        v = c["v0"] + c["dv"] * p_mw
+        np.minimum.at(out, c["vc"], np.minimum(v - c["vlow"], c["vhigh"] - v) / 0.1)
+        return out
+
     def _unkept_branch_near(self, cases: list, ids: np.ndarray, k: int, p_mw: float, err: float) -> np.ndarray:
         """Of the cases `ids` where the screen did not keep branch `k`, those that may be near its
         limit at `p_mw` with the departure `err` there (over the cap). Not keeping a pair bounds

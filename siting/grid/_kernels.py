@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["screen_case", "near_cases"]
+__all__ = ["screen_case", "near_cases", "case_margins"]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -130,3 +130,22 @@ def near_cases(dl, dl0, l0, max_loading, dv, dv0, vm0, vm_low, vm_high, da, va0,
                         hit = True
                         break
         near[c] = hit
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def case_margins(dl, l0, max_loading, dv, vm0, vm_low, vm_high, p, out):
+    """Per case (rows of `dl` C × m, `dv` C × n: first-order changes per MW), its first-order
+    margin with `p` MW: the smallest of (limit − loading) / 100 over its branches and of the
+    distances to the voltage band / 0.1 over its buses (``CaseSet.judge``'s margin, estimated)."""
+    n_c, m = dl.shape
+    n = dv.shape[1]
+    for c in range(n_c):
+        best = np.inf
+        for e in range(m):
+            r = (max_loading[c, e] - (l0[c, e] + dl[c, e] * p)) / 100.0
+            best = r if r < best else best  # (NaN: a branch out, no limit)
+        for i in range(n):
+            v = vm0[c, i] + dv[c, i] * p
+            r = min(v - vm_low[c, i], vm_high[c, i] - v) / 0.1
+            best = r if r < best else best
+        out[c] = best
