@@ -2,7 +2,7 @@
 European grid (GridKit extract with the average-load snapshot) — on a sample of buses, beside a
 brute-force AC bisection over every case at some of them.
 
-Run:  python bench/scale_benchmark.py [--buses N] [--brute K] [--only NAME]
+Run:  python bench/scale_benchmark.py [--buses N] [--brute K] [--only NAME] [--dask]
 
 Measured in the same run, on the same machine (2 cores):
 - building the model (GridKit: import, dispatch, base case) and compiling the AC grid;
@@ -10,6 +10,9 @@ Measured in the same run, on the same machine (2 cores):
 - ``hosting_capacity(buses=sample)``: screen (compact on the European grid) and searches, with
   the AC solves it made;
 - peak memory of this process and of the largest worker (ru_maxrss);
+- with ``--dask``: the same ``hosting_capacity`` on a 2-worker Dask LocalCluster
+  (``client=``: a task per chunk of buses, each worker solving the N-1 cases itself), its time
+  and whether the table equals the forked run's to the last bit;
 - brute force (``hosting_benchmark.brute_own``: bisection to 0.5 MW on [0, 3000] MW, every case
   AC-solved at every step with the same compiled solver, no screening) at `--brute` buses of
   the sample: time per bus and the largest difference [MW].
@@ -55,7 +58,26 @@ def pegase(n: int):
     return model, buses[:: max(1, len(buses) // n)][:n]
 
 
-def measure(name: str, make, n: int, n_brute: int) -> dict:
+def on_dask(model, buses: list, table) -> tuple[float, bool]:
+    """hosting_capacity(client=) on a fresh 2-worker LocalCluster: seconds (cluster start
+    excluded) and whether the table equals `table` exactly."""
+    import distributed
+    import pandas as pd
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  memory_limit="8GB") as cluster, distributed.Client(cluster) as client:
+        model._hosting_memo.clear()
+        t = time.perf_counter()
+        dask_table = model.hosting_capacity(buses=buses, redispatch=False, client=client)
+        sec = time.perf_counter() - t
+    try:
+        pd.testing.assert_frame_equal(dask_table, table, check_exact=True)
+        return sec, True
+    except AssertionError:
+        return sec, False
+
+
+def measure(name: str, make, n: int, n_brute: int, dask: bool = False) -> dict:
     t = time.perf_counter()
     model, buses = make(n)
     grid = model._grid
@@ -78,6 +100,9 @@ def measure(name: str, make, n: int, n_brute: int) -> dict:
         print(f"  {name} {b}: fast {table.at[b, 'firm_mw']:.1f} MW, brute force {ref:.1f} MW "
               f"({time.perf_counter() - t:.0f} s)", flush=True)
     row["table"] = table
+    if dask:
+        row["dask"] = on_dask(model, buses, table)
+        print(f"  {name} on Dask (2 workers): {row['dask'][0]:.1f} s, same table: {row['dask'][1]}", flush=True)
     return row
 
 
@@ -86,6 +111,7 @@ def main() -> None:
     ap.add_argument("--buses", type=int, default=8, help="buses sampled per network (case1354pegase: 1354 = all)")
     ap.add_argument("--brute", type=int, default=1, help="of which checked by brute force")
     ap.add_argument("--only", choices=["case1354pegase", "europe"], default=None)
+    ap.add_argument("--dask", action="store_true", help="also on a 2-worker Dask LocalCluster (client=)")
     args = ap.parse_args()
     set_quiet(True)
     nets = {"case1354pegase": pegase, "europe": europe}
@@ -93,7 +119,7 @@ def main() -> None:
     for name, make in nets.items():
         if args.only and name != args.only:
             continue
-        r = measure(name, make, args.buses, args.brute)
+        r = measure(name, make, args.buses, args.brute, args.dask)
         rows.append(r)
         print(f"{name}: build {r['build_s']:.1f} s, N-1 cases {r['cases_s']:.1f} s, hosting of {r['sample']} buses "
               f"{r['hosting_s']:.1f} s ({r['solves']} AC solves), peak {r['peak_mb'][0]:.0f} MB "
@@ -108,6 +134,13 @@ def main() -> None:
             f"| {r['network']} | {r['buses']} | {r['branches']} | {r['cases']} | {r['build_s']:.1f} | {r['cases_s']:.1f} | "
             f"{r['sample']} | {r['hosting_s']:.1f} | {r['hosting_s'] / r['sample']:.1f} | {r['solves']} | "
             f"{'yes' if r['compact'] else 'no'} | {r['peak_mb'][0]:.0f} / {r['peak_mb'][1]:.0f} |")
+    if any("dask" in r for r in rows):
+        lines += ["", "The same on a 2-worker Dask LocalCluster (`hosting_capacity(client=)`, cluster start excluded):",
+                  "", *_report.table("network", "sampled buses", "forked workers [s]", "Dask [s]", "same table")]
+        for r in rows:
+            if "dask" in r:
+                lines.append(f"| {r['network']} | {r['sample']} | {r['hosting_s']:.1f} | {r['dask'][0]:.1f} | "
+                             f"{'yes, to the last bit' if r['dask'][1] else 'NO'} |")
     lines += ["", "Brute force (bisection over every case, same compiled solver, no screening):", "",
               *_report.table("network", "bus", "fast [MW]", "brute force [MW]", "Δ [MW]", "brute force [s]")]
     for r in rows:

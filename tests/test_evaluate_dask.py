@@ -165,3 +165,18 @@ def test_cli_rank_dask_local_cluster_writes_the_same_files(tmp_path, monkeypatch
     for f in files:
         if f.name != "provenance.json":  # it records when it was written
             assert (tmp_path / "two" / f).read_bytes() == (tmp_path / "one" / f).read_bytes(), f
+
+
+def test_hosting_capacity_on_dask_equals_one_process(client):
+    """GridModel.hosting_capacity(client=): one task per chunk of buses (IEEE 118: two), each
+    worker solving the N-1 cases of the model it was sent — the same table to the last bit; with
+    redispatch too (IEEE 39, one chunk)."""
+    import pandapower.networks as pn
+
+    for make, kw in ((pn.case118, {"redispatch": False}), (pn.case39, {})):
+        one = GridModel.from_pandapower(make()).hosting_capacity(workers=1, **kw)
+        two = GridModel.from_pandapower(make()).hosting_capacity(client=client, **kw)
+        pd.testing.assert_frame_equal(two, one, check_exact=True)
+        assert two.attrs == one.attrs
+    with pytest.raises(ParameterError, match="client"):
+        GridModel.from_pandapower(pn.case39()).hosting_capacity(client="tcp://127.0.0.1:8786")

@@ -15,21 +15,22 @@ import siting.grid.hosting as H
 from siting.grid import GridModel
 
 
-def _caseset(make, monkeypatch, sparse: bool):
+def _screened(make, monkeypatch, sparse: bool, step: int):
+    """The case set of `make()` (its Jacobians sparse where `sparse`), every `step`-th bus
+    screened densely: (case set, buses, screened limits)."""
     if sparse:
         monkeypatch.setattr(A, "DENSE_MAX_BUSES", 50)
     model = GridModel.from_pandapower(copy.deepcopy(make()))
     cs = model._caseset(H.Limits(), True)
     assert cs.grid.dense is not sparse
-    return cs
+    buses = np.arange(0, cs.grid.n, step)
+    return cs, buses, cs.screen(buses, 0.2, 3000.0, compact=False)
 
 
 @pytest.mark.parametrize("make, sparse", [(pn.case39, False), (pn.case118, True)])
 def test_screen_equals_the_numpy_sensitivities_and_limits(make, sparse, monkeypatch):
-    cs = _caseset(make, monkeypatch, sparse)
+    cs, buses, out = _screened(make, monkeypatch, sparse, 3)
     g = cs.grid
-    buses = np.arange(0, g.n, 3)
-    out = cs.screen(buses, 0.2, 3000.0, compact=False)
     ptdf = cs.dc.ptdf(buses) - cs.dc.flows(g.slack_w)[:, None]
     for ci, case in enumerate(cs.cases):
         dl, dv, da = cs._ac_sensitivity(case, buses, 0.2)  # numpy: ac_sensitivity
@@ -74,10 +75,7 @@ def _near(cs, j, p, err_pp, err_pu, curvature, per):
 
 @pytest.mark.parametrize("make, sparse", [(pn.case39, False), (pn.case118, True)])
 def test_near_limit_equals_its_numpy_definition(make, sparse, monkeypatch):
-    cs = _caseset(make, monkeypatch, sparse)
-    g = cs.grid
-    buses = np.arange(0, g.n, 7)
-    cs.screen(buses, 0.2, 3000.0, compact=False)
+    cs, buses, _ = _screened(make, monkeypatch, sparse, 7)
     checked = per_element = 0
     for j, b in enumerate(buses):
         with cs.attributed(int(b), 0.2):

@@ -74,3 +74,22 @@ def test_per_element_bands_only_where_the_base_case_is_nearly_linear():
     assert not cs._nearly_linear(0, 812.0, far[0], far[1])
     close = cs.linear_error(ib, 0, 10.0, 10.0 * search.tan)
     assert cs._nearly_linear(0, 10.0, close[0], close[1])
+
+
+def test_a_case_found_feasible_is_not_solved_again_below():
+    """first_violated(known=): a case AC found feasible at a load is taken as feasible below it
+    (feasible loads an interval from 0) and not solved; what it solves and finds feasible is
+    recorded; a violated case is not."""
+    model = GridModel.from_pandapower(pn.case39())
+    cs = model._caseset(H.Limits(), True)
+    ib = int(cs.grid.bus_lookup[10])
+    ids = list(range(1, len(cs.cases)))
+    known: dict[int, float] = {}
+    with cs.attributed(ib, 0.2):  # (the cases as the search sees them at bus 10: firm 524 MW)
+        bad, ev, solved = cs.first_violated(ids, ib, 300.0, 60.0, known=known)
+        assert bad == -1 and solved == len(ids) and all(known[c] == 300.0 for c in ids)
+        bad, ev, solved = cs.first_violated(ids, ib, 250.0, 50.0, known=known)
+        assert (bad, solved) == (-1, 0)  # all feasible at 300 MW: none solved at 250
+        bad, ev, solved = cs.first_violated(ids, ib, 900.0, 180.0, known=known)
+        assert bad > 0 and not ev.feasible and known[bad] == 300.0
+        assert 0 < solved <= len(ids) and set(known.values()) <= {300.0, 900.0}

@@ -877,26 +877,34 @@ class HostingSearch:
         all-bus run). The chunks do not depend on the cores or workers: a screen of other buses
         rounds differently (1e-11 MW in the answers), so the same chunks give the same table to
         the last bit on any machine, forked or not (a Dask worker may not fork)."""
+        self.layout(buses)
+        if not self.chunks:
+            self._current = 0
+            self._screen = self.cs.screen(self._buses, self.tan, self.max_mw, self._use_compact)  # cases × B
+
+    def layout(self, buses: np.ndarray, n_chunks: int | None = None) -> None:
+        """:meth:`prepare` without screening anything yet (every chunk is screened when a row
+        first needs it); `n_chunks`: that many chunks (default: as many as the screen's memory
+        needs) — a Dask worker is given the caller's."""
         self._buses = np.asarray(buses)
         n = len(self._buses)
         self._use_compact = self.cs.wants_compact(self.max_mw)
-        block = self.cs.screen_block(self.max_mw)
-        if not self._use_compact:  # (a compact screen runs its cases on every core)
-            block = min(block, SCREEN_CHUNK_BUSES)
-        n_chunks = max(-(-n // max(block, 1)), 1)
+        if n_chunks is None:
+            block = self.cs.screen_block(self.max_mw)
+            if not self._use_compact:  # (a compact screen runs its cases on every core)
+                block = min(block, SCREEN_CHUNK_BUSES)
+            n_chunks = max(-(-n // max(block, 1)), 1)
         self.chunks = [list(range(k, n, n_chunks)) for k in range(n_chunks)] if n_chunks > 1 else []
         self._chunk_of = np.arange(n) % n_chunks
         self._current, self._screen = -1, None
         self._col = np.arange(n) // n_chunks  # a row's column in its chunk's screen
-        if not self.chunks:
-            self._current = 0
-            self._screen = self.cs.screen(self._buses, self.tan, self.max_mw, self._use_compact)  # cases × B
 
     def _column(self, j: int) -> int:
         """`j`'s column in the current screen, screening its chunk first if need be."""
         k = int(self._chunk_of[j])
         if k != self._current:
-            self._screen = self.cs.screen(self._buses[self.chunks[k]], self.tan, self.max_mw, self._use_compact)
+            rows = self.chunks[k] if self.chunks else slice(None)
+            self._screen = self.cs.screen(self._buses[rows], self.tan, self.max_mw, self._use_compact)
             self._current = k
         return int(self._col[j])
 

@@ -552,7 +552,8 @@ class GridModel:
     def hosting_capacity(self, buses: list[str | int] | None = None, pf: float = 0.98, n_minus_1: bool = True,
                          max_loading_pct: float = 100.0, vm_min_pu: float = 0.9, vm_max_pu: float = 1.1,
                          max_mw: float = 3000.0, tol_mw: float = 0.5,
-                         redispatch: bool | list[str | int] = True, workers: int | None = None) -> pd.DataFrame:
+                         redispatch: bool | list[str | int] = True, workers: int | None = None,
+                         client=None) -> pd.DataFrame:
         """Hosting capacity per bus, two definitions: the largest added load that creates no
         violation in the base case and every single-circuit outage (N-1) — **firm**, with no
         remedial action for the load, and **with redispatch**, when a preventive redispatch of
@@ -577,6 +578,11 @@ class GridModel:
             this process only). On Linux they are forked from this process and inherit the
             solved cases; elsewhere, and for fewer than 8 buses, the work stays here. The result
             does not depend on it.
+        client : dask.distributed.Client, optional
+            Run the per-bus searches on this Dask cluster instead (``workers`` does not apply):
+            one task per chunk of buses the screen is cut in (a grid's every bus on a large
+            grid: case1354pegase 85 chunks), the model sent to each worker once and its N-1
+            cases solved there once. The same table as in one process, to the last bit.
 
         Returns
         -------
@@ -619,6 +625,10 @@ class GridModel:
         tol_mw = V.tolerance_mw(tol_mw)
         if workers is not None:
             workers = V.count(workers, "workers", hi=1024, why="processes for the per-bus searches", example=2)
+        if client is not None:
+            from .._tiled import check_client
+
+            check_client(client)
         if tol_mw >= max_mw:
             raise ParameterError("tol_mw", tol_mw, f"below {{=max_mw:{max_mw:g}}}",
                                    problem="a precision coarser than the whole search range",
@@ -640,42 +650,31 @@ class GridModel:
             out.attrs = dict(cached.attrs)
             return out
         table = self._hosting_capacity(buses, pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw, tol_mw,
-                                       redispatch, workers)
+                                       redispatch, workers, client)
         if key is not None:
             self._hosting_memo[key] = table.copy()
             self._hosting_memo[key].attrs = dict(table.attrs)
         return table
 
     def _hosting_capacity(self, buses, pf, n_minus_1, max_loading_pct, vm_min_pu, vm_max_pu, max_mw, tol_mw,
-                          redispatch, workers=None) -> pd.DataFrame:
+                          redispatch, workers=None, client=None) -> pd.DataFrame:
         idx = self._hosting_buses(buses)
-        cs = self._caseset(Limits(max_loading_pct, vm_min_pu, vm_max_pu), n_minus_1)
+        limits = Limits(max_loading_pct, vm_min_pu, vm_max_pu)
+        cs = self._caseset(limits, n_minus_1)
         internal = np.array([int(cs.grid.bus_lookup[i]) for i in idx])
         names = [self._bus_name(i) for i in idx]
-        tan = math.tan(math.acos(pf))
-        search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
-        search.prepare(internal)
-        rh = None
+        wanted = None
         if redispatch is not False and redispatch is not None:
-            rh = RedispatchHosting(cs, self._resources(), self._costs(), self.net, tan, max_mw, tol_mw=tol_mw)
             wanted = set(names) if redispatch is True else {self._bus_name(self._resolve_bus(b)) for b in redispatch}
-        empty = {"with_redispatch_mw": math.nan, "redispatch_mw": math.nan, "redispatch_limiting_element": "",
-                 "redispatch_limiting_case": "", "redispatch_constraint": "", "redispatch_reactive_limits": ""}
-
-        def one(j: int) -> tuple[dict, dict, int]:
-            """Firm and (where wanted) with-redispatch hosting of bus `j`, and the AC solves."""
-            before = search.ac_solves + (rh.ac_solves if rh else 0)
-            firm = search.row(j, names[j])
-            rd = empty
-            if rh is not None and names[j] in wanted:
-                with cs.attributed(int(internal[j]), tan):
-                    rd = rh.run(int(internal[j]), float(firm["hosting_mw"]))
-            return firm, rd, search.ac_solves + (rh.ac_solves if rh else 0) - before
-
-        rows = map_items(one, len(idx), workers, "hosting capacity (buses)",
-                         chunks=search.chunks)
+        args = (limits, n_minus_1, pf, max_mw, tol_mw, internal, names, wanted)
+        if client is None:
+            rows = _BusRows(self, *args)
+            rows.search.prepare(internal)
+            rows = map_items(rows.one, len(idx), workers, "hosting capacity (buses)", chunks=rows.search.chunks)
+        else:
+            rows = _hosting_on(client, self, args, HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw), len(idx))
         table = pd.DataFrame([r[0] for r in rows]).set_index("bus").rename(columns={"hosting_mw": "firm_mw"})
-        if rh is not None:
+        if wanted is not None:
             table = table.join(pd.DataFrame([r[1] for r in rows], index=table.index))
         solves = sum(r[2] for r in rows)
         table.attrs["skipped_outages"] = [case_label(cs.grid, k) for k in cs.split + cs.failed_pre]
@@ -901,3 +900,80 @@ def _final_security(total: SecureResult, resources: list[Resource], moved: np.nd
         curtailed_mw=float(sum(-d for r, d in zip(resources, moved) if r.kind == "curtailment" and d < 0)),
         delta={r.name: float(d) for r, d in zip(resources, moved) if d != 0.0},
     )
+
+
+class _BusRows:
+    """The per-bus rows of :meth:`GridModel.hosting_capacity` — firm and, at the `wanted` bus
+    names, with redispatch — on one model's case set: here, in forked workers, or on a Dask
+    worker (:func:`_hosting_on`)."""
+
+    _EMPTY = {"with_redispatch_mw": math.nan, "redispatch_mw": math.nan, "redispatch_limiting_element": "",
+              "redispatch_limiting_case": "", "redispatch_constraint": "", "redispatch_reactive_limits": ""}
+
+    def __init__(self, model: GridModel, limits: Limits, n_minus_1: bool, pf: float, max_mw: float, tol_mw: float,
+                 internal: np.ndarray, names: list[str], wanted: set[str] | None) -> None:
+        self.cs = cs = model._caseset(limits, n_minus_1)
+        self.internal, self.names, self.wanted = internal, names, wanted
+        self.tan = math.tan(math.acos(pf))
+        self.search = HostingSearch(cs, pf=pf, max_mw=max_mw, tol_mw=tol_mw)
+        self.rh = None if wanted is None else RedispatchHosting(cs, model._resources(), model._costs(), model.net,
+                                                                   self.tan, max_mw, tol_mw=tol_mw)
+
+    def one(self, j: int) -> tuple[dict, dict, int]:
+        """Firm and (where wanted) with-redispatch hosting of bus `j`, and the AC solves."""
+        search, rh = self.search, self.rh
+        before = search.ac_solves + (rh.ac_solves if rh else 0)
+        firm = search.row(j, self.names[j])
+        rd = self._EMPTY
+        if rh is not None and self.names[j] in self.wanted:
+            with self.cs.attributed(int(self.internal[j]), self.tan):
+                rd = rh.run(int(self.internal[j]), float(firm["hosting_mw"]))
+        return firm, rd, search.ac_solves + (rh.ac_solves if rh else 0) - before
+
+
+def _hosting_rows(model: GridModel, args: tuple, n_chunks: int, rows: list[int]) -> list[tuple[dict, dict, int]]:
+    """On a Dask worker: the rows `rows` of :meth:`GridModel.hosting_capacity`, the buses cut in
+    the caller's `n_chunks` chunks (the same screens, the same numbers). The model's case set is
+    solved once per worker (it stays with the model the worker holds for the call)."""
+    from threadpoolctl import threadpool_limits
+
+    from .._progress import quiet_here
+
+    with threadpool_limits(1), quiet_here():  # (the caller shows one bar for the tasks)
+        out = _BusRows(model, *args)
+        out.search.layout(args[5], n_chunks)
+        return [out.one(j) for j in rows]
+
+
+def _hosting_on(client, model: GridModel, args: tuple, search: HostingSearch, n: int) -> list:
+    """:meth:`GridModel.hosting_capacity`'s rows on the Dask `client`'s cluster: one task per
+    chunk of buses (:meth:`HostingSearch.layout`: each screens its own chunk), the model sent
+    to every worker once; in bus order."""
+    import uuid
+
+    from .._progress import progress
+    from .._tiled import _as_completed
+
+    search.layout(args[5])
+    chunks = search.chunks or [list(range(n))]
+    model_f = client.scatter(model, broadcast=True, hash=False)
+    token = uuid.uuid4().hex
+    futures = {}
+    for k, rows in enumerate(chunks):
+        fut = client.submit(_hosting_rows, model_f, args, max(len(search.chunks), 1), rows,
+                            key=f"siting-hosting-{k}-{token}")
+        futures[fut.key] = (fut, rows)
+    out: list = [None] * n
+    try:
+        for fut in progress(_as_completed([f for f, _ in futures.values()]), "hosting capacity (Dask tasks)",
+                            total=len(futures), min_items=1):
+            _, rows = futures.pop(fut.key)
+            for j, row in zip(rows, fut.result()):
+                out[j] = row
+            fut.release()
+    finally:
+        for fut, _ in futures.values():  # an error: cancel the tasks still running
+            fut.cancel()
+        del model_f
+    return out
+
