@@ -227,3 +227,42 @@ def test_compact_widens_each_element_by_its_own_departure(monkeypatch):
     unjudged = np.array([ci not in judged for ci in range(len(cs.cases))])
     got = comp.near(0, cs.cases, 200.0, 0.0, 0.0, 0.0, (big, np.zeros(n)))
     assert unjudged.any() and not got[unjudged].all()
+
+
+def test_compact_local_bands_equal_the_dense_ones():
+    """Where the base case is nearly linear, the compact screen's bands are the dense screen's
+    per-element ones (floor at most the element's change, 30 % of how the case's change differs
+    from the base case's, 130 % of the base case's departure there): on the kept pairs, the same
+    cases near as with every pair."""
+    model = GridModel.from_pandapower(pn.case39())
+    cs = model._caseset(H.Limits(), True)
+    g = cs.grid
+    buses = np.array([int(g.bus_lookup[b]) for b in (3, 15, 20, 28)])
+    loads = (5.0, 60.0, 250.0, 700.0)
+
+    def nears():
+        out = []
+        for j, b in enumerate(buses):
+            with cs.attributed(int(b), 0.2):
+                for p in loads:
+                    errors = cs.linear_error(int(b), j, p, 0.2 * p)
+                    out.append((cs._nearly_linear(j, p, errors[0], errors[1]), cs.near_limit(j, p, *errors)))
+        return out
+
+    cs.screen(buses, 0.2, 3000.0, compact=False)
+    dense = nears()
+    old = H.COMPACT_ABOVE_BYTES
+    try:
+        H.COMPACT_ABOVE_BYTES = 0
+        cs.screen(buses, 0.2, 3000.0)
+        assert cs._compact is not None
+        compact = nears()
+    finally:
+        H.COMPACT_ABOVE_BYTES = old
+    local = 0
+    for (lin_d, near_d), (lin_c, near_c) in zip(dense, compact):
+        assert lin_d == lin_c
+        if lin_d:
+            np.testing.assert_array_equal(near_c, near_d)
+            local += 1
+    assert local >= len(buses)  # (the local bands were compared)

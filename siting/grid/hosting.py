@@ -633,6 +633,9 @@ class CaseSet:
         rhs = self._screen_rhs(buses, pf_tan)
         ptdf_t = np.ascontiguousarray(ptdf_b.T)
         bufs: list = []  # one case's sensitivities for every bus, reused case after case (in each process)
+        base = [np.empty((len(buses), 1, k)) for k in (g.m, g.n, g.n)]  # the base case's, first (pieces read them)
+        self._screen_case(self.cases[0], rhs, ptdf_t, base, 0, np.empty(len(buses)))
+        base = (base[0][:, 0].T, base[1][:, 0].T)
 
         def one(ci: int):
             """Case `ci`: screened limits, the kept pairs, the loading change where attribution may
@@ -644,7 +647,7 @@ class CaseSet:
             self._screen_case(case, rhs, ptdf_t, bufs, 0, row)
             dl, dv, da = (np.array(b[:, 0].T) if ci == 0 else b[:, 0].T for b in bufs)
             l0 = np.nan_to_num(case.pre.loading_pct, nan=-np.inf)
-            kept = comp.pieces(ci, case, l0, self._alive(case) > 0, dl, dv, da, g.f, g.t)
+            kept = comp.pieces(ci, case, l0, self._alive(case) > 0, dl, dv, da, g.f, g.t, base)
             return row, kept, np.flatnonzero(l0 == -np.inf), dl[self._existing[ci]], (dl, dv, da) if ci == 0 else None
 
         self._existing_dl = []  # per case: the loading change at the branches attribution may relax
@@ -799,7 +802,9 @@ class CaseSet:
         if getattr(self, "_compact", None) is not None:
             per = getattr(self, "_element_errors", None)
             per = per[1:] if per is not None and per[0] == p_mw and err_pp > 0 else None
-            return self._compact.near(j, self.cases, p_mw, err_pp, err_pu, curvature, per, plain=self._plain)
+            return self._compact.near(j, self.cases, p_mw, err_pp, err_pu, curvature, per, plain=self._plain,
+                                      local=per is not None and self._nearly_linear(j, p_mw, err_pp, err_pu),
+                                      angle_move=GUARD_ANGLE_MOVE_RAD * (1.0 - 1e-9))
         g = self.grid
         max_loading, vm_low, vm_high = self._limit_stack()
         per = getattr(self, "_element_errors", None)
@@ -927,6 +932,7 @@ class HostingSearch:
         self._solved: dict[tuple[int, float], ACResult] = {}  # the search's AC results of this bus
         self._known: dict[int, float] = {}  # per case, the largest load AC found feasible (this bus)
         self._last_bad = -1  # the case violated last
+        self._probed: set[int] = set()  # the outages probed while stepping up (HostingSearch._confirm)
         order = self._order = [int(c) for c in np.argsort(screen_col, kind="stable")]
         self._j = j
         start = min(p_lin, self.max_mw) if np.isfinite(p_lin) else self.max_mw
@@ -971,7 +977,7 @@ class HostingSearch:
         err_pp, err_pu, curv = cs.linear_error(bus, j, p, p * self.tan, solved) if p > 0 else (0.0, 0.0, 0.0)
         self.ac_solves += int(p > 0 and solved is None)
         near = cs.near_limit(j, p, err_pp, err_pu, curv)
-        extra = [c for c in self._order if near[c] and c not in watch]
+        extra = [c for c in self._order if near[c] and c not in watch and (most is None or c not in self._probed)]
         if len(extra) > _CONFIRM_SORTED_FROM and cs._nearly_linear(j, p, err_pp, err_pu):
             # many near, and the linear model trusted here: in turns, the next in screened order
             # and the next most violated by estimate (case1354pegase bus 305 at 4.2 MW: 1,422
@@ -982,7 +988,10 @@ class HostingSearch:
             margin = cs.estimated_margins(j, p)
             by_margin = [extra[i] for i in np.argsort(margin[extra], kind="stable")]
             extra = list(dict.fromkeys(c for pair in zip(extra, by_margin) for c in pair))
-        bad, bad_ev, solved = cs.first_violated(extra[:most], bus, p, p * self.tan, fallback=SEARCH_FALLBACK,
+        if most is not None:  # a probe checks an outage once (a near one that holds is near on every step)
+            extra = extra[:most]
+            self._probed.update(extra)
+        bad, bad_ev, solved = cs.first_violated(extra, bus, p, p * self.tan, fallback=SEARCH_FALLBACK,
                                                 known=self._known)
         self.ac_solves += solved
         return bad, bad_ev
@@ -998,6 +1007,20 @@ class HostingSearch:
             res = cs.solve_cases([ci], bus, p_mw, p_mw * self.tan)[0]
             self.ac_solves += 1
         return reactive_note(g, res, outage=cs.cases[ci].outage, bus=bus, q_mvar=p_mw * self.tan)
+
+    @staticmethod
+    def _step_up(p_prev: float, m_prev: float | None, lo: float, m_lo: float) -> float:
+        """The next load to try above the feasible `lo` (margin `m_lo`; `p_prev`, `m_prev` the
+        point before): where the margin falls linearly to zero — the secant through the two, an
+        overestimate, as the margin is concave in the load — at least 25 % or 25 MW up and at
+        most 4× (a margin that does not fall: 4×; the Illinois search then brackets the answer
+        within). The European grid's Dutch bus gk-5105, screened at 1.4 MW and hosting 842 MW,
+        took 14 steps of 25 % (7 AC solves each with the probes); at most 6 now."""
+        least, most = max(lo * 1.25, lo + 25.0), lo * 4.0
+        if m_prev is None or not m_prev > m_lo:
+            return max(least, most)
+        root = lo + m_lo * (lo - p_prev) / (m_prev - m_lo)
+        return min(max(root, least), max(least, most))
 
     def _margin_at_zero(self, watch) -> float:
         """The watched cases' smallest margin without the added load (their own solved states:
@@ -1018,6 +1041,7 @@ class HostingSearch:
             guess = max(min(start, max_mw), self.tol)
             ev, c = self._eval_set(watch, bus, guess)
             p = guess
+            p_prev, m_prev = 0.0, m_lo
             while ev.feasible:
                 # a few of the other outages near a limit here, most likely violated first: the
                 # search's answer is the watched cases' only until the confirmation finds
@@ -1030,7 +1054,8 @@ class HostingSearch:
                 lo, m_lo = p, ev.margin
                 if lo >= max_mw:
                     return max_mw, math.inf, None, -1
-                p = min(max_mw, max(lo * 1.25, lo + 25.0))
+                p = min(max_mw, self._step_up(p_prev, m_prev, lo, m_lo))
+                p_prev, m_prev = lo, m_lo
                 ev, c = self._eval_set(watch, bus, p)
             hi, hi_ev, hi_case = p, ev, c
         w_lo = w_hi = 1.0  # Illinois weights of the two ends' margins
