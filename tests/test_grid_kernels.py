@@ -38,8 +38,35 @@ def test_screen_equals_the_numpy_sensitivities_and_limits(make, sparse, monkeypa
         np.testing.assert_array_equal(cs._dv[:, ci], dv.T)
         np.testing.assert_array_equal(cs._da[:, ci], da.T)
         sens = ptdf if case.outage is None else cs.dc.after_outage(ptdf, case.outage)
-        np.testing.assert_array_equal(out[ci], np.minimum(cs._dc_thermal(case, -sens), cs._first_order(case, dl, dv)))
+        np.testing.assert_array_equal(out[ci], np.minimum(_dc_thermal(cs, case, -sens), _first_order(case, dl, dv)))
     assert np.isfinite(out).any() and (out > 0).all()
+
+
+def _dc_thermal(cs, case, dflow_per_mw: np.ndarray) -> np.ndarray:
+    """The DC limit's definition in numpy: P [MW] per bus at which a branch reaches its limit,
+    from the AC state without the load and the DC flow change (m × B), reactive flow held."""
+    alive = cs._alive(case)
+    k, p0 = (a[:, None] for a in cs._dc_room(case))
+    s = dflow_per_mw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(s > 0, (k - p0) / s, np.where(s < 0, (-k - p0) / s, np.inf))
+    p = np.where((p > 0) & np.isfinite(p), p, np.inf)
+    p[alive == 0] = np.inf
+    return p.min(axis=0)
+
+
+def _first_order(case, dl: np.ndarray, dv: np.ndarray) -> np.ndarray:
+    """The first-order AC limit's definition in numpy: P [MW] per bus at which a loading
+    (m × B change per MW) or a voltage (n × B) reaches its limit."""
+    pre = case.pre
+    lim = np.where(np.isnan(case.max_loading), np.inf, case.max_loading)[:, None]
+    l0 = np.nan_to_num(pre.loading_pct, nan=-np.inf)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_th = np.where(dl > 0, (lim - l0) / dl, np.inf)
+        v0 = pre.vm_pu[:, None]
+        p_v = np.where(dv < 0, (v0 - case.vm_low[:, None]) / -dv,
+                       np.where(dv > 0, (case.vm_high[:, None] - v0) / dv, np.inf))
+    return np.minimum(np.where(p_th > 0, p_th, np.inf).min(axis=0), np.where(p_v > 0, p_v, np.inf).min(axis=0))
 
 
 def _near_numpy(cs, j: int, p: float, err_pp: float, err_pu: float, curvature: float, per) -> np.ndarray:

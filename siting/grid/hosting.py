@@ -41,9 +41,9 @@ from scipy.sparse.linalg import splu
 
 from .._progress import progress
 from ._compact import CompactScreen
+from ._kernels import case_margins, near_cases, screen_case
 from ._parallel import map_items
 from .acpf import ACGrid, ACResult
-from ._kernels import case_margins, near_cases, screen_case
 from .linear import DCSensitivity, ac_sensitivity, loading_gradient, sensitivity_rhs
 
 __all__ = ["Limits", "CaseSet", "HostingSearch", "case_label", "element_label", "thermal_limit", "attributed_limit",
@@ -688,19 +688,6 @@ class CaseSet:
         lim = np.where(np.isnan(case.max_loading), np.inf, case.max_loading)
         return np.sqrt(np.maximum((lim * rating_mva / 100.0) ** 2 - q0**2, 0.0)), p0
 
-    def _dc_thermal(self, case: Case, dflow_per_mw: np.ndarray) -> np.ndarray:
-        """P [MW] per bus at which a branch reaches its limit, from the AC pre-state and the DC
-        flow change `dflow_per_mw` (m × B, MW per MW of load), reactive flow held."""
-        alive = self._alive(case)
-        k, p0 = self._dc_room(case)
-        k, p0 = k[:, None], p0[:, None]
-        s = dflow_per_mw
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.where(s > 0, (k - p0) / s, np.where(s < 0, (-k - p0) / s, np.inf))
-        p = np.where((p > 0) & np.isfinite(p), p, np.inf)
-        p[alive == 0] = np.inf
-        return p.min(axis=0)
-
     def _ac_sensitivity(self, case: Case, buses: np.ndarray, pf_tan: float) -> tuple[np.ndarray, ...]:
         """First-order change per MW of added load at each bus: branch loading [pp/MW] (m × B),
         bus voltage magnitude [pu/MW] (n × B) and bus voltage angle [rad/MW] (n × B), from the
@@ -711,18 +698,6 @@ class CaseSet:
         lu = self.factorised(case)
         return ac_sensitivity(g, case.pre if lu is not None else self.pre_with_jacobian(case), self._alive(case),
                               p_inj, pf_tan * p_inj, lu=lu)
-
-    def _first_order(self, case: Case, dl: np.ndarray, dv: np.ndarray) -> np.ndarray:
-        pre = case.pre
-        lim = np.where(np.isnan(case.max_loading), np.inf, case.max_loading)[:, None]
-        l0 = np.nan_to_num(pre.loading_pct, nan=-np.inf)[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p_th = np.where(dl > 0, (lim - l0) / dl, np.inf)
-            v0 = pre.vm_pu[:, None]
-            p_v = np.where(dv < 0, (v0 - case.vm_low[:, None]) / -dv,
-                           np.where(dv > 0, (case.vm_high[:, None] - v0) / dv, np.inf))
-        p = np.minimum(np.where(p_th > 0, p_th, np.inf).min(axis=0), np.where(p_v > 0, p_v, np.inf).min(axis=0))
-        return p
 
     def linear_error(self, bus: int, j: int, p_mw: float, q_mvar: float,
                      solved: ACResult | None = None) -> tuple[float, float, float]:
