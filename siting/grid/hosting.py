@@ -68,12 +68,12 @@ REFINE_MAX_REL = 0.2
 DEPARTURE_MIN_LOADING_PCT = 50.0
 _WATCH_FACTOR = 1.15  # outages whose screened limit is within this factor (+ _WATCH_MW) are searched
 _WATCH_MW = 5.0
-_WATCH_MAX = 4
+_WATCH_MAX = 4  # at most this many outages searched up front; the rest are generated lazily
 #: from this many outages to confirm, they are AC-solved in order of their estimated margin
 _CONFIRM_SORTED_FROM = 8
 #: at each feasible step while the search brackets the answer from below, this many of the other
 #: outages near a limit are AC-checked (HostingSearch._confirm)
-_PROBE_CASES = 4  # at most this many outages searched up front; the rest are generated lazily
+_PROBE_CASES = 4
 #: an overload present without the load is held against the load only where the load moves at
 #: least this share of its MW over that branch (the flow-based 5 % threshold; see CaseSet.attributed)
 ATTRIBUTION_SHARE = 0.05
@@ -108,7 +108,7 @@ SCREEN_BYTES = 2**30
 #: each chunk factorises every case's Jacobian once (IEEE 118: two chunks)
 SCREEN_CHUNK_BUSES = 64
 #: the dense screen keeps per case what it reads besides the Jacobian (:meth:`CaseSet._screen_constants`:
-#: 7 numbers a branch) up to this many bytes in all
+#: 8 numbers a branch) up to this many bytes in all
 SCREEN_CONSTANTS_BYTES = 2**28
 #: a grid whose dense screen takes more than this a bus keeps a compact one (:mod:`._compact`)
 COMPACT_ABOVE_BYTES = 64 * 2**20
@@ -520,8 +520,8 @@ class CaseSet:
 
     def _prepare_dc(self) -> None:
         self.dc = DCSensitivity(self.grid)
-        self._no_lodf = np.zeros(self.grid.m)
-        self._no_per_bus = np.zeros(self.grid.n)
+        self._zeros_m = np.zeros(self.grid.m)  # (no outage factors; no per-branch departures)
+        self._zeros_n = np.zeros(self.grid.n)
         self._guards = np.array([GUARD_PP, GUARD_PU, GUARD_REL, GUARD_ANGLE_RAD, GUARD_ANGLE_MOVE_RAD])
         self._constants: dict = {}  # outage -> (case, what the dense screen reads of it)
 
@@ -593,20 +593,20 @@ class CaseSet:
         g = self.grid
         lu = self.factorised(case)
         sol = lu.solve(rhs) if lu is not None else np.linalg.solve(self.pre_with_jacobian(case).jacobian, rhs)
-        coef, k_dc, p0, lim = self._screen_constants(case)
+        coef, k_dc, p0, lim, l0 = self._screen_constants(case)
         if case.outage is None:
-            lodf, keep, denom, island, k_out = self._no_lodf, 1.0, 1.0, True, -1
+            lodf, keep, denom, island, k_out = self._zeros_m, 1.0, 1.0, True, -1
         else:
             (lodf, keep, denom, island), k_out = self.dc.outage_factors(case.outage), case.outage
-        screen_case(slot, np.ascontiguousarray(sol.T), g.nonref, g.pq, coef, g.f, g.t,
-                    np.nan_to_num(case.pre.loading_pct, nan=-np.inf), lim, case.pre.vm_pu, case.vm_low, case.vm_high,
-                    ptdf_t, lodf, k_out, keep, denom, island, k_dc, p0, self._alive(case), *out, row)
+        screen_case(slot, np.ascontiguousarray(sol.T), g.nonref, g.pq, coef, g.f, g.t, l0, lim, case.pre.vm_pu,
+                    case.vm_low, case.vm_high, ptdf_t, lodf, k_out, keep, denom, island, k_dc, p0, self._alive(case), *out, row)
 
     def _screen_constants(self, case: Case) -> tuple[np.ndarray, ...]:
         """What the dense screen reads of `case` besides its Jacobian: its loading's gradient
         (4 × m, :func:`loading_gradient`), the DC limit's active-power room and flow per branch
-        (:meth:`_dc_room`) and its loading limits (inf: none); kept per case while they fit in
-        :data:`SCREEN_CONSTANTS_BYTES` (a screen in chunks reads them once a chunk)."""
+        (:meth:`_dc_room`), its loading limits (inf: none) and loadings without the load (-inf:
+        out); kept per case while they fit in :data:`SCREEN_CONSTANTS_BYTES` (a screen in chunks
+        reads them once a chunk)."""
         got = self._constants.get(case.outage)
         if got is not None and got[0] is case:
             return got[1]
@@ -616,8 +616,8 @@ class CaseSet:
         coef = np.ascontiguousarray(loading_gradient(g, v, self._alive(case)[None, :])[1][0])
         k_dc, p0 = self._dc_room(case)
         lim = np.where(np.isnan(case.max_loading), np.inf, case.max_loading)
-        got = (coef, k_dc, p0, lim)
-        if (len(self._constants) + 1) * 7 * 8 * g.m <= SCREEN_CONSTANTS_BYTES:
+        got = (coef, k_dc, p0, lim, np.nan_to_num(pre.loading_pct, nan=-np.inf))
+        if (len(self._constants) + 1) * 8 * 8 * g.m <= SCREEN_CONSTANTS_BYTES:
             self._constants[case.outage] = (case, got)
         return got
 
@@ -646,7 +646,7 @@ class CaseSet:
             row = np.empty(len(buses))
             self._screen_case(case, rhs, ptdf_t, bufs, 0, row)
             dl, dv, da = (np.array(b[:, 0].T) if ci == 0 else b[:, 0].T for b in bufs)
-            l0 = np.nan_to_num(case.pre.loading_pct, nan=-np.inf)
+            l0 = self._screen_constants(case)[4]
             kept = comp.pieces(ci, case, l0, self._alive(case) > 0, dl, dv, da, g.f, g.t, base)
             return row, kept, np.flatnonzero(l0 == -np.inf), dl[self._existing[ci]], (dl, dv, da) if ci == 0 else None
 
@@ -739,8 +739,8 @@ class CaseSet:
         load turns reaches 2.5 % where 0 % was estimated (case1354pegase bus 441), which widened
         every band of every case by 2.5 pp and put all 1,429 cases near; a case's own branch
         near its limit carries a current large against the change, where that departure is
-        small. (A current the load reverses counts: IEEE 39 bus 10 at 656 MW takes a branch from 67 % to 49 % where -44 % was
-        estimated, and two outages take it over its limit.)"""
+        small. (A current the load reverses counts: IEEE 39 bus 10 at 656 MW takes a branch from
+        67 % to 49 % where -44 % was estimated, and two outages take it over its limit.)"""
         g = self.grid
         base = self.cases[0]
         v_lin = (base.pre.vm_pu + dv) * np.exp(1j * (base.pre.va_rad + da))
@@ -785,7 +785,7 @@ class CaseSet:
         per = getattr(self, "_element_errors", None)
         per_element = per is not None and per[0] == p_mw and self._nearly_linear(j, p_mw, err_pp, err_pu)
         if not per_element:
-            per = (p_mw, self._no_lodf, self._no_per_bus)
+            per = (p_mw, self._zeros_m, self._zeros_n)
         near = np.empty(len(self.cases), dtype=bool)
         # per case, one compiled pass that stops at its first element near a limit
         # (:func:`._kernels.near_cases`: the bands above, in numpy's operations and order)
@@ -990,7 +990,7 @@ class HostingSearch:
         overestimate, as the margin is concave in the load — at least 25 % or 25 MW up and at
         most 4× (a margin that does not fall: 4×; the Illinois search then brackets the answer
         within). The European grid's Dutch bus gk-5105, screened at 1.4 MW and hosting 842 MW,
-        took 14 steps of 25 % (7 AC solves each with the probes); at most 6 now."""
+        took 14 steps of 25 % (7 AC solves each with the probes)."""
         least, most = max(lo * 1.25, lo + 25.0), lo * 4.0
         if m_prev is None or not m_prev > m_lo:
             return max(least, most)
