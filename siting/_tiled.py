@@ -38,7 +38,7 @@ from scipy.spatial import cKDTree
 from ._progress import progress
 from .errors import ClimateCoverageWarning, ConfigError, ParameterError, type_phrase
 
-__all__ = ["check_client", "tiled_surface", "windows", "is_lazy", "dask_client", "band_sums"]
+__all__ = ["check_client", "tiled_surface", "windows", "is_lazy", "dask_client", "band_sums", "completed_tasks"]
 
 #: Default memory limit of each worker of a local cluster (``--dask`` without an address).
 WORKER_MEMORY = "4GB"
@@ -203,6 +203,31 @@ def tiled_surface(study, client, tile_cells: int) -> xr.Dataset:
 
 def _as_completed(futures):
     return _distributed().as_completed(futures)
+
+
+def completed_tasks(client, fn, shared, calls: list[tuple], desc: str, name: str) -> Iterator[tuple[int, object]]:
+    """``fn(shared, *calls[i])`` for every i on the Dask `client`'s cluster, one task each, with
+    `shared` sent to every worker once: yields ``(i, result)`` as each task finishes (a progress
+    bar labelled `desc`; task keys ``siting-<name>-<i>-<token>``). An error, or a caller that
+    stops early, cancels the tasks still running."""
+    if not calls:
+        return
+    shared_f = client.scatter(shared, broadcast=True, hash=False)
+    token = uuid.uuid4().hex
+    futures = {}
+    for i, call in enumerate(calls):
+        fut = client.submit(fn, shared_f, *call, key=f"siting-{name}-{i}-{token}")
+        futures[fut.key] = (fut, i)
+    try:
+        for fut in progress(_as_completed([f for f, _ in futures.values()]), desc, total=len(futures), min_items=1):
+            _, i = futures.pop(fut.key)
+            result = fut.result()
+            fut.release()
+            yield i, result
+    finally:
+        for fut, _ in futures.values():
+            fut.cancel()
+        del shared_f
 
 
 def is_lazy(ds: xr.Dataset) -> bool:

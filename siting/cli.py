@@ -37,7 +37,8 @@ FLAGS: dict[str, dict[str, str]] = {
     "locate": {**_SURFACE_FLAGS, "n": "--n", "min_ha": "--min-ha", "max_ha": "--max-ha",
                "min_separation_m": "--separation"},
     "year": {"year": "--year", "scenario": "--scenario", "weather_year": "--weather-year", "load_mw": "--load",
-             "p_mw": "--load", "layer_set": "--layer-set", "path": "--out"},
+             "p_mw": "--load", "layer_set": "--layer-set", "path": "--out", "dask": "--dask",
+             "worker_memory": "--worker-memory"},
     "flex": {"year": "--year", "weather_year": "--weather-year", "load_mw": "--load", "p_mw": "--load",
              "layer_set": "--layer-set", "path": "--out"},
 }
@@ -410,8 +411,6 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
          out: Path | None, force: bool, overwrite_deprecated: bool, surface_res: float | None, situations: str,
          climate: Path | None, free_cooling_c: float, dask_address: str | None, worker_memory: str) -> None:
     """Rank candidate sites against the report's conditions: verdict, score, reasons."""
-    from contextlib import nullcontext
-
     from .evaluate import check_sensitivity, check_study, evaluate, study_scenarios
     from .exports import export
     from .layers import LayerSource, load_layers, read_layer
@@ -426,13 +425,7 @@ def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str,
     try:
         layers = load_layers(layer_set)
         user_sites = read_layer(LayerSource(path=sites), "sites") if sites is not None else None
-        if dask_address is None:
-            cluster = nullcontext(None)
-        else:
-            from ._tiled import dask_client
-
-            cluster = dask_client(None if dask_address == _LOCAL_CLUSTER else dask_address, worker_memory)
-        with cluster as client:
+        with _cluster(dask_address, worker_memory) as client:
             ev = evaluate(it_load_mw=it_load, pue=pue, pf=pf, year=year, scenario=list(scenarios) or None,
                           criteria=criteria, layers=layers, sites=user_sites, policy=policy, climate=climate,
                           free_cooling_c=free_cooling_c, situations=None if situations == "snapshots" else situations,
@@ -495,9 +488,16 @@ _YEAR_OUT = click.option("--out", "out", type=click.Path(path_type=Path), defaul
 @_YEAR_OUT
 @_force_option("Replace an existing --out folder.")
 @_layer_set_option
+@click.option("--dask", "dask_address", default=None, is_flag=False, flag_value=_LOCAL_CLUSTER, metavar="[ADDRESS]",
+              help="Solve the AC hosting of the deciding hours with Dask, one task per hour: alone, on a new local "
+                   "cluster (one worker per core); with an address (tcp://host:8786), on that scheduler's cluster. "
+                   "Same results.")
+@click.option("--worker-memory", default="4GB", show_default=True,
+              help="With --dask (local cluster): memory limit of each worker.")
 def year(year: int, scenario_name: str | None, weather_year: int | None, profiles_path: Path | None,
          buses: tuple[str, ...], sites: tuple[str, ...], load_mw: float, confirm_ac: bool, out: Path | None,
-         force: bool, overwrite_deprecated: bool, layer_set: Path | None) -> None:
+         force: bool, overwrite_deprecated: bool, layer_set: Path | None, dask_address: str | None = None,
+         worker_memory: str = "4GB") -> None:
     """A year of hourly situations: firm and flexible connection capacity per EHV bus (N-1, each
     hour secured), the hours and MWh a connection of --load MW gives way, duration curves."""
     import pandas as pd
@@ -511,39 +511,40 @@ def year(year: int, scenario_name: str | None, weather_year: int | None, profile
     _checked(lambda: V.year(year), lambda: V.load_mw(load_mw, "load_mw"),
              lambda: load_scenario(scenario_name if scenario_name is not None else base_scenario(year)))
     try:
-        layers = load_layers(layer_set)
-        name = scenario_name if scenario_name is not None else base_scenario(year)
-        wanted = list(buses)
-        if sites:
-            from .candidates import candidates
+        with _cluster(dask_address, worker_memory) as client:
+            layers = load_layers(layer_set)
+            name = scenario_name if scenario_name is not None else base_scenario(year)
+            wanted = list(buses)
+            if sites:
+                from .candidates import candidates
 
-            cands = candidates(layers, year=load_scenario(name).year).set_index("id")
-            unknown = [s for s in sites if s not in cands.index]
-            if unknown:
-                raise SitingError(f"--site {', '.join(unknown)}: not in the sites layer. Fix: use a site id such as "
-                                  f"{', '.join(map(str, cands.index[:6]))} (all: siting rank)")
-            wanted += [str(cands.at[s, "bus"]) for s in sites]
-        profiles = None
-        if profiles_path is not None:
-            from .profiles import read_hourly
+                cands = candidates(layers, year=load_scenario(name).year).set_index("id")
+                unknown = [s for s in sites if s not in cands.index]
+                if unknown:
+                    raise SitingError(f"--site {', '.join(unknown)}: not in the sites layer. Fix: use a site id such as "
+                                      f"{', '.join(map(str, cands.index[:6]))} (all: siting rank)")
+                wanted += [str(cands.at[s, "bus"]) for s in sites]
+            profiles = None
+            if profiles_path is not None:
+                from .profiles import read_hourly
 
-            profiles = read_hourly(profiles_path)
-        model = GridModel.from_layers(layers, scenario=name, secure=False)
-        for b in wanted:
-            model._connected_bus(b)  # an unknown bus: a clear error before the year is computed
-        sit = model.situations(profiles=profiles, weather_year=weather_year)
-        wanted = list(dict.fromkeys(wanted)) or None
-        hg = model.hourly(sit)
-        hosting = hg.hosting_ac_corrected(wanted) if confirm_ac else hg.hosting(wanted)
-        table = hg.firm_capacity(hosting=hosting)
-        if confirm_ac:
-            table = hg.confirm_ac(table, hosting=hosting)
-        curt = pd.DataFrame([hg.curtailment(b, load_mw, hosting=hosting) for b in table.index]).set_index("bus")
-        table[f"hours_short_at_{load_mw:g}mw"] = curt["hours"]
-        table[f"mwh_short_at_{load_mw:g}mw"] = curt["mwh"].round(0)
-        if out is not None:
-            _write_year(out, force or overwrite_deprecated, table, hosting, hg, load_mw, duration_curve,
-                        curves=wanted is not None or len(table) <= 12)
+                profiles = read_hourly(profiles_path)
+            model = GridModel.from_layers(layers, scenario=name, secure=False)
+            for b in wanted:
+                model._connected_bus(b)  # an unknown bus: a clear error before the year is computed
+            sit = model.situations(profiles=profiles, weather_year=weather_year)
+            wanted = list(dict.fromkeys(wanted)) or None
+            hg = model.hourly(sit)
+            hosting = hg.hosting_ac_corrected(wanted, client=client) if confirm_ac else hg.hosting(wanted)
+            table = hg.firm_capacity(hosting=hosting)
+            if confirm_ac:
+                table = hg.confirm_ac(table, hosting=hosting, client=client)
+            curt = pd.DataFrame([hg.curtailment(b, load_mw, hosting=hosting) for b in table.index]).set_index("bus")
+            table[f"hours_short_at_{load_mw:g}mw"] = curt["hours"]
+            table[f"mwh_short_at_{load_mw:g}mw"] = curt["mwh"].round(0)
+            if out is not None:
+                _write_year(out, force or overwrite_deprecated, table, hosting, hg, load_mw, duration_curve,
+                            curves=wanted is not None or len(table) <= 12)
     except SitingError as exc:
         _fail(exc)
     t = sit.totals()
@@ -585,6 +586,17 @@ def flex(ctx, sites: tuple[str, ...], year: int, load_mw: float, weather_year: i
     ctx.invoke(main.commands["year"], year=year, scenario_name=None, weather_year=weather_year, profiles_path=None,
                buses=(), sites=sites, load_mw=load_mw, confirm_ac=True, out=out, force=force,
                overwrite_deprecated=overwrite_deprecated, layer_set=layer_set)
+
+
+def _cluster(dask_address: str | None, worker_memory: str):
+    """The Dask client of ``--dask [ADDRESS]`` (a context; None without the option)."""
+    if dask_address is None:
+        from contextlib import nullcontext
+
+        return nullcontext(None)
+    from ._tiled import dask_client
+
+    return dask_client(None if dask_address == _LOCAL_CLUSTER else dask_address, worker_memory)
 
 
 def _write_year(out: Path, force: bool, table, hosting, hg, load_mw: float, curve, curves: bool) -> None:
@@ -640,8 +652,6 @@ def surface(resolution: float, year: int, it_load: float, pue: float, scenarios:
             climate: Path | None, free_cooling_c: float, out: Path, dask_address: str | None, worker_memory: str,
             force: bool, overwrite_deprecated: bool) -> None:
     """Score every cell of Dutch land (score, hard mask, metrics) and write it as a raster."""
-    from contextlib import nullcontext
-
     from .surface import surface as make_surface
     from .surface import write_raster
 
@@ -655,13 +665,7 @@ def surface(resolution: float, year: int, it_load: float, pue: float, scenarios:
         _fail(SitingError(f"--out {out}: with --dask the surface is written tile by tile to GeoTIFF only. "
                           "Fix: e.g. --out surface.tif"))
     try:
-        if dask_address is None:
-            cluster = nullcontext(None)
-        else:
-            from ._tiled import dask_client
-
-            cluster = dask_client(None if dask_address == _LOCAL_CLUSTER else dask_address, worker_memory)
-        with cluster as client:
+        with _cluster(dask_address, worker_memory) as client:
             ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
                               scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c,
                               client=client)

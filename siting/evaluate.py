@@ -542,10 +542,8 @@ def _grid_task(layers: Layers, scenario: Scenario, grid_year: int, buses: list, 
 def _grid_models_on(client, layers: Layers, names: list, year: int, buses, grid_load_mw: float,
                     pf: float) -> tuple[dict, dict]:
     """:func:`_grid_models` with the models this process has not built yet built on `client`."""
-    import uuid
-
     from . import metrics
-    from ._tiled import _as_completed
+    from ._tiled import completed_tasks
 
     buses = sorted(set(pd.Series(buses, dtype=object).dropna()))
     fingerprint = _grid_fingerprint(layers)
@@ -559,27 +557,14 @@ def _grid_models_on(client, layers: Layers, names: list, year: int, buses, grid_
                 found[i, grid_year] = _secured_model(layers, sc, grid_year)
             else:
                 jobs.append(((i, grid_year), key, sc, study))
-    futures = {}
-    if jobs:
-        layers_f = client.scatter(layers, broadcast=True, hash=False)
-        token = uuid.uuid4().hex
-        for where, key, sc, study in jobs:
-            fut = client.submit(_grid_task, layers_f, sc, where[1], buses, grid_load_mw, pf, study,
-                                key=f"siting-grid-model-{where[0]}-{where[1]}-{token}")
-            futures[fut.key] = (fut, where, key, sc)
-    try:
-        for fut in progress(_as_completed([f for f, *_ in futures.values()]), "grid models (Dask tasks)",
-                            total=len(futures), min_items=1):
-            _, where, key, sc = futures.pop(fut.key)
-            model, checks = fut.result()
-            fut.release()
-            model.scenario = sc  # the scenario as read here (equal content), as _secured_model keeps it
-            metrics._CHECKS.setdefault(model, {}).update(checks)
-            _cache_model(key, model)
-            found[where] = model
-    finally:
-        for fut, *_ in futures.values():  # an error: cancel the tasks still running
-            fut.cancel()
+    calls = [(sc, where[1], buses, grid_load_mw, pf, study) for where, _, sc, study in jobs]
+    for i, (model, checks) in completed_tasks(client, _grid_task, layers, calls, "grid models (Dask tasks)",
+                                              "grid-model"):
+        where, key, sc, _ = jobs[i]
+        model.scenario = sc  # the scenario as read here (equal content), as _secured_model keeps it
+        metrics._CHECKS.setdefault(model, {}).update(checks)
+        _cache_model(key, model)
+        found[where] = model
     models, planned = {}, {}
     for i in range(len(names)):
         model = found[i, year]
@@ -781,8 +766,10 @@ def evaluate(
         single-process one exactly (the same code runs on the workers). Models already built
         in this process are reused, not sent; the models that come back join this process's
         cache and ``Evaluation.models`` (their solver is rebuilt here on first use, e.g. by
-        :meth:`Evaluation.capacity_check`). The year of hourly situations, the spatial metrics
-        and the judging run in this process. The workers must be able to import ``siting``.
+        :meth:`Evaluation.capacity_check`). With `situations`, the AC hosting of the hours
+        that decide the year's values runs there too, one task per hour; the rest of the year,
+        the spatial metrics and the judging run in this process. The workers must be able to
+        import ``siting``.
 
     Returns
     -------
@@ -827,7 +814,7 @@ def evaluate(
     year_info, year_data = None, None
     if kind == "year":
         sit, base = _year_situations(situations, layers, year, scenario)
-        ym, year_data = year_metrics(cands, metrics, base, sit, grid_load)
+        ym, year_data = year_metrics(cands, metrics, base, sit, grid_load, client=client)
         metrics = metrics.join(ym)
         year_info = f"{sit.n_hours} hours of {year}, base scenario {sit.scenario}"
     metrics = _with_rasters(metrics, rasters, crits, lambda path: zonal_mean(path, cands))

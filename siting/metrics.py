@@ -214,7 +214,7 @@ def grid_metrics(cands: gpd.GeoDataFrame, models: dict, grid_load_mw: float, pf:
 
 
 def year_metrics(cands: gpd.GeoDataFrame, spatial: pd.DataFrame, model, situations,
-                 grid_load_mw: float) -> tuple[pd.DataFrame, dict]:
+                 grid_load_mw: float, client=None) -> tuple[pd.DataFrame, dict]:
     """The metrics of a year of hourly situations at each candidate (Ecorys 2025 §4.1 hours of
     grid stress, §7.1 flexibility and direct coupling): ``grid_curtailment_hours`` and
     ``grid_year_firm_mw`` at its connection bus (the deciding hours AC-corrected, the firm value
@@ -222,7 +222,8 @@ def year_metrics(cands: gpd.GeoDataFrame, spatial: pd.DataFrame, model, situatio
     the nearest landing in service within :data:`DIRECT_COUPLING_KM` (`spatial`'s
     ``offshore_id``, ``offshore_dist_km``; :meth:`GridModel.coupling`). A bus the model does not
     have gives NaN (the criterion then scores 0). Also returns ``{"hosting": bus × hour MW
-    (xarray), "firm": the firm-capacity table per bus}`` for the report cards' duration curves."""
+    (xarray), "firm": the firm-capacity table per bus}`` for the report cards' duration curves.
+    `client`: the AC hosting of the deciding hours on that Dask cluster."""
     from .grid.year import coupling
 
     out = pd.DataFrame(index=cands.index)
@@ -230,8 +231,8 @@ def year_metrics(cands: gpd.GeoDataFrame, spatial: pd.DataFrame, model, situatio
     names = set(model.net.bus["name"])
     known = [b for b in sorted(set(cands["bus"].dropna())) if b in names]
     if known:
-        hosting = hg.hosting_ac_corrected(known)
-        table = hg.confirm_ac(hg.firm_capacity(hosting=hosting))
+        hosting = hg.hosting_ac_corrected(known, client=client)
+        table = hg.confirm_ac(hg.firm_capacity(hosting=hosting), client=client)
         hours = {b: hg.curtailment(b, grid_load_mw, hosting=hosting)["hours"] for b in known}
         firm = table["firm_confirmed_mw"]
     else:

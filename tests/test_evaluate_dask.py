@@ -180,3 +180,40 @@ def test_hosting_capacity_on_dask_equals_one_process(client):
         assert two.attrs == one.attrs
     with pytest.raises(ParameterError, match="client"):
         GridModel.from_pandapower(pn.case39()).hosting_capacity(client="tcp://127.0.0.1:8786")
+
+
+def test_year_firm_capacity_on_dask_equals_one_process(client):
+    """GridModel.firm_capacity(client=): the AC hosting of the hours that decide the year's values
+    (the firm value and each curtailment threshold, hosting_ac_corrected and confirm_ac) solved
+    on the cluster, one task per hour — the same table to the last bit, from a fresh hourly grid
+    each time (nothing memoised from the other run)."""
+    from siting.grid.year import build_situations
+    from siting.layers import load_layers
+
+    from .test_year import _profiles
+
+    model = GridModel.from_layers(load_layers(), scenario="low-wind-peak-2030", secure=False)
+    sit = build_situations(model, _profiles())
+    buses = ["maasvlakte-380", "ens-380"]
+    one = model.firm_capacity(sit, buses=buses)
+    assert one["ac_mw"].notna().all() and one.filter(like="ac_at_").notna().any().any()  # AC ran for hours
+    model._hourly_memo.clear()
+    two = model.firm_capacity(sit, buses=buses, client=client)
+    pd.testing.assert_frame_equal(two, one, check_exact=True)
+    assert two.attrs == one.attrs
+    with pytest.raises(ParameterError, match="client"):
+        model.firm_capacity(sit, buses=buses, client="tcp://127.0.0.1:8786")
+
+
+def test_cli_year_dask_errors_name_the_option_before_the_year_is_computed(monkeypatch):
+    from click.testing import CliRunner
+
+    from siting import _tiled
+    from siting.cli import main
+
+    monkeypatch.setattr(_tiled, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("siting.grid.model.GridModel.situations", None)  # (reaching the year would fail otherwise)
+    bad = CliRunner().invoke(main, ["year", "--bus", "maasvlakte-380", "--dask", "tcp://127.0.0.1:9"])
+    assert bad.exit_code == 2 and "--dask tcp://127.0.0.1:9" in bad.output and "cannot connect" in bad.output
+    mem = CliRunner().invoke(main, ["year", "--dask", "--worker-memory", "lots"])
+    assert mem.exit_code == 2 and "--worker-memory lots" in mem.output

@@ -610,14 +610,15 @@ class HourlyGrid:
         return failed
 
     def hosting_ac_corrected(self, buses: list | None = None, band: float = 0.25, per_bus: int = 40,
-                             rounds: int = 60) -> xr.DataArray:
+                             rounds: int = 60, client=None) -> xr.DataArray:
         """:meth:`hosting` with the (hour, case) pairs that decide each bus's firm value
         AC-corrected: in each round, for every bus, the hours whose hosting is within `band`
         (share) + 25 MW of its lowest value, lowest first, have their deciding case corrected (at
         most `per_bus` a bus a round), and those hours are screened again; until the deciding
         pair of every such hour is corrected (lazy constraint generation, over hours and
         outages); then the AC secant of the load at each bus's deciding pair (:meth:`_secant`),
-        and both again until each bus's secant was taken within 1 % of its value."""
+        and both again until each bus's secant was taken within 1 % of its value. `client`: the
+        thresholds' AC hosting (:meth:`ac_hosting`) on that Dask cluster."""
         h = self.hosting(buses)
         _, internal = self._buses(buses)
 
@@ -700,7 +701,7 @@ class HourlyGrid:
                 vals, cases = h.to_numpy(), h.attrs["case"]
                 need = [(j, t) for j in range(len(names)) for t in _ranked(vals[j], CURTAILMENT_HOURS)
                         if 1.0 <= vals[j, t] < self.max_mw]
-                ac = self.ac_hosting([(t, names[j]) for j, t in need])
+                ac = self.ac_hosting([(t, names[j]) for j, t in need], client=client)
                 # — and in the screen's deciding case, where that is another (AC at the cap: the
                 # secant just below it, where the screen then reaches the cap too)
                 off = []
@@ -791,26 +792,32 @@ class HourlyGrid:
             apply_redispatch(net, self.resources, self.delta[:, t])
         return net
 
-    def ac_hosting(self, pairs) -> dict[tuple[int, str], float]:
+    def ac_hosting(self, pairs, client=None) -> dict[tuple[int, str], float]:
         """The AC N-1 hosting capacity [MW] (the library's firm hosting on :meth:`hour_model`,
         with this grid's limits and cap) of each (hour, bus name) of `pairs`, solved once each
-        (kept, with the case that limits it); NaN where the hour does not solve in AC."""
+        (kept, with the case that limits it); NaN where the hour does not solve in AC. With a
+        Dask `client`, on its cluster: one task per hour, the model sent to every worker once
+        (the same values: a worker compiles the model's network as this process did)."""
         memo = self._ac_memo
         todo: dict[int, list[str]] = {}
         for t, bus in pairs:
             if (int(t), str(bus)) not in memo:
                 todo.setdefault(int(t), []).append(str(bus))
-        for t, buses in sorted(todo.items()):
-            buses = sorted(set(buses))
-            try:
-                m = self.hour_model(t)
-                ac = None if m is None else m.hosting_capacity(
-                    buses=buses, max_mw=self.max_mw, redispatch=False, vm_min_pu=self.limits.vm_min_pu,
-                    vm_max_pu=self.limits.vm_max_pu, max_loading_pct=self.limits.max_loading_pct)
-            except Exception:  # noqa: BLE001 - an hour AC cannot solve is reported (NaN), not raised
-                ac = None
-            for b in buses:
-                memo[(t, b)] = (float("nan"), "") if ac is None else (float(ac.at[b, "firm_mw"]), str(ac.at[b, "limiting_case"]))
+        jobs = [(t, *self._hour_injections(t), sorted(set(buses))) for t, buses in sorted(todo.items())]
+        kw = {"max_mw": self.max_mw, "vm_min_pu": self.limits.vm_min_pu, "vm_max_pu": self.limits.vm_max_pu,
+              "max_loading_pct": self.limits.max_loading_pct}
+        if client is None:
+            done = ((i, _hour_hosting(self.model, self.grid, *job[1:], kw)) for i, job in enumerate(jobs))
+        else:
+            from .._tiled import check_client, completed_tasks
+
+            check_client(client)
+            done = completed_tasks(client, _hour_hosting_task, self.model, [(*job[1:], kw) for job in jobs],
+                                   "AC hosting of hours (Dask tasks)", "hour-hosting")
+        for i, got in done:
+            t = jobs[i][0]
+            for b, value in got.items():
+                memo[(t, b)] = value
         return {(int(t), str(b)): memo[(int(t), str(b))][0] for t, b in pairs}
 
     def _limiting_case(self, hour: int, bus: str, screened: int) -> int:
@@ -828,17 +835,10 @@ class HourlyGrid:
         compiled network with the hour's injections instead of compiling that network again
         (the same values to 1e-9 MW, about half the time of an AC hosting check of a few
         buses); None when the hour does not solve in AC."""
-        from .model import GridModel
-
-        grid = self.grid.rebased(*self._hour_injections(hour))
-        if grid is None:
-            return None
-        m = GridModel(self.model.net, scenario=self.model.scenario)
-        m.__dict__["_grid"] = grid
-        return m
+        return _hour_model(self.model, self.grid, *self._hour_injections(hour))
 
     def confirm_ac(self, table: pd.DataFrame, buses: list | None = None,
-                   hosting: xr.DataArray | None = None) -> pd.DataFrame:
+                   hosting: xr.DataArray | None = None, client=None) -> pd.DataFrame:
         """AC check of the screen: for each bus (default every row of `table`, a
         :meth:`firm_capacity` result), the AC N-1 hosting capacity (the library's firm hosting,
         :meth:`GridModel.hosting_capacity`) in the hour that decides its firm value, beside it;
@@ -850,7 +850,8 @@ class HourlyGrid:
         the firm value is about zero — a branch the hour's securing uses to its limit — compare
         MW, not per cent); with `hosting`, ``ac_at_<H>h`` (AC hosting in that threshold's hour;
         NaN where the value is the search cap). ``attrs["ac_agreement"]``: how many values were
-        checked, how many agree within 5 % of AC (1 MW near zero), and the worst."""
+        checked, how many agree within 5 % of AC (1 MW near zero), and the worst. `client`: the
+        AC hosting on that Dask cluster (:meth:`ac_hosting`)."""
         out = table.copy()
         rows = list(out.index) if buses is None else [str(b) for b in buses]
         time = self.sit.time
@@ -868,7 +869,7 @@ class HourlyGrid:
                     t = _ranked(vals[j], (hh,))[0]
                     if vals[j, t] < self.max_mw:
                         wanted.setdefault(t, {}).setdefault(bus, []).append(f"ac_at_{hh}h")
-        ac = self.ac_hosting([(t, bus) for t, cols in wanted.items() for bus in cols])
+        ac = self.ac_hosting([(t, bus) for t, cols in wanted.items() for bus in cols], client=client)
         for t, cols in wanted.items():
             for bus, targets in cols.items():
                 for col in targets:
@@ -881,6 +882,45 @@ class HourlyGrid:
         out.attrs["ac_agreement"] = _agreement(out.loc[rows], [("firm_mw", "ac_mw")] +
                                                [(f"mw_at_{hh}h", f"ac_at_{hh}h") for hh in ranks])
         return out
+
+
+def _hour_model(model, grid, dp_mw: np.ndarray, dq_mvar: np.ndarray):
+    """:meth:`HourlyGrid.hour_model` of the hour whose injections differ by `dp_mw`, `dq_mvar`
+    from `grid`'s (`model`'s compiled network); None when it does not solve in AC."""
+    from .model import GridModel
+
+    hour_grid = grid.rebased(dp_mw, dq_mvar)
+    if hour_grid is None:
+        return None
+    m = GridModel(model.net, scenario=model.scenario)
+    m.__dict__["_grid"] = hour_grid
+    return m
+
+
+def _hour_hosting(model, grid, dp_mw: np.ndarray, dq_mvar: np.ndarray, buses: list[str],
+                  kw: dict) -> dict[str, tuple[float, str]]:
+    """Per bus of `buses`, the AC N-1 hosting capacity [MW] and the case that limits it in the
+    hour of :func:`_hour_model` (`kw`: the limits and cap); (NaN, "") where the hour does not
+    solve in AC."""
+    try:
+        m = _hour_model(model, grid, dp_mw, dq_mvar)
+        ac = None if m is None else m.hosting_capacity(buses=buses, redispatch=False, **kw)
+    except Exception:  # noqa: BLE001 - an hour AC cannot solve is reported (NaN), not raised
+        ac = None
+    return {b: (float("nan"), "") if ac is None else (float(ac.at[b, "firm_mw"]), str(ac.at[b, "limiting_case"]))
+            for b in buses}
+
+
+def _hour_hosting_task(model, dp_mw: np.ndarray, dq_mvar: np.ndarray, buses: list[str],
+                       kw: dict) -> dict[str, tuple[float, str]]:
+    """On a Dask worker: :func:`_hour_hosting` on the model's network as this worker compiles it
+    (once: it stays with the model the worker holds), one BLAS thread, no progress bars."""
+    from threadpoolctl import threadpool_limits
+
+    from .._progress import quiet_here
+
+    with threadpool_limits(1), quiet_here():
+        return _hour_hosting(model, model._grid, dp_mw, dq_mvar, buses, kw)
 
 
 def _agreement(table: pd.DataFrame, pairs: list[tuple[str, str]]) -> dict:

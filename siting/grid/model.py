@@ -779,7 +779,7 @@ class GridModel:
         return memo[key][1]
 
     def firm_capacity(self, situations, buses: list[str | int] | None = None, confirm_ac: bool = True,
-                      n_minus_1: bool = True, max_mw: float = 3000.0) -> pd.DataFrame:
+                      n_minus_1: bool = True, max_mw: float = 3000.0, client=None) -> pd.DataFrame:
         """Firm and flexible connection capacity per bus over a year of hourly situations
         (Ecorys 2025 §7.1; §4.1 hours of grid stress).
 
@@ -794,6 +794,8 @@ class GridModel:
             add the AC N-1 hosting of those hours beside them (``ac_mw``, ``ac_diff_mw``,
             ``ac_diff_pct``, ``firm_confirmed_mw``; ``ac_at_50h`` … ``ac_at_500h``; how many agree
             within 5 % in ``attrs["ac_agreement"]``); default True.
+        client : dask.distributed.Client, optional
+            Solve that AC hosting on the client's cluster, one task per hour (the same values).
 
         Returns
         -------
@@ -804,10 +806,14 @@ class GridModel:
             ``deciding_element``. ``attrs``: scenario, year, hours, secured and unresolved hours.
         """
         hg = self.hourly(situations, n_minus_1=n_minus_1, max_mw=self._check_mw(max_mw, "max_mw"))
-        hosting = hg.hosting_ac_corrected(buses) if confirm_ac else hg.hosting(buses)
+        if client is not None:
+            from .._tiled import check_client
+
+            check_client(client)
+        hosting = hg.hosting_ac_corrected(buses, client=client) if confirm_ac else hg.hosting(buses)
         table = hg.firm_capacity(hosting=hosting)
         if confirm_ac:
-            table = hg.confirm_ac(table, hosting=hosting)
+            table = hg.confirm_ac(table, hosting=hosting, client=client)
         table.attrs["corrected_hours"] = len(hosting.attrs.get("corrected_hours", []))
         return table
 
@@ -949,31 +955,14 @@ def _hosting_on(client, model: GridModel, args: tuple, search: HostingSearch, n:
     """:meth:`GridModel.hosting_capacity`'s rows on the Dask `client`'s cluster: one task per
     chunk of buses (:meth:`HostingSearch.layout`: each screens its own chunk), the model sent
     to every worker once; in bus order."""
-    import uuid
-
-    from .._progress import progress
-    from .._tiled import _as_completed
+    from .._tiled import completed_tasks
 
     search.layout(args[5])
     chunks = search.chunks or [list(range(n))]
-    model_f = client.scatter(model, broadcast=True, hash=False)
-    token = uuid.uuid4().hex
-    futures = {}
-    for k, rows in enumerate(chunks):
-        fut = client.submit(_hosting_rows, model_f, args, max(len(search.chunks), 1), rows,
-                            key=f"siting-hosting-{k}-{token}")
-        futures[fut.key] = (fut, rows)
     out: list = [None] * n
-    try:
-        for fut in progress(_as_completed([f for f, _ in futures.values()]), "hosting capacity (Dask tasks)",
-                            total=len(futures), min_items=1):
-            _, rows = futures.pop(fut.key)
-            for j, row in zip(rows, fut.result()):
-                out[j] = row
-            fut.release()
-    finally:
-        for fut, _ in futures.values():  # an error: cancel the tasks still running
-            fut.cancel()
-        del model_f
+    calls = [(args, max(len(search.chunks), 1), rows) for rows in chunks]
+    for k, rows in completed_tasks(client, _hosting_rows, model, calls, "hosting capacity (Dask tasks)", "hosting"):
+        for j, row in zip(chunks[k], rows):
+            out[j] = row
     return out
 
