@@ -140,3 +140,27 @@ def test_linearisation_error_leaves_out_a_lightly_loaded_branch_the_load_turns()
             assert not cs._nearly_linear(b, p, projected.max(), err_pu)
             assert cs.near_limit(b, p, err_pp, err_pu, curv).sum() < cs.near_limit(b, p, projected.max(), err_pu,
                                                                                     curv).sum()
+
+
+def test_sparse_lu_solves_like_a_dense_solve():
+    """SparseLU (SuperLU's factors, the compiled substitution) against numpy's dense solve on a
+    power-flow Jacobian (IEEE 118, distributed slack: non-symmetric, pivoting) and a random
+    sparse matrix, for one and for many right-hand sides; a column's solution does not depend on
+    the others solved with it (to the last bit: the screen solves buses in chunks)."""
+    import scipy.sparse as sp
+
+    from siting.grid._kernels import SparseLU
+
+    g = GridModel.from_pandapower(pn.case118())._grid
+    jac = g.solve(keep_jacobian=True).jacobian
+    rng = np.random.default_rng(3)
+    rand = sp.random(300, 300, density=0.02, random_state=4, format="csc") + sp.diags(rng.uniform(0.5, 2.0, 300))
+    for a in (sp.csc_matrix(jac), rand):
+        dense = a.toarray()
+        lu = SparseLU(a)
+        assert lu.shape == dense.shape and lu.nbytes > 0
+        b = rng.standard_normal((a.shape[0], 7))
+        x = lu.solve(b)
+        np.testing.assert_allclose(x, np.linalg.solve(dense, b), rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(lu.solve_rows(b), x.T)
+        np.testing.assert_array_equal(lu.solve(b[:, 3]), x[:, 3])

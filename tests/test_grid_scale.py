@@ -86,8 +86,8 @@ def test_factorised_jacobians_kept_across_blocks(monkeypatch):
 
     monkeypatch.setattr(A, "DENSE_MAX_BUSES", 10)  # IEEE 39 sparse, as a large grid
     calls = []
-    real = H.splu
-    monkeypatch.setattr(H, "splu", lambda a: calls.append(a.shape) or real(a))
+    real = H.SparseLU
+    monkeypatch.setattr(H, "SparseLU", lambda a: calls.append(a.shape) or real(a))
     kept = _table(monkeypatch, SCREEN_CHUNK_BUSES=10)  # four chunks
     n_cases = len(GridModel.from_pandapower(pn.case39())._caseset(H.Limits(), True).cases)
     assert len(calls) == n_cases

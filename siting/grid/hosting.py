@@ -36,12 +36,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 from .._progress import progress
 from ._compact import CompactScreen
-from ._kernels import case_margins, near_cases, screen_case
+from ._kernels import SparseLU, case_margins, near_cases, screen_case
 from ._parallel import map_items
 from .acpf import ACGrid, ACResult
 from .linear import DCSensitivity, ac_sensitivity, loading_gradient, sensitivity_rhs
@@ -243,7 +241,7 @@ class CaseSet:
         self._stacks: dict[int, tuple] = {}
         self._attrib_stacks: dict[int, tuple] = {}  # block start -> _attrib_block's stacks
         self._plain = self.cases  # the list without attribution
-        self._lus: dict[int | None, object] = {}  # outage -> splu of its case's Jacobian (LU_CACHE_BYTES)
+        self._lus: dict[int | None, object] = {}  # outage -> its case's Jacobian factorised (LU_CACHE_BYTES)
         self._lu_bytes = 0
 
     def pre_with_jacobian(self, case: Case) -> ACResult:
@@ -256,7 +254,7 @@ class CaseSet:
         return pre
 
     def factorised(self, case: Case):
-        """The case's Jacobian factorised (``splu``; kept while the cache holds under
+        """The case's Jacobian factorised (:class:`._kernels.SparseLU`; kept while the cache holds under
         :data:`LU_CACHE_BYTES`), or None where the grid's Jacobians are dense (a small grid: its
         sensitivities come from one batched LAPACK call)."""
         lu = self._lus.get(case.outage)
@@ -265,8 +263,8 @@ class CaseSet:
         jac = self.pre_with_jacobian(case).jacobian
         if isinstance(jac, np.ndarray):
             return None
-        lu = splu(sp.csc_matrix(jac))
-        size = 12 * (lu.L.nnz + lu.U.nnz) + 16 * lu.shape[0]  # values and row indices; permutations
+        lu = SparseLU(jac)
+        size = lu.nbytes
         if self._lu_bytes + size <= LU_CACHE_BYTES:
             self._lus[case.outage] = lu
             self._lu_bytes += size
@@ -592,13 +590,13 @@ class CaseSet:
         order), writing ``out[k][bus, slot]`` (loading, voltage and angle changes) and `row`."""
         g = self.grid
         lu = self.factorised(case)
-        sol = lu.solve(rhs) if lu is not None else np.linalg.solve(self.pre_with_jacobian(case).jacobian, rhs)
+        x = lu.solve_rows(rhs) if lu is not None else np.linalg.solve(self.pre_with_jacobian(case).jacobian, rhs).T
         coef, k_dc, p0, lim, l0 = self._screen_constants(case)
         if case.outage is None:
             lodf, keep, denom, island, k_out = self._zeros_m, 1.0, 1.0, True, -1
         else:
             (lodf, keep, denom, island), k_out = self.dc.outage_factors(case.outage), case.outage
-        screen_case(slot, np.ascontiguousarray(sol.T), g.nonref, g.pq, coef, g.f, g.t, l0, lim, case.pre.vm_pu,
+        screen_case(slot, np.ascontiguousarray(x), g.nonref, g.pq, coef, g.f, g.t, l0, lim, case.pre.vm_pu,
                     case.vm_low, case.vm_high, ptdf_t, lodf, k_out, keep, denom, island, k_dc, p0, self._alive(case), *out, row)
 
     def _screen_constants(self, case: Case) -> tuple[np.ndarray, ...]:

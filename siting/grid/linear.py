@@ -109,8 +109,8 @@ def ac_sensitivity(grid: ACGrid, pre: ACResult, alive: np.ndarray, p_inj: np.nda
     p_inj, q_inj : ndarray
         n × K: active [MW] and reactive [Mvar] injection per internal bus for each of K
         directions (+ = generation; a load is negative). The distributed slack balances them.
-    lu : scipy.sparse.linalg.SuperLU, optional
-        The factorised Jacobian of the case (``splu`` of its CSC form), where the caller keeps it.
+    lu : SparseLU or scipy.sparse.linalg.SuperLU, optional
+        The factorised Jacobian of the case, where the caller keeps it (``.solve``, ``.shape``).
 
     Returns
     -------
