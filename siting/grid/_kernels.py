@@ -164,10 +164,9 @@ class SparseLU:
 
     def __init__(self, a) -> None:
         lu = splu(sp.csc_matrix(a))
-        low, up = lu.L, lu.U  # (CSC; L with its unit diagonal, U with its diagonal)
-        for f in (low, up):
-            if not f.has_sorted_indices:
-                f.sort_indices()
+        # CSC, L with its unit diagonal, U with its diagonal; unsorted (a column's entries update
+        # distinct rows: their order does not change a bit of the result)
+        low, up = lu.L, lu.U
         self.n = lu.shape[0]
         self._l = (low.indptr.astype(np.int64), low.indices.astype(np.int64), low.data)
         self._u = (up.indptr.astype(np.int64), up.indices.astype(np.int64), up.data)
