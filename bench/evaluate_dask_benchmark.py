@@ -38,10 +38,11 @@ def main() -> None:
     args = ap.parse_args()
 
     import pandas as pd
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     import siting
     from siting._progress import set_quiet
+    from siting._tiled import local_cluster
 
     E = sys.modules["siting.evaluate"]
     set_quiet(True)
@@ -58,8 +59,7 @@ def main() -> None:
         pd.testing.assert_frame_equal(b.metrics, a.metrics, check_exact=True)
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="4GB",
-                           dashboard_address=":0")
+    cluster = local_cluster(2, "4GB")  # as siting rank --dask starts it
     client = Client(cluster)
     client.run(lambda: __import__("siting.evaluate"))  # the workers import siting: part of the start-up
     start_s = time.perf_counter() - t0

@@ -59,13 +59,15 @@ def pegase(n: int):
 
 
 def on_dask(model, buses: list, table) -> tuple[float, bool]:
-    """hosting_capacity(client=) on a fresh 2-worker LocalCluster: seconds (cluster start
-    excluded) and whether the table equals `table` exactly."""
+    """hosting_capacity(client=) on a fresh 2-worker LocalCluster (as ``--dask`` starts it:
+    ``siting._tiled.local_cluster``): seconds (cluster start excluded) and whether the table
+    equals `table` exactly."""
     import distributed
     import pandas as pd
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  memory_limit="8GB") as cluster, distributed.Client(cluster) as client:
+    from siting._tiled import local_cluster
+
+    with local_cluster(2, "8GB") as cluster, distributed.Client(cluster) as client:
         model._hosting_memo.clear()
         t = time.perf_counter()
         dask_table = model.hosting_capacity(buses=buses, redispatch=False, client=client)

@@ -34,9 +34,10 @@ def main() -> None:
     args = ap.parse_args()
 
     import pandas as pd
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from siting._progress import set_quiet
+    from siting._tiled import local_cluster
     from siting.grid import GridModel
     from siting.grid.year import base_scenario
     from siting.layers import load_layers
@@ -57,7 +58,7 @@ def main() -> None:
         return sec, table
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="4GB", dashboard_address=":0")
+    cluster = local_cluster(2, "4GB")
     client = Client(cluster)
     t_start = time.perf_counter() - t0
     one_s, dask_s, same = [], [], True

@@ -588,15 +588,16 @@ def flex(ctx, sites: tuple[str, ...], year: int, load_mw: float, weather_year: i
                overwrite_deprecated=overwrite_deprecated, layer_set=layer_set)
 
 
-def _cluster(dask_address: str | None, worker_memory: str):
-    """The Dask client of ``--dask [ADDRESS]`` (a context; None without the option)."""
+def _cluster(dask_address: str | None, worker_memory: str, allocator: bool = True):
+    """The Dask client of ``--dask [ADDRESS]`` (a context; None without the option); a local
+    cluster's workers with :data:`siting._tiled.WORKER_MALLOC` where `allocator`."""
     if dask_address is None:
         from contextlib import nullcontext
 
         return nullcontext(None)
     from ._tiled import dask_client
 
-    return dask_client(None if dask_address == _LOCAL_CLUSTER else dask_address, worker_memory)
+    return dask_client(None if dask_address == _LOCAL_CLUSTER else dask_address, worker_memory, allocator=allocator)
 
 
 def _write_year(out: Path, force: bool, table, hosting, hg, load_mw: float, curve, curves: bool) -> None:
@@ -665,7 +666,7 @@ def surface(resolution: float, year: int, it_load: float, pue: float, scenarios:
         _fail(SitingError(f"--out {out}: with --dask the surface is written tile by tile to GeoTIFF only. "
                           "Fix: e.g. --out surface.tif"))
     try:
-        with _cluster(dask_address, worker_memory) as client:
+        with _cluster(dask_address, worker_memory, allocator=False) as client:  # (its memory measured so)
             ds = make_surface(criteria=criteria, resolution_m=resolution, year=year, it_load_mw=it_load, pue=pue,
                               scenario=list(scenarios) or None, climate=climate, free_cooling_c=free_cooling_c,
                               client=client)

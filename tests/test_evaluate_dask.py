@@ -217,3 +217,24 @@ def test_cli_year_dask_errors_name_the_option_before_the_year_is_computed(monkey
     assert bad.exit_code == 2 and "--dask tcp://127.0.0.1:9" in bad.output and "cannot connect" in bad.output
     mem = CliRunner().invoke(main, ["year", "--dask", "--worker-memory", "lots"])
     assert mem.exit_code == 2 and "--worker-memory lots" in mem.output
+
+
+def test_local_cluster_workers_reuse_large_arrays(monkeypatch):
+    """The local cluster of --dask: its workers' C allocator keeps arrays up to 32 MB and trims
+    from 1 GB (Dask's default, a 64 kB trim, page-faulted every array over 128 kB in again: the
+    all-bus hosting of 340 case1354pegase buses 57.5 s on 2 workers, 40.8 s so) — also where
+    this process's environment has Dask's setting (an earlier local cluster's nannies put it
+    there), and this process's environment is left as it was; the surface's cluster keeps Dask's."""
+    import os
+
+    from siting._tiled import WORKER_MALLOC, dask_client
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    with dask_client(None, "1GB", n_workers=1) as c:
+        (env,) = c.run(lambda: {k: os.environ.get(k) for k in WORKER_MALLOC}).values()
+    assert env == {k: str(v) for k, v in WORKER_MALLOC.items()}
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536" and "MALLOC_MMAP_THRESHOLD_" not in os.environ
+    with dask_client(None, "1GB", n_workers=1, allocator=False) as c:
+        (env,) = c.run(lambda: {k: os.environ.get(k) for k in WORKER_MALLOC}).values()
+    assert env["MALLOC_TRIM_THRESHOLD_"] == "65536" and env["MALLOC_MMAP_THRESHOLD_"] is None
