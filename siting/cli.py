@@ -19,6 +19,18 @@ _SURFACE_FLAGS = {"resolution_m": "--resolution", "year": "--year", "it_load_mw"
 #: ``--dask`` without an address: a new local cluster
 _LOCAL_CLUSTER = "local"
 
+
+def _dask_options(what: str, then: str):
+    """``--dask [ADDRESS]`` and ``--worker-memory`` of a command that does `what` on Dask."""
+    def add(fn):
+        fn = click.option("--worker-memory", default="4GB", show_default=True,
+                          help="With --dask (local cluster): memory limit of each worker.")(fn)
+        return click.option("--dask", "dask_address", default=None, is_flag=False, flag_value=_LOCAL_CLUSTER,
+                            metavar="[ADDRESS]",
+                            help=f"{what}: alone, on a new local cluster (one worker per core); with an address "
+                                 f"(tcp://host:8786), on that scheduler's cluster. {then}")(fn)
+    return add
+
 #: The library's parameter names and the flags that set them, per command: a
 #: :class:`~siting.errors.ParameterError` raised in API words (``n=0``) is shown in CLI words
 #: (``--samples 0``). The one place where the two vocabularies meet.
@@ -400,12 +412,8 @@ def _climate_options(f):
               help="year: also a year of hourly situations (curtailment hours, year-firm capacity, hourly offshore "
                    "share; S8 on curtailment hours); adds ~1 min.")
 @_climate_options
-@click.option("--dask", "dask_address", default=None, is_flag=False, flag_value=_LOCAL_CLUSTER, metavar="[ADDRESS]",
-              help="Build the grid models (one per scenario and grid) and judge the sensitivity draws with Dask: "
-                   "alone, on a new local cluster (one worker per core); with an address (tcp://host:8786), on that "
-                   "scheduler's cluster. Same results.")
-@click.option("--worker-memory", default="4GB", show_default=True,
-              help="With --dask (local cluster): memory limit of each worker.")
+@_dask_options("Build the grid models (one per scenario and grid) and judge the sensitivity draws with Dask",
+               "Same results.")
 def rank(it_load: float, pue: float, pf: float, year: int, scenarios: tuple[str, ...], criteria: str,
          sites: Path | None, layer_set: Path | None, policy: str | None, samples: int, seed: int, top_k: int,
          out: Path | None, force: bool, overwrite_deprecated: bool, surface_res: float | None, situations: str,
@@ -488,12 +496,7 @@ _YEAR_OUT = click.option("--out", "out", type=click.Path(path_type=Path), defaul
 @_YEAR_OUT
 @_force_option("Replace an existing --out folder.")
 @_layer_set_option
-@click.option("--dask", "dask_address", default=None, is_flag=False, flag_value=_LOCAL_CLUSTER, metavar="[ADDRESS]",
-              help="Solve the AC hosting of the deciding hours with Dask, one task per hour: alone, on a new local "
-                   "cluster (one worker per core); with an address (tcp://host:8786), on that scheduler's cluster. "
-                   "Same results.")
-@click.option("--worker-memory", default="4GB", show_default=True,
-              help="With --dask (local cluster): memory limit of each worker.")
+@_dask_options("Solve the AC hosting of the deciding hours with Dask, one task per hour", "Same results.")
 def year(year: int, scenario_name: str | None, weather_year: int | None, profiles_path: Path | None,
          buses: tuple[str, ...], sites: tuple[str, ...], load_mw: float, confirm_ac: bool, out: Path | None,
          force: bool, overwrite_deprecated: bool, layer_set: Path | None, dask_address: str | None = None,
@@ -643,11 +646,7 @@ def _surface_checks(resolution, year, it_load, pue, free_cooling_c, criteria, sc
 @main.command()
 @_surface_options
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="surface.tif (COG) or surface.nc.")
-@click.option("--dask", "dask_address", default=None, is_flag=False, flag_value=_LOCAL_CLUSTER, metavar="[ADDRESS]",
-              help="Compute tile by tile with Dask: alone, on a new local cluster (one worker per core); with "
-                   "an address (tcp://host:8786), on that scheduler's cluster. Needed below 100 m; writes .tif only.")
-@click.option("--worker-memory", default="4GB", show_default=True,
-              help="With --dask (local cluster): memory limit of each worker.")
+@_dask_options("Compute tile by tile with Dask", "Needed below 100 m; writes .tif only.")
 @_force_option("Replace an existing --out file.")
 def surface(resolution: float, year: int, it_load: float, pue: float, scenarios: tuple[str, ...], criteria: str,
             climate: Path | None, free_cooling_c: float, out: Path, dask_address: str | None, worker_memory: str,
