@@ -644,7 +644,7 @@ class CaseSet:
             row = np.empty(len(buses))
             self._screen_case(case, rhs, ptdf_t, bufs, 0, row)
             dl, dv, da = (np.array(b[:, 0].T) if ci == 0 else b[:, 0].T for b in bufs)
-            l0 = self._screen_constants(case)[4]
+            l0 = np.nan_to_num(case.pre.loading_pct, nan=-np.inf)  # (as _screen_constants)
             kept = comp.pieces(ci, case, l0, self._alive(case) > 0, dl, dv, da, g.f, g.t, base)
             return row, kept, np.flatnonzero(l0 == -np.inf), dl[self._existing[ci]], (dl, dv, da) if ci == 0 else None
 
