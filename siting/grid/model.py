@@ -388,8 +388,14 @@ class GridModel:
     def _grid(self) -> ACGrid:
         return ACGrid(copy.deepcopy(self.net))
 
-    def _resolve_bus(self, bus: str | int) -> int:
-        names = {self._bus_name(i): i for i in self.net.bus.index}
+    def _bus_names(self) -> dict[str, int]:
+        """Bus name -> pandapower index (an unnamed bus by its index)."""
+        return {self._bus_name(i): i for i in self.net.bus.index}
+
+    def _resolve_bus(self, bus: str | int, names: dict[str, int] | None = None) -> int:
+        """`bus` (a name or a pandapower index) as its index; `names`: :meth:`_bus_names`, where
+        the caller resolves many."""
+        names = self._bus_names() if names is None else names
         if isinstance(bus, (int, np.integer)) and not isinstance(bus, bool) and int(bus) in self.net.bus.index:
             return int(bus)
         if isinstance(bus, str) and bus in names:
@@ -401,10 +407,14 @@ class GridModel:
             "list them with model.buses()"
         )
 
-    def _connected_bus(self, bus: str | int) -> int:
-        """Resolve `bus` and refuse one that is not connected to the grid's reference."""
-        b = self._resolve_bus(bus)
-        if int(self._grid.bus_lookup[b]) in set(self._grid.isolated.tolist()) or not self.net.bus.at[b, "in_service"]:
+    def _connected_bus(self, bus: str | int, names: dict[str, int] | None = None,
+                       isolated: set[int] | None = None) -> int:
+        """Resolve `bus` and refuse one that is not connected to the grid's reference (`names`,
+        `isolated`: :meth:`_bus_names` and the grid's isolated buses, where the caller resolves
+        many)."""
+        b = self._resolve_bus(bus, names)
+        isolated = set(self._grid.isolated.tolist()) if isolated is None else isolated
+        if int(self._grid.bus_lookup[b]) in isolated or not self.net.bus.at[b, "in_service"]:
             raise ConfigError(
                 f"bus {self._bus_name(b)!r} is islanded or out of service: it is not connected to the "
                 "grid's reference, so no load can be supplied there. Fix: connect it, or pick another bus"
@@ -415,9 +425,10 @@ class GridModel:
         """pandapower bus indices of `buses` (each must be connected; a bus named twice, by
         name or index, counts once, in first-named order), or by default every in-service bus
         connected to the reference except the boundary equivalents (``xb-*``)."""
-        if buses is not None:
-            return list(dict.fromkeys(self._connected_bus(b) for b in buses))
         isolated = set(self._grid.isolated.tolist())
+        if buses is not None:  # (the names mapped once: case1354pegase's 1,354 buses took 14 s one by one)
+            names = self._bus_names()
+            return list(dict.fromkeys(self._connected_bus(b, names, isolated) for b in buses))
         return [i for i in self.net.bus.index if not self._bus_name(i).startswith("xb-")
                 and int(self._grid.bus_lookup[i]) not in isolated and self.net.bus.at[i, "in_service"]]
 
@@ -665,7 +676,8 @@ class GridModel:
         names = [self._bus_name(i) for i in idx]
         wanted = None
         if redispatch is not False and redispatch is not None:
-            wanted = set(names) if redispatch is True else {self._bus_name(self._resolve_bus(b)) for b in redispatch}
+            by_name = self._bus_names() if redispatch is not True else None
+            wanted = set(names) if redispatch is True else {self._bus_name(self._resolve_bus(b, by_name)) for b in redispatch}
         args = (limits, n_minus_1, pf, max_mw, tol_mw, internal, names, wanted)
         if client is None:
             rows = _BusRows(self, *args)
