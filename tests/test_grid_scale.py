@@ -80,8 +80,9 @@ def test_jacobians_rebuilt_when_too_many_to_keep(plain, monkeypatch):
 
 def test_factorised_jacobians_kept_across_blocks(monkeypatch):
     """A large grid's screen in chunks of buses factorises each case's Jacobian once, not once a
-    chunk — the same table to the last bit; without room to keep them (LU_CACHE_BYTES), again
-    in every chunk."""
+    chunk; without room to keep them (LU_CACHE_BYTES), again in every chunk — the same table
+    (to 1e-6 MW: a case whose factors are kept is solved by the chord method on them, Newton's
+    solution to ~1e-8 % of loading)."""
     import siting.grid.acpf as A
 
     monkeypatch.setattr(A, "DENSE_MAX_BUSES", 10)  # IEEE 39 sparse, as a large grid
@@ -94,7 +95,7 @@ def test_factorised_jacobians_kept_across_blocks(monkeypatch):
     calls.clear()
     again = _table(monkeypatch, SCREEN_CHUNK_BUSES=10, LU_CACHE_BYTES=0)
     assert len(calls) == 4 * n_cases
-    pd.testing.assert_frame_equal(again, kept, check_exact=True)
+    pd.testing.assert_frame_equal(again, kept, check_exact=False, atol=1e-6, rtol=0)
 
 
 def test_cases_solved_on_workers_equal_one_process(monkeypatch):
@@ -266,3 +267,34 @@ def test_compact_local_bands_equal_the_dense_ones():
             np.testing.assert_array_equal(near_c, near_d)
             local += 1
     assert local >= len(buses)  # (the local bands were compared)
+
+
+def test_chord_solves_equal_newton_and_give_way_past_the_nose(monkeypatch):
+    """ACGrid.solve_chord on a case's own factorised Jacobian (IEEE 118 as a large grid): the
+    compiled Newton's solution (voltages 1e-9 pu, loadings 1e-6 %) for loads at several buses and
+    outages; None — Newton's turn — for a load far past what the grid can carry."""
+    import siting.grid.acpf as A
+    from siting.grid._kernels import SparseLU
+
+    monkeypatch.setattr(A, "DENSE_MAX_BUSES", 50)
+    model = GridModel.from_pandapower(pn.case118())
+    cs = model._caseset(H.Limits(), True)
+    g = cs.grid
+    solved = 0
+    for ci in (0, 3, 40, 120):
+        case = cs.cases[ci]
+        lu = SparseLU(cs.pre_with_jacobian(case).jacobian)
+        own = case.pre.vm_pu * np.exp(1j * case.pre.va_rad)
+        for bus, p in ((5, 50.0), (40, 200.0), (90, 400.0)):
+            got = g.solve_chord(case.outage, lu, own, case.pre.slack_mw, bus=bus, p_mw=p, q_mvar=0.2 * p)
+            ref = g.solve(outage=case.outage, bus=bus, p_mw=p, q_mvar=0.2 * p)
+            assert got is not None and ref.converged
+            np.testing.assert_allclose(got.vm_pu, ref.vm_pu, atol=1e-9)
+            np.testing.assert_allclose(got.loading_pct, ref.loading_pct, atol=1e-6)
+            assert got.slack_mw == pytest.approx(ref.slack_mw, abs=1e-6)
+            solved += 1
+    assert solved == 12
+    case = cs.cases[0]
+    lu = SparseLU(cs.pre_with_jacobian(case).jacobian)
+    assert g.solve_chord(None, lu, case.pre.vm_pu * np.exp(1j * case.pre.va_rad), case.pre.slack_mw, bus=40,
+                         p_mw=20000.0, q_mvar=4000.0) is None
