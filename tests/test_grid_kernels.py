@@ -34,9 +34,10 @@ def test_screen_equals_the_numpy_sensitivities_and_limits(make, sparse, monkeypa
     ptdf = cs.dc.ptdf(buses) - cs.dc.flows(g.slack_w)[:, None]
     for ci, case in enumerate(cs.cases):
         dl, dv, da = cs._ac_sensitivity(case, buses, 0.2)  # numpy: ac_sensitivity
-        np.testing.assert_array_equal(cs._dl[:, ci], dl.T)
-        np.testing.assert_array_equal(cs._dv[:, ci], dv.T)
-        np.testing.assert_array_equal(cs._da[:, ci], da.T)
+        kept = cs._dl.dtype  # (kept in single precision, computed in double: H.SENSITIVITY_DTYPE)
+        np.testing.assert_array_equal(cs._dl[:, ci], dl.T.astype(kept))
+        np.testing.assert_array_equal(cs._dv[:, ci], dv.T.astype(kept))
+        np.testing.assert_array_equal(cs._da[:, ci], da.T.astype(kept))
         sens = ptdf if case.outage is None else cs.dc.after_outage(ptdf, case.outage)
         np.testing.assert_array_equal(out[ci], np.minimum(_dc_thermal(cs, case, -sens), _first_order(case, dl, dv)))
     assert np.isfinite(out).any() and (out > 0).all()
@@ -78,7 +79,8 @@ def _near_numpy(cs, j: int, p: float, err_pp: float, err_pu: float, curvature: f
 def _near(cs, j, p, err_pp, err_pu, curvature, per):
     g = cs.grid
     max_loading, vm_low, vm_high = cs._limit_stack()
-    dl, dv, da = cs._dl[j] * p, cs._dv[j] * p, cs._da[j] * p
+    sdl, sdv, sda = (a[j].astype(float) for a in (cs._dl, cs._dv, cs._da))  # (the kept values, in double)
+    dl, dv, da = sdl * p, sdv * p, sda * p
     moved = 2.0 * np.abs(da).max(axis=1, initial=0.0)
     rows = cs._amax0 + moved >= H.GUARD_ANGLE_RAD * (1.0 - 1e-9)
     if per is not None:
@@ -86,9 +88,9 @@ def _near(cs, j, p, err_pp, err_pu, curvature, per):
     va = cs._va0 + da
     wide = np.abs(va[:, g.f] - va[:, g.t]) >= H.GUARD_ANGLE_RAD
     if per is not None:
-        band_l = (np.minimum(H.GUARD_PP, np.abs(dl)) + H.GUARD_REL * (np.abs(cs._dl[j] - cs._dl[j, 0]) * p)
+        band_l = (np.minimum(H.GUARD_PP, np.abs(dl)) + H.GUARD_REL * (np.abs(sdl - sdl[0]) * p)
                   + (1.0 + H.GUARD_REL) * per[0])
-        band = (np.minimum(H.GUARD_PU, np.abs(dv)) + H.GUARD_REL * (np.abs(cs._dv[j] - cs._dv[j, 0]) * p)
+        band = (np.minimum(H.GUARD_PU, np.abs(dv)) + H.GUARD_REL * (np.abs(sdv - sdv[0]) * p)
                 + np.maximum((1.0 + H.GUARD_REL) * per[1], curvature * dv**2))
         wide &= np.abs(da[:, g.f] - da[:, g.t]) >= H.GUARD_ANGLE_MOVE_RAD
     else:

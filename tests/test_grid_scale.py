@@ -26,7 +26,7 @@ def _table(monkeypatch, workers=1, **consts):
 
 
 #: one bus's dense screen on IEEE 39 (36 cases, 46 branches, 39 buses)
-BUS_BYTES = 8 * 36 * (46 + 2 * 39 + 1)
+BUS_BYTES = H.SENSITIVITY_DTYPE().itemsize * 36 * (46 + 2 * 39 + 1)
 
 
 def test_screen_in_blocks_gives_the_same_table(plain, monkeypatch):

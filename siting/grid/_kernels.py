@@ -34,15 +34,16 @@ def screen_case(ci, x, nonref, pq, coef, f, t, l0, lim, v0, vm_low, vm_high,
     (n); `ptdf` (B × m): DC flow per MW injected (distributed slack), `lodf` (m) with the
     outaged row `k_out` (−1: base case) keeping `keep` of its circuits (its flow ``keep`` × its
     PTDF / `denom`), `island`: the outage leaves the DC factors as they are; `k_dc`, `p0` (m): the DC limit's active-power room and
-    flow. Writes ``dl_out[b, ci]``, ``dv_out[b, ci]``, ``da_out[b, ci]`` and ``row[b]``: the
-    smaller of the first-order AC and the DC limit [MW]."""
+    flow. Writes ``dl_out[b, ci]``, ``dv_out[b, ci]``, ``da_out[b, ci]`` (double or single
+    precision; computed in double) and ``row[b]``: the smaller of the first-order AC and the DC
+    limit [MW]."""
     n_b = x.shape[0]
     m = f.shape[0]
     n = v0.shape[0]
     n_a = nonref.shape[0]
+    da = np.empty(n)  # (in double: the outputs may be single precision)
+    dv = np.empty(n)
     for b in range(n_b):
-        da = da_out[b, ci]
-        dv = dv_out[b, ci]
         dl = dl_out[b, ci]
         for i in range(n):
             da[i] = 0.0
@@ -51,6 +52,9 @@ def screen_case(ci, x, nonref, pq, coef, f, t, l0, lim, v0, vm_low, vm_high,
             da[nonref[i]] = -x[b, i]
         for i in range(pq.shape[0]):
             dv[pq[i]] = -x[b, n_a + i]
+        for i in range(n):
+            da_out[b, ci, i] = da[i]
+            dv_out[b, ci, i] = dv[i]
         # (written without branches on the signs: a mispredicted branch per element cost more
         # than the divisions it saved)
         best = np.inf
