@@ -2,8 +2,8 @@
 load up to the search's ceiling could bring near a limit.
 
 The dense screen (:meth:`siting.grid.hosting.CaseSet.screen`) keeps every case's first-order
-loading, voltage and angle change for every branch and bus: cases × (branches + 2 buses) × 8 B a
-screened bus — 0.6 MB on IEEE 118, 54 MB on case1354pegase, 0.7 GB on the Continental European
+loading, voltage and angle change for every branch and bus: cases × (branches + 2 buses) × 4 B a
+screened bus — 0.3 MB on IEEE 118, 27 MB on case1354pegase, 0.35 GB on the Continental European
 grid. Most of those numbers can never matter: a load in the Netherlands moves a branch in Spain
 by thousandths of a percent. :class:`CompactScreen` keeps, per bus, a (case, element) pair only
 where the first-order estimate *at the ceiling* ``p_max`` — widened by the guard bands of

@@ -98,9 +98,9 @@ JACOBIAN_CACHE_BYTES = 2**30
 #: process, so that a screen in several chunks of buses factorises each case once, not once a
 #: chunk (case1354pegase: 0.44 MB and 2.9 ms a case, 4.1 s of an 8 s chunk of 16 buses)
 LU_CACHE_BYTES = 2**30
-#: the screen's per-case sensitivities (cases × (branches + 2 buses) × screened buses, 8 B each)
-#: are held for at most this many bytes at a time: more buses are screened in consecutive blocks
-#: (case1354pegase: 64 MB a bus; all of them at once would take 86 GB)
+#: the screen's per-case sensitivities (cases × (branches + 2 buses) × screened buses, 4 B each:
+#: SENSITIVITY_DTYPE) are held for at most this many bytes at a time: more buses are screened in
+#: consecutive blocks (case1354pegase: 27 MB a bus; all of them at once would take 36 GB)
 SCREEN_BYTES = 2**30
 #: buses screened together at most (dense screen): a worker screens whole chunks of them, and
 #: each chunk factorises every case's Jacobian once (IEEE 118: two chunks)
