@@ -172,12 +172,11 @@ def test_sparse_lu_solves_like_a_dense_solve():
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1))
-def test_attributed_rows_equal_the_numpy_attribution(seed):
-    """The compiled attribution of a block of cases (CaseSet._cases_for) against its numpy
-    definition (share of the load over each branch, then attributed_limit), bit for bit: with
-    branches out (NaN loading and limit), overloads without the load, shares either side of 5 %."""
-    from siting.grid._kernels import attributed_rows
-
+def test_attributed_pairs_equal_the_attribution_of_every_branch(seed):
+    """The attribution at the pairs that may be relaxed (CaseSet._cases_for) against its
+    definition on every case's every branch (share of the load over each branch, then
+    attributed_limit), bit for bit: with branches out (NaN loading and limit), overloads
+    without the load, shares either side of 5 %."""
     rng = np.random.default_rng(seed)
     c, m = 7, 23
     pre = rng.uniform(0.0, 130.0, (c, m))
@@ -188,8 +187,11 @@ def test_attributed_rows_equal_the_numpy_attribution(seed):
     rating = rng.uniform(100.0, 2000.0, (c, m))
     relax = existing & (np.abs(dl) * rating / 100.0 < H.ATTRIBUTION_SHARE)
     want = H.attributed_limit(pre, max_loading, relax, 1.0)
-    out, hit = np.empty((c, m)), np.zeros(c, dtype=bool)
-    attributed_rows(dl, rating, existing, pre, max_loading, H.ATTRIBUTION_SHARE,
-                    H.RATED_LOADING_PCT + H.SECURE_TOL_PP, 1.0, out, hit)
+    pc, pe = np.nonzero(existing)
+    small, vals = H.attributed_pairs(dl[pc, pe], rating[pc, pe], pre[pc, pe], max_loading[pc, pe], 1.0)
+    out = max_loading.copy()
+    out[pc[small], pe[small]] = vals
     np.testing.assert_array_equal(out, want)
+    hit = np.zeros(c, dtype=bool)
+    hit[pc[small]] = True
     np.testing.assert_array_equal(hit, relax.any(axis=1))

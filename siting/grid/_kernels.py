@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.sparse.linalg import splu
 
-__all__ = ["screen_case", "near_cases", "case_margins", "attributed_rows", "SparseLU"]
+__all__ = ["screen_case", "near_cases", "case_margins", "SparseLU"]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -155,30 +155,6 @@ def case_margins(dl, l0, max_loading, dv, vm0, vm_low, vm_high, p, out):
             r = min(v - vm_low[c, i], vm_high[c, i] - v) / 0.1
             best = r if r < best else best
         out[c] = best
-
-
-@njit(cache=True, nogil=True)
-def attributed_rows(dl, rating, existing, pre, max_loading, share_min, over_pct, worsen_pp, out, changed):
-    """``CaseSet._cases_for`` for a block of cases (rows; m columns): where a branch may be
-    relaxed (`existing`) and the load moves under `share_min` of its MW over it (``|dl|`` ×
-    `rating` / 100), its limit becomes inf where it is loaded over `over_pct` without the load,
-    else ``fmax(limit, pre + worsen_pp)`` (:func:`~siting.grid.hosting.attributed_limit`, the
-    same operations); elsewhere the limit. Writes `out` (the limits) and `changed` (a row with a
-    branch relaxed)."""
-    n_c, m = dl.shape
-    for i in range(n_c):
-        hit = False
-        for e in range(m):
-            lim = max_loading[i, e]
-            if existing[i, e] and abs(dl[i, e]) * rating[i, e] / 100.0 < share_min:
-                hit = True
-                p = pre[i, e]
-                if p > over_pct:  # (NaN: a branch out compares False, and fmax passes the limit)
-                    lim = np.inf
-                elif not np.isnan(p):
-                    lim = max(lim, p + worsen_pp) if not np.isnan(lim) else p + worsen_pp
-            out[i, e] = lim
-        changed[i] = hit
 
 
 class SparseLU:

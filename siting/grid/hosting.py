@@ -39,12 +39,13 @@ import numpy as np
 
 from .._progress import progress
 from ._compact import CompactScreen
-from ._kernels import SparseLU, attributed_rows, case_margins, near_cases, screen_case
+from ._kernels import SparseLU, case_margins, near_cases, screen_case
 from ._parallel import map_items
 from .acpf import ACGrid, ACResult
 from .linear import DCSensitivity, ac_sensitivity, loading_gradient, sensitivity_rhs
 
 __all__ = ["Limits", "CaseSet", "HostingSearch", "case_label", "element_label", "thermal_limit", "attributed_limit",
+           "attributed_pairs",
            "voltage_limits",
            "ATTRIBUTION_SHARE", "RATED_LOADING_PCT"]
 
@@ -116,10 +117,6 @@ SENSITIVITY_DTYPE = np.float32
 #: a grid whose dense screen takes more than this a bus keeps a compact one (:mod:`._compact`;
 #: 64 MB in double precision, the threshold the networks were measured with)
 COMPACT_ABOVE_BYTES = 32 * 2**20
-#: cases whose attributed limits (:meth:`CaseSet.attributed`) are set in one block
-_ATTRIB_BLOCK = 256
-#: the stacks :meth:`CaseSet._attrib_block` keeps across buses, at most (25 B a case and branch)
-ATTRIB_STACK_BYTES = 2**28
 #: buses whose attributed cases are kept (the firm search and the redispatch of a bus share them)
 _ATTRIB_KEEP = 2
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
@@ -187,6 +184,20 @@ def attributed_limit(pre_pct: np.ndarray, limit_pct: np.ndarray, small: np.ndarr
     return np.where(small & over, np.inf, np.where(small, np.fmax(limit_pct, pre + worsen_pp), limit_pct))
 
 
+def attributed_pairs(dl: np.ndarray, rating_mva: np.ndarray, pre_pct: np.ndarray, limit_pct: np.ndarray,
+                     worsen_pp: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`attributed_limit` at (case, branch) pairs where attribution may relax (an overload
+    without the load, or a branch at its limit): the pairs over which the load moves under
+    :data:`ATTRIBUTION_SHARE` of its MW (`dl`: the first-order loading change [pp/MW]; the share
+    ``|dl|`` × `rating_mva` / 100), and their limits."""
+    with np.errstate(invalid="ignore"):  # (NaN: a branch out compares False, fmax passes the limit)
+        small = np.flatnonzero(np.abs(dl) * rating_mva / 100.0 < ATTRIBUTION_SHARE)
+        pre, lim = pre_pct[small], limit_pct[small]
+        vals = np.where(pre > RATED_LOADING_PCT + SECURE_TOL_PP, np.inf,
+                        np.where(np.isnan(pre), lim, np.fmax(lim, pre + float(worsen_pp))))
+    return small, vals
+
+
 @dataclass
 class Case:
     """One case (base or one outage) solved without the added load, with its limits."""
@@ -242,10 +253,14 @@ class CaseSet:
         self._existing = [attributed_limit(c.pre.loading_pct, c.max_loading, True, limits.worsen_pp)
                           > np.nan_to_num(c.max_loading, nan=np.inf) for c in self.cases]
         self._with_existing = np.flatnonzero([e.any() for e in self._existing])
-        #: (bus, pf tan) -> the attributed cases and their rows that differ (the last few buses)
+        self._pairs = self._attribution_pairs()
+        #: (bus, pf tan) -> the attributed cases, and the pairs relaxed with their limits (the last few buses)
         self._attrib: dict[tuple[int, float], tuple[list[Case], np.ndarray, np.ndarray]] = {}
+        #: the attributed cases' loading limits (C × m): the plain ones with the pairs of one key
+        #: (:attr:`_attrib`) written in place (:meth:`_apply`); that key
+        self._work: np.ndarray | None = None
+        self._work_key: tuple[int, float] | None = None
         self._stacks: dict[int, tuple] = {}
-        self._attrib_stacks: dict[int, tuple] = {}  # block start -> _attrib_block's stacks
         self._plain = self.cases  # the list without attribution
         self._lus: dict[int | None, object] = {}  # outage -> its case's Jacobian factorised (LU_CACHE_BYTES)
         self._lu_bytes = 0
@@ -308,79 +323,104 @@ class CaseSet:
         loosened. It can fall when a *rating* is raised past such an overload — the branch is
         then no longer overloaded before the load and the load is held to its limit like any
         other's. On a grid with no overload before the load (secured: :meth:`GridModel.from_layers`,
-        unless an overload no remedial action clears remains) it never falls when a rating rises."""
+        unless an overload no remedial action clears remains) it never falls when a rating rises.
+
+        The relaxed cases' limits are rows of one work array holding the last bus entered
+        (:meth:`_apply`): read ``cases`` within the block, or before another bus's block."""
         if not len(self._with_existing):
             yield
             return
         key = (int(bus), round(float(pf_tan), 9))
         got = self._attrib.get(key)
         if got is None:
-            while len(self._attrib) >= _ATTRIB_KEEP:  # (a grid's every bus would hold C × m each)
-                self._attrib.pop(next(iter(self._attrib)))
+            while len(self._attrib) >= _ATTRIB_KEEP:  # the oldest, not the one the work array holds
+                self._attrib.pop(next(k for k in self._attrib if k != self._work_key))
             got = self._attrib[key] = self._cases_for(int(bus), pf_tan)
-        saved = self.cases
+        saved, before = self.cases, self._work_key
+        self._apply(key)
         self.cases = got[0]
         try:
             yield
         finally:
             self.cases = saved
+            if saved is not self._plain and before is not None and before != key:
+                self._apply(before)  # (an enclosing block's cases read the work array's rows)
+
+    def _attribution_pairs(self) -> tuple[np.ndarray, ...]:
+        """The (case, branch) pairs attribution may relax (an overload without the load, or a
+        branch at its limit: :attr:`_existing`), case by case, with what does not depend on the
+        bus: each one's rating [MVA] at its case's voltage, its loading without the load and its
+        limit — a few per case (case1354pegase: 81,617 of 2.8 M), so a bus's attribution reads
+        those, not every case's every branch."""
+        g = self.grid
+        rows, cols = [], []
+        for ci in self._with_existing:
+            e = np.flatnonzero(self._existing[ci])
+            rows.append(np.full(len(e), ci))
+            cols.append(e)
+        pc = np.concatenate(rows) if rows else np.zeros(0, dtype=int)
+        pe = np.concatenate(cols) if cols else np.zeros(0, dtype=int)
+        rating, pre, lim = (np.empty(len(pc)) for _ in range(3))
+        at = 0
+        for ci, e in zip(self._with_existing, cols):
+            c = self.cases[ci]
+            s = slice(at, at + len(e))
+            rating[s] = _SQRT3 * g.base_kv[g.f[e]] * c.pre.vm_pu[g.f[e]] * g.i_rated_f_ka[e] * self._alive(c)[e]
+            pre[s] = c.pre.loading_pct[e]
+            lim[s] = c.max_loading[e]
+            at += len(e)
+        return pc, pe, rating, pre, lim
 
     def _cases_for(self, bus: int, pf_tan: float) -> tuple[list[Case], np.ndarray, np.ndarray]:
-        """The cases with the limits of a load at `bus` (:meth:`attributed`), the rows whose
-        limits differ from the plain list's, and every case's loading limits (C × m; the changed
-        cases' limits are its rows): for blocks of cases at once, in a compiled loop
-        (:func:`._kernels.attributed_rows`; case1354pegase, where every case has an overload
-        without the load: 68 ms a bus case by case, ~15 ms in numpy blocks)."""
-        g = self.grid
-        col = getattr(self, "_screened", {}).get(bus)
-        dense = getattr(self, "_dl", None)
-        dense = dense if col is not None and dense is not None and dense.shape[1] == len(self.cases) else None
-        rows = self._with_existing
+        """The cases with the limits of a load at `bus` (:meth:`attributed`), and the pairs
+        (:meth:`_attribution_pairs`) where the load moves under :data:`ATTRIBUTION_SHARE` of its
+        MW (their indices and limits): :func:`attributed_limit` on those pairs alone. A case with
+        such a pair is a new :class:`Case` whose limits are its row of the work array
+        (:meth:`_apply`); the others are the plain list's. (Every case's every branch, C × m a
+        bus, took 7.8 ms a bus on case1354pegase; the pairs, ~1 ms.)"""
+        pc, pe, rating, pre, lim = self._pairs
+        small, vals = attributed_pairs(self._pair_dl(bus, pf_tan), rating, pre, lim, self.limits.worsen_pp)
+        if self._work is None:
+            with self._plain_cases():
+                self._work = self._limit_stack()[0].copy()
         out = list(self.cases)
-        with self._plain_cases():
-            limits = self._limit_stack()[0].copy()
-        changed = []
-        for lo in range(0, len(rows), _ATTRIB_BLOCK):
-            block = rows[lo:lo + _ATTRIB_BLOCK]
-            if dense is not None:
-                dl = dense[col, block]
-            else:
-                dl = np.empty((len(block), g.m))
-                for i, ci in enumerate(block):
-                    d = None if col is None else self._screened_dl(ci, col)
-                    dl[i] = d if d is not None else self._ac_sensitivity(self.cases[ci], np.array([bus]), pf_tan)[0][:, 0]
-            cases = [self.cases[ci] for ci in block]
-            rating_mva, existing, pre_pct, max_loading = self._attrib_block(lo, cases)
-            rows_out = np.empty_like(max_loading)
-            hit = np.zeros(len(block), dtype=bool)
-            attributed_rows(dl, rating_mva, existing, pre_pct, max_loading, ATTRIBUTION_SHARE,
-                            RATED_LOADING_PCT + SECURE_TOL_PP, float(self.limits.worsen_pp), rows_out, hit)
-            for i in np.flatnonzero(hit):
-                ci = int(block[i])
-                limits[ci] = rows_out[i]
-                c = cases[i]
-                out[ci] = Case(c.outage, c.pre, limits[ci], c.vm_low, c.vm_high)
-                changed.append(ci)
-        limits.flags.writeable = False  # (the changed cases' limits are views of its rows)
-        return out, np.array(changed, dtype=int), limits
+        for ci in np.unique(pc[small]).tolist():
+            c = out[ci]
+            out[ci] = Case(c.outage, c.pre, self._work[ci], c.vm_low, c.vm_high)
+        return out, small, vals
 
-    def _attrib_block(self, lo: int, cases: list[Case]) -> tuple[np.ndarray, ...]:
-        """For the block of `cases` (the rows from `lo` of those with an overload without the
-        load): per case and branch, its rating [MVA] at the case's voltage, whether attribution
-        may relax it, its loading and its limit without attribution — stacked once per block
-        and kept while they fit in :data:`ATTRIB_STACK_BYTES` (they do not depend on the bus)."""
-        got = self._attrib_stacks.get(lo)
-        if got is not None:
-            return got
-        g = self.grid
-        block = self._with_existing[lo:lo + _ATTRIB_BLOCK]
-        alive = np.stack([self._alive(c) for c in cases])
-        vm_f = np.stack([c.pre.vm_pu[g.f] for c in cases])
-        got = (_SQRT3 * g.base_kv[g.f] * vm_f * g.i_rated_f_ka * alive, np.stack([self._existing[ci] for ci in block]),
-               np.stack([c.pre.loading_pct for c in cases]), np.stack([c.max_loading for c in cases]))
-        if (lo + len(block)) * 25 * g.m <= ATTRIB_STACK_BYTES:
-            self._attrib_stacks[lo] = got
-        return got
+    def _apply(self, key: tuple[int, float]) -> None:
+        """Write the attributed limits of `key` into the work array (the previous key's pairs
+        back to their plain limits first)."""
+        if self._work_key == key:
+            return
+        pc, pe, _, _, lim = self._pairs
+        if self._work_key in self._attrib:
+            idx = self._attrib[self._work_key][1]
+            self._work[pc[idx], pe[idx]] = lim[idx]
+        elif self._work_key is not None:  # (its pairs dropped: every pair back)
+            self._work[pc, pe] = lim
+        _, idx, vals = self._attrib[key]
+        self._work[pc[idx], pe[idx]] = vals
+        self._work_key = key
+
+    def _pair_dl(self, bus: int, pf_tan: float) -> np.ndarray:
+        """The first-order loading change [pp/MW] of a load at `bus` at each attribution pair:
+        from the screen where the bus was screened, else from each case's Jacobian."""
+        pc, pe = self._pairs[:2]
+        col = getattr(self, "_screened", {}).get(bus)
+        if col is not None and getattr(self, "_compact", None) is not None:
+            return self._existing_dl[:, col]
+        dense = getattr(self, "_dl", None)
+        if col is not None and dense is not None and dense.shape[1] == len(self.cases):
+            return dense[col][pc, pe]
+        out = np.empty(len(pc))
+        at = 0
+        for ci in self._with_existing:
+            e = np.flatnonzero(self._existing[ci])
+            out[at:at + len(e)] = self._ac_sensitivity(self.cases[ci], np.array([bus]), pf_tan)[0][e, 0]
+            at += len(e)
+        return out
 
     # ------------------------------------------------------------------- evaluation
 
@@ -510,7 +550,7 @@ class CaseSet:
             if attrib is not None and cases is not self._plain:
                 with self._plain_cases():
                     plain = self._limit_stack()
-                got = (cases, attrib[2], plain[1], plain[2])
+                got = (cases, self._work, plain[1], plain[2])
             else:
                 got = (cases, np.stack([c.max_loading for c in cases]), np.stack([c.vm_low for c in cases]),
                        np.stack([c.vm_high for c in cases]))
@@ -680,21 +720,11 @@ class CaseSet:
             self._existing_dl.append(existing)
             if base is not None:
                 self._base_sens = base
+        # in the order of the attribution pairs (:meth:`_attribution_pairs`: case by case)
+        self._existing_dl = np.concatenate(self._existing_dl, axis=0) if self._existing_dl else np.zeros((0, len(buses)))
         comp.finish(len(self.cases), g.m, g.n)
         self._compact = comp
         return out
-
-    def _screened_dl(self, ci: int, col: int) -> np.ndarray | None:
-        """Case `ci`'s screened loading change [pp/MW] per branch for column `col` (in a compact
-        screen, at the branches attribution may relax; zero elsewhere), or None."""
-        if getattr(self, "_compact", None) is not None:
-            dl = np.zeros(self.grid.m)
-            dl[self._existing[ci]] = self._existing_dl[ci][:, col]
-            return dl
-        dense = getattr(self, "_dl", None)
-        if dense is not None and ci < dense.shape[1]:
-            return dense[col, ci]
-        return None
 
     def _alive(self, case: Case) -> np.ndarray:
         return self.grid.alive(case.outage)
