@@ -195,3 +195,24 @@ def test_attributed_pairs_equal_the_attribution_of_every_branch(seed):
     hit = np.zeros(c, dtype=bool)
     hit[pc[small]] = True
     np.testing.assert_array_equal(hit, relax.any(axis=1))
+
+
+_EDGE = st.sampled_from([0.0, -0.0, 1e-300, -1e-300, 1e300, np.inf, -np.inf, np.nan])
+_VALUE = st.one_of(st.floats(-1e4, 1e4), _EDGE)
+
+
+@settings(max_examples=400, deadline=None)
+@given(s=_VALUE, k_dc=st.one_of(st.floats(0.0, 1e4), _EDGE), p0=_VALUE, alive=st.sampled_from([0.0, 0.5, 1.0]),
+       dc=st.one_of(st.floats(0.0, 1e4), st.just(np.inf)))
+def test_dc_limit_admits_what_the_exact_test_takes(s, k_dc, p0, alive, dc):
+    """The screen's DC limit divides only where a product test admits an element: the result is
+    the exact test's (divide, then compare) for any flow change, room, flow and best so far —
+    zeros of either sign, denormal-scale and huge values, infinities and NaN."""
+    from siting.grid._kernels import _dc_limit
+
+    s, k_dc, p0 = np.float64(s), np.float64(k_dc), np.float64(p0)
+    with np.errstate(all="ignore"):  # (numpy's division: inf where it overflows, as compiled)
+        p = ((k_dc if s > 0 else -k_dc) - p0) / s if s != 0 else np.nan
+    want = p if (s != 0) and alive != 0 and p > 0 and p < np.inf and p < dc else dc
+    got = _dc_limit(s, k_dc, p0, alive, dc)
+    assert got == want or (np.isnan(got) and np.isnan(want))
