@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.sparse.linalg import splu
 
-__all__ = ["screen_case", "near_cases", "case_margins", "SparseLU"]
+__all__ = ["screen_case", "near_cases", "case_margins", "SparseLU", "chord_solve"]
 
 
 #: the DC limit divides only where a product test admits an element: by a margin of 1e-12, far
@@ -253,3 +253,60 @@ def lu_solve(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c, b, out, w
         src = perm_c[i]
         for c in range(k):
             out[c, i] = w[src, c]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def chord_solve(y_ptr, y_idx, y_val, v, p, q, act, pq, nonref, w, lam, l_ptr, l_idx, l_val, u_ptr, u_idx, u_val,
+                perm_r, perm_c, tol, max_iter):
+    """``ACGrid.solve_chord``'s iterations, compiled: Newton's equations (the distributed-slack
+    mismatch of the active buses' P and the PQ buses' Q; the admittance matrix CSC `y_*`) solved
+    with one factorised Jacobian (:class:`SparseLU`'s arrays) from the voltages `v` (complex,
+    updated in place) and the slack `lam` [pu]. Returns (status, steps, lam): status 1 converged
+    to `tol`, 0 not within `max_iter` steps or its mismatch not halved a step from the second
+    one, -1 a voltage out of 0.3–2 pu."""
+    n = v.shape[0]
+    n_act, n_pq, n_a = act.shape[0], pq.shape[0], nonref.shape[0]
+    rows = n_act + n_pq
+    vm = np.abs(v)
+    va = np.empty(n)
+    for i in range(n):
+        va[i] = math.atan2(v[i].imag, v[i].real)
+    cur = np.empty(n, dtype=np.complex128)
+    f = np.empty((rows, 1))
+    dx = np.empty((1, rows))
+    work = np.empty((rows, 1))
+    prev = np.inf
+    for it in range(max_iter + 1):
+        for i in range(n):
+            cur[i] = 0.0
+        for j in range(n):
+            vj = v[j]
+            for k in range(y_ptr[j], y_ptr[j + 1]):
+                cur[y_idx[k]] += y_val[k] * vj
+        err = 0.0
+        for a in range(n_act):
+            i = act[a]
+            s = v[i] * np.conj(cur[i])
+            f[a, 0] = s.real - (p[i] + w[a] * lam)
+            err = max(err, abs(f[a, 0])) if not math.isnan(f[a, 0]) else np.inf
+        for a in range(n_pq):
+            i = pq[a]
+            s = v[i] * np.conj(cur[i])
+            f[n_act + a, 0] = s.imag - q[i]
+            err = max(err, abs(f[n_act + a, 0])) if not math.isnan(f[n_act + a, 0]) else np.inf
+        if err < tol:
+            return 1, it, lam
+        if it == max_iter or not math.isfinite(err) or (it >= 2 and not err < 0.5 * prev):
+            return 0, it, lam
+        prev = err
+        lu_solve(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c, f, dx, work)
+        for a in range(n_a):
+            va[nonref[a]] -= dx[0, a]
+        for a in range(n_pq):
+            vm[pq[a]] -= dx[0, n_a + a]
+        lam -= dx[0, rows - 1]
+        for i in range(n):
+            if not (vm[i] > 0.3 and vm[i] <= 2.0):
+                return -1, it, lam
+            v[i] = vm[i] * complex(math.cos(va[i]), math.sin(va[i]))
+    return 0, max_iter, lam
