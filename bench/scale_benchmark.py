@@ -7,6 +7,8 @@ Run:  python bench/scale_benchmark.py [--buses N] [--brute K] [--only NAME] [--d
 Measured in the same run, on the same machine (2 cores):
 - building the model (GridKit: import, dispatch, base case) and compiling the AC grid;
 - solving the N-1 cases once (every core from 1,000 buses);
+- ``hosting_screen()``: the DC N-1 screen of every bus (``siting.grid.dcscreen``), its time and
+  the process's peak memory after it, and how it compares with the AC answer at the sample;
 - ``hosting_capacity(buses=sample)``: screen (compact on the European grid) and searches, with
   the AC solves it made;
 - peak memory of this process and of the largest worker (ru_maxrss);
@@ -88,12 +90,17 @@ def measure(name: str, make, n: int, n_brute: int, dask: bool = False) -> dict:
     cs = model._caseset(Limits(), True)
     t_cases = time.perf_counter() - t
     t = time.perf_counter()
+    screen = model.hosting_screen()  # the DC N-1 screen of every bus, first (its memory measured alone)
+    t_screen = time.perf_counter() - t
+    screen_mb = _mb()[0]
+    t = time.perf_counter()
     table = model.hosting_capacity(buses=buses, redispatch=False)
     t_host = time.perf_counter() - t
     comp = getattr(cs, "_compact", None)
     row = {"network": name, "buses": grid.n, "branches": grid.m, "cases": len(cs.cases), "sample": len(buses),
            "build_s": t_build, "cases_s": t_cases, "hosting_s": t_host, "solves": table.attrs["ac_solves"],
-           "compact": comp is not None, "peak_mb": _mb(), "brute": []}
+           "compact": comp is not None, "peak_mb": _mb(), "brute": [], "screen": screen, "screen_s": t_screen,
+           "screen_mb": screen_mb}
     idx = list(table.index)
     for b in idx[:: max(1, len(idx) // n_brute)][:n_brute] if n_brute else []:  # spread over the sample
         t = time.perf_counter()
@@ -123,6 +130,7 @@ def main() -> None:
             continue
         r = measure(name, make, args.buses, args.brute, args.dask)
         rows.append(r)
+        print(f"{name}: DC screen of every bus {r['screen_s']:.1f} s (peak {r['screen_mb']:.0f} MB)", flush=True)
         print(f"{name}: build {r['build_s']:.1f} s, N-1 cases {r['cases_s']:.1f} s, hosting of {r['sample']} buses "
               f"{r['hosting_s']:.1f} s ({r['solves']} AC solves), peak {r['peak_mb'][0]:.0f} MB "
               f"(largest worker {r['peak_mb'][1]:.0f} MB)", flush=True)
@@ -143,6 +151,24 @@ def main() -> None:
             if "dask" in r:
                 lines.append(f"| {r['network']} | {r['sample']} | {r['hosting_s']:.1f} | {r['dask'][0]:.1f} | "
                              f"{'yes, to the last bit' if r['dask'][1] else 'NO'} |")
+    lines += ["", "DC N-1 screen of every bus (`GridModel.hosting_screen`: PTDF/LODF against each case's room, "
+              "thermal only; the N-1 cases solved before, as above), and against the AC firm hosting at the sample:",
+              "", *_report.table("network", "buses screened", "screen [s]", "process peak after it [MB]",
+                                 "sample: median |DC − AC| [MW]", "within 5 MW", "within 20 %",
+                                 "same limiting case", "rank correlation (Spearman)")]
+    for r in rows:
+        sc, t = r["screen"], r["table"]
+        dc = sc.loc[t.index, "screened_mw"]
+        diff = (dc - t["firm_mw"]).abs()
+        rel = diff / t["firm_mw"].clip(lower=1.0)
+        same = (sc.loc[t.index, "limiting_case"] == t["limiting_case"]).mean()
+        rho = dc.rank().corr(t["firm_mw"].rank())
+        lines.append(f"| {r['network']} | {len(sc)} | {r['screen_s']:.1f} | {r['screen_mb']:.0f} | {diff.median():.1f} | "
+                     f"{(diff <= 5.0).sum()} of {len(t)} | {(rel <= 0.2).sum()} of {len(t)} | {same:.0%} | {rho:.2f} |")
+    for r in rows:
+        q = r["screen"]["screened_mw"].quantile([0.0, 0.5, 1.0])
+        kinds = ", ".join(f"{k} {n}" for k, n in r["screen"]["constraint"].value_counts().items())
+        lines.append(f"- {r['network']} screened: min {q[0.0]:.1f}, median {q[0.5]:.1f}, max {q[1.0]:.1f} MW; {kinds}")
     lines += ["", "Brute force (bisection over every case, same compiled solver, no screening):", "",
               *_report.table("network", "bus", "fast [MW]", "brute force [MW]", "Δ [MW]", "brute force [s]")]
     for r in rows:

@@ -729,16 +729,18 @@ class CaseSet:
     def _alive(self, case: Case) -> np.ndarray:
         return self.grid.alive(case.outage)
 
-    def _dc_room(self, case: Case) -> tuple[np.ndarray, np.ndarray]:
-        """Per branch of `case`: the active power [MW] at which it reaches its limit with its
-        reactive flow held, and its active flow [MW] without the load."""
+    def _dc_room(self, case: Case, limit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per branch of `case`: the active power [MW] at which it reaches its limit (`limit`
+        [%], default the case's) with its reactive flow held, and its active flow [MW] without
+        the load."""
         g = self.grid
         pre = case.pre
         alive = self._alive(case)
         rating_mva = math.sqrt(3.0) * g.base_kv[g.f] * pre.vm_pu[g.f] * g.i_rated_f_ka * np.maximum(alive, 1e-12)
         p0 = np.nan_to_num(pre.p_from_mw)
         q0 = np.nan_to_num(pre.q_from_mvar)
-        lim = np.where(np.isnan(case.max_loading), np.inf, case.max_loading)
+        limit = case.max_loading if limit is None else limit
+        lim = np.where(np.isnan(limit), np.inf, limit)
         return np.sqrt(np.maximum((lim * rating_mva / 100.0) ** 2 - q0**2, 0.0)), p0
 
     def _ac_sensitivity(self, case: Case, buses: np.ndarray, pf_tan: float) -> tuple[np.ndarray, ...]:

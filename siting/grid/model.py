@@ -696,6 +696,73 @@ class GridModel:
         return table
 
     @one_blas_thread
+    def hosting_screen(self, buses: list[str | int] | None = None, n_minus_1: bool = True,
+                       max_loading_pct: float = 100.0, max_mw: float = 3000.0,
+                       workers: int | None = None) -> pd.DataFrame:
+        """DC N-1 screen of every bus: the added load at which the base case or a single-circuit
+        outage first takes a branch to its limit, in the DC approximation — the first stage for
+        a grid too large for :meth:`hosting_capacity` at every bus (the Continental European
+        grid from :meth:`from_gridkit`: all 4,659 buses in well under a minute, against hours).
+        Shortlist with it, then ask :meth:`hosting_capacity` the AC answer at the shortlist.
+
+        Parameters
+        ----------
+        buses : list, optional
+            Bus ids or indices; default every bus (as :meth:`hosting_capacity`).
+        n_minus_1, max_loading_pct : as :meth:`hosting_capacity`.
+        max_mw : float
+            Loads at or above this are not screened further: ``max_mw`` means "at least".
+        workers : int, optional
+            Threads (default every core this process may use); the result does not depend on it.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by bus id: ``screened_mw``, ``limiting_element``, ``limiting_case``,
+            ``constraint`` (``thermal`` | ``cap``). ``attrs``: ``method``, ``skipped_outages``,
+            ``scenario``.
+
+        Notes
+        -----
+        The flow change per MW of load comes from the PTDF with the distributed slack, updated
+        per outage by its LODF, against each case's active-power room at its limit with its
+        reactive flow held, each case solved in AC without the load; a branch over which the
+        load moves under 5 % of its MW is held as :meth:`hosting_capacity` holds it
+        (:func:`~siting.grid.hosting.attributed_limit`). Voltages and losses are not seen, and
+        the reactive power of the load is not: the value is neither a bound on the AC hosting
+        capacity nor equal to it (measured against it in ``bench/scale_benchmark.py``). See
+        :mod:`siting.grid.dcscreen`.
+
+        References
+        ----------
+        Ecorys (2025) §4.2, §5.3.1 (connection without extra congestion).
+        """
+        from .dcscreen import DCScreen
+
+        buses = V.bus_ids(buses)
+        n_minus_1, max_loading_pct, _, _ = self._check_limits(n_minus_1, max_loading_pct, 0.9, 1.1)
+        max_mw = V.search_max_mw(max_mw)
+        if workers is not None:
+            workers = V.count(workers, "workers", hi=1024, why="threads for the screen", example=2)
+        idx = self._hosting_buses(buses)
+        cs = self._caseset(Limits(max_loading_pct), n_minus_1)
+        screen = cs.__dict__.get("_dc_screen")
+        if screen is None:
+            screen = cs._dc_screen = DCScreen(cs)
+        internal = np.array([int(cs.grid.bus_lookup[i]) for i in idx], dtype=int)
+        mw, case, elem = screen.run(internal, max_mw, workers)
+        labels = [screen.labels(int(c), int(e)) for c, e in zip(case, elem)]
+        table = pd.DataFrame({"bus": [self._bus_name(i) for i in idx], "screened_mw": mw,
+                              "limiting_element": [lab[1] for lab in labels],
+                              "limiting_case": [lab[0] for lab in labels],
+                              "constraint": np.where(case >= 0, "thermal", "cap")}).set_index("bus")
+        table.attrs["method"] = ("DC N-1 screen: PTDF (distributed slack) and LODF against each case's active-power "
+                                 "room; thermal limits only, no voltages or losses")
+        table.attrs["skipped_outages"] = [case_label(cs.grid, k) for k in cs.split + cs.failed_pre]
+        table.attrs["scenario"] = self.scenario.name if self.scenario else ""
+        return table
+
+    @one_blas_thread
     def compare_capacity_map(self, cmap=None, year: int | None = None, hosting: pd.DataFrame | None = None,
                              pf: float = 0.98) -> pd.DataFrame:
         """The published capacity map beside this model's hosting capacity, per congestion area.
