@@ -143,6 +143,25 @@ def test_compact_screen_gives_the_same_table(plain, monkeypatch):
     assert (table["limiting_case"] == plain["limiting_case"]).all()
 
 
+def test_compact_screen_in_chunks_gives_the_table_of_one(monkeypatch):
+    """More buses than COMPACT_CHUNK_BUSES are compact-screened in chunks (its memory that of one
+    chunk): each bus screened once, the answers of one compact screen (a screen of other buses
+    rounds differently: within 1e-6 MW), the same limiting cases."""
+    one = _table(monkeypatch, COMPACT_ABOVE_BYTES=0)
+    seen = []
+    real = H.CaseSet.screen
+
+    def spy(self, buses, *args):
+        seen.append(len(buses))
+        return real(self, buses, *args)
+
+    monkeypatch.setattr(H.CaseSet, "screen", spy)
+    chunks = _table(monkeypatch, COMPACT_ABOVE_BYTES=0, COMPACT_CHUNK_BUSES=10)
+    assert len(seen) == 4 and max(seen) <= 10 and sum(seen) == len(one)
+    np.testing.assert_allclose(chunks["firm_mw"], one["firm_mw"], atol=1e-6)
+    assert (chunks["limiting_case"] == one["limiting_case"]).all()
+
+
 def test_compact_near_limit_equals_the_dense_one():
     """Up to the ceiling and the caps on the observed errors, the kept pairs decide exactly as
     all pairs do; beyond the caps every case counts as near."""

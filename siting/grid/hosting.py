@@ -106,6 +106,14 @@ SCREEN_BYTES = 2**30
 #: buses screened together at most (dense screen): a worker screens whole chunks of them, and
 #: each chunk factorises every case's Jacobian once (IEEE 118: two chunks)
 SCREEN_CHUNK_BUSES = 64
+#: buses screened together at most (compact screen): it keeps ~1 M (case, element) pairs a bus
+#: on the Continental European grid at a 3,000 MW ceiling (34 M for 32 buses: the process 5.9
+#: GB, a forked search worker 9.1 GB), so more buses than this are screened in chunks — the
+#: memory that of one chunk, not growing with the buses asked for. Each chunk factorises every
+#: case again (~45 core-seconds there, and a forked worker screens its chunk on one core): the
+#: model's 39 Dutch buses took 75.8 s in one chunk (worker peak 8.3 GB) and 219 s in two (7.0
+#: GB), so the bound sits above them
+COMPACT_CHUNK_BUSES = 64
 #: the dense screen keeps per case what it reads besides the Jacobian (:meth:`CaseSet._screen_constants`:
 #: 8 numbers a branch) up to this many bytes in all
 SCREEN_CONSTANTS_BYTES = 2**28
@@ -929,8 +937,7 @@ class HostingSearch:
         self._use_compact = self.cs.wants_compact(self.max_mw)
         if n_chunks is None:
             block = self.cs.screen_block(self.max_mw)
-            if not self._use_compact:  # (a compact screen runs its cases on every core)
-                block = min(block, SCREEN_CHUNK_BUSES)
+            block = min(block, COMPACT_CHUNK_BUSES if self._use_compact else SCREEN_CHUNK_BUSES)
             n_chunks = max(-(-n // max(block, 1)), 1)
         self.chunks = [list(range(k, n, n_chunks)) for k in range(n_chunks)] if n_chunks > 1 else []
         self._chunk_of = np.arange(n) % n_chunks
