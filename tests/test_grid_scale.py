@@ -29,18 +29,23 @@ def _table(monkeypatch, workers=1, **consts):
 BUS_BYTES = H.SENSITIVITY_DTYPE().itemsize * 36 * (46 + 2 * 39 + 1)
 
 
-def test_screen_in_blocks_gives_the_same_table(plain, monkeypatch):
-    """Where the dense screen of all buses would exceed SCREEN_BYTES, it is screened in blocks
-    within the budget: every bus screened once, the table of one screen."""
-    seen = []
+def _count_screens(monkeypatch) -> list[int]:
+    """The number of buses of every screen from now on (CaseSet.screen spied on)."""
+    seen: list[int] = []
     real = H.CaseSet.screen
 
     def spy(self, buses, *args):
-        out = real(self, buses, *args)
         seen.append(len(buses))
-        return out
+        return real(self, buses, *args)
 
     monkeypatch.setattr(H.CaseSet, "screen", spy)
+    return seen
+
+
+def test_screen_in_blocks_gives_the_same_table(plain, monkeypatch):
+    """Where the dense screen of all buses would exceed SCREEN_BYTES, it is screened in blocks
+    within the budget: every bus screened once, the table of one screen."""
+    seen = _count_screens(monkeypatch)
     blocks = _table(monkeypatch, SCREEN_BYTES=7 * BUS_BYTES)
     assert seen and max(seen) <= 7 and sum(seen) == len(plain)
     pd.testing.assert_frame_equal(blocks, plain)
@@ -51,14 +56,7 @@ def test_screen_on_workers_gives_the_same_table(plain, monkeypatch):
     """Each worker screens its own chunks of buses; the chunks do not depend on the workers, so
     the table is that of one process to the last bit (and of one screen of all buses to
     rounding), also in blocks."""
-    seen = []
-    real = H.CaseSet.screen
-
-    def spy(self, buses, *args):
-        seen.append(len(buses))
-        return real(self, buses, *args)
-
-    monkeypatch.setattr(H.CaseSet, "screen", spy)
+    seen = _count_screens(monkeypatch)
     one = _table(monkeypatch, workers=1, SCREEN_CHUNK_BUSES=10)
     assert sorted(seen) == [9, 10, 10, 10]  # every 4th bus a chunk
     pd.testing.assert_frame_equal(_table(monkeypatch, workers=2, SCREEN_CHUNK_BUSES=10), one, check_exact=True)
@@ -148,14 +146,7 @@ def test_compact_screen_in_chunks_gives_the_table_of_one(monkeypatch):
     chunk): each bus screened once, the answers of one compact screen (a screen of other buses
     rounds differently: within 1e-6 MW), the same limiting cases."""
     one = _table(monkeypatch, COMPACT_ABOVE_BYTES=0)
-    seen = []
-    real = H.CaseSet.screen
-
-    def spy(self, buses, *args):
-        seen.append(len(buses))
-        return real(self, buses, *args)
-
-    monkeypatch.setattr(H.CaseSet, "screen", spy)
+    seen = _count_screens(monkeypatch)
     chunks = _table(monkeypatch, COMPACT_ABOVE_BYTES=0, COMPACT_CHUNK_BUSES=10)
     assert len(seen) == 4 and max(seen) <= 10 and sum(seen) == len(one)
     np.testing.assert_allclose(chunks["firm_mw"], one["firm_mw"], atol=1e-6)
