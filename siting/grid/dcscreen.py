@@ -61,35 +61,28 @@ class DCScreen:
         self.keep = np.ones(c_n, dtype=f32)
         self.denom = np.ones(c_n, dtype=f32)
         self.plain = np.ones(c_n, dtype=np.bool_)
-        ptr, rows, r_up, r_down = [0], [], [], []
+        # the pairs attribution may relax (CaseSet._attribution_pairs): their plain rooms kept
+        # apart, the relaxed ones in the rows
+        self.pair_ptr, self.pair_branch = cs._pair_ptr.astype(np.int64), cs._pairs[1].astype(np.int64)
+        self.pair_up = np.empty(len(self.pair_branch), dtype=f32)
+        self.pair_down = np.empty(len(self.pair_branch), dtype=f32)
         for ci, case in enumerate(cs.cases):
             alive = cs._alive(case) != 0
             k_dc, p0 = cs._dc_room(case)
             up, down = np.where(alive, k_dc - p0, np.inf), np.where(alive, -k_dc - p0, -np.inf)
-            pairs = np.flatnonzero(cs._existing[ci] & alive)
-            if len(pairs):  # the plain rooms kept for the pairs, the relaxed ones in the rows
-                r_up.append(up[pairs])
-                r_down.append(down[pairs])
+            s = slice(self.pair_ptr[ci], self.pair_ptr[ci + 1])
+            pairs = self.pair_branch[s]
+            if len(pairs):
+                self.pair_up[s], self.pair_down[s] = up[pairs], down[pairs]
                 relaxed = attributed_limit(case.pre.loading_pct, case.max_loading, True, cs.limits.worsen_pp)
                 k_rel = cs._dc_room(case, limit=relaxed)[0]
                 up[pairs], down[pairs] = k_rel[pairs] - p0[pairs], -k_rel[pairs] - p0[pairs]
-            rows.append(pairs)
-            ptr.append(ptr[-1] + len(pairs))
             self.up[ci], self.down[ci] = up, down
             if case.outage is not None:
                 lodf, keep, denom, island = cs.dc.outage_factors(case.outage)
                 if not island:  # (an outage that islands a bus leaves the factors as they are)
                     self.lodf[ci] = lodf
                     self.k_out[ci], self.keep[ci], self.denom[ci], self.plain[ci] = case.outage, keep, denom, False
-        self.pair_ptr = np.array(ptr, dtype=np.int64)
-        self.pair_branch = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, dtype=np.int64)
-        self.pair_up = np.concatenate(r_up).astype(f32) if r_up else np.zeros(0, dtype=f32)
-        self.pair_down = np.concatenate(r_down).astype(f32) if r_down else np.zeros(0, dtype=f32)
-
-    @property
-    def nbytes(self) -> int:
-        return int(sum(a.nbytes for a in (self.up, self.down, self.lodf, self.pair_branch, self.pair_up,
-                                          self.pair_down)))
 
     def run(self, buses: np.ndarray, max_mw: float, workers: int | None = None,
             desc: str = "DC screen") -> tuple[np.ndarray, np.ndarray, np.ndarray]:

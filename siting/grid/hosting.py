@@ -360,23 +360,15 @@ class CaseSet:
         bus: each one's rating [MVA] at its case's voltage, its loading without the load and its
         limit — a few per case (case1354pegase: 81,617 of 2.8 M), so a bus's attribution reads
         those, not every case's every branch."""
-        g = self.grid
-        rows, cols = [], []
-        for ci in self._with_existing:
-            e = np.flatnonzero(self._existing[ci])
-            rows.append(np.full(len(e), ci))
-            cols.append(e)
-        pc = np.concatenate(rows) if rows else np.zeros(0, dtype=int)
-        pe = np.concatenate(cols) if cols else np.zeros(0, dtype=int)
+        pc, pe = np.nonzero(np.stack(self._existing))  # (the base case is always there)
+        #: where each case's pairs start (case by case, branches ascending), C + 1
+        self._pair_ptr = np.searchsorted(pc, np.arange(len(self.cases) + 1))
         rating, pre, lim = (np.empty(len(pc)) for _ in range(3))
-        at = 0
-        for ci, e in zip(self._with_existing, cols):
-            c = self.cases[ci]
-            s = slice(at, at + len(e))
-            rating[s] = _SQRT3 * g.base_kv[g.f[e]] * c.pre.vm_pu[g.f[e]] * g.i_rated_f_ka[e] * self._alive(c)[e]
-            pre[s] = c.pre.loading_pct[e]
-            lim[s] = c.max_loading[e]
-            at += len(e)
+        for ci in self._with_existing:
+            c, s = self.cases[ci], slice(self._pair_ptr[ci], self._pair_ptr[ci + 1])
+            rating[s] = (self._rating_mva(c) * self._alive(c))[pe[s]]
+            pre[s] = c.pre.loading_pct[pe[s]]
+            lim[s] = c.max_loading[pe[s]]
         return pc, pe, rating, pre, lim
 
     def _cases_for(self, bus: int, pf_tan: float) -> tuple[list[Case], np.ndarray, np.ndarray]:
@@ -423,11 +415,9 @@ class CaseSet:
         if col is not None and dense is not None and dense.shape[1] == len(self.cases):
             return dense[col][pc, pe]
         out = np.empty(len(pc))
-        at = 0
         for ci in self._with_existing:
-            e = np.flatnonzero(self._existing[ci])
-            out[at:at + len(e)] = self._ac_sensitivity(self.cases[ci], np.array([bus]), pf_tan)[0][e, 0]
-            at += len(e)
+            s = slice(self._pair_ptr[ci], self._pair_ptr[ci + 1])
+            out[s] = self._ac_sensitivity(self.cases[ci], np.array([bus]), pf_tan)[0][pe[s], 0]
         return out
 
     # ------------------------------------------------------------------- evaluation
@@ -737,14 +727,26 @@ class CaseSet:
     def _alive(self, case: Case) -> np.ndarray:
         return self.grid.alive(case.outage)
 
+    def _rating_mva(self, case: Case) -> np.ndarray:
+        """Per branch, its rating [MVA] at `case`'s from-end voltage, all circuits in service."""
+        g = self.grid
+        return _SQRT3 * g.base_kv[g.f] * case.pre.vm_pu[g.f] * g.i_rated_f_ka
+
+    def dc_screen(self):
+        """The DC N-1 screen of these cases (:class:`~siting.grid.dcscreen.DCScreen`), built once."""
+        got = self.__dict__.get("_dc_screen")
+        if got is None:
+            from .dcscreen import DCScreen
+
+            got = self._dc_screen = DCScreen(self)
+        return got
+
     def _dc_room(self, case: Case, limit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per branch of `case`: the active power [MW] at which it reaches its limit (`limit`
         [%], default the case's) with its reactive flow held, and its active flow [MW] without
         the load."""
-        g = self.grid
         pre = case.pre
-        alive = self._alive(case)
-        rating_mva = math.sqrt(3.0) * g.base_kv[g.f] * pre.vm_pu[g.f] * g.i_rated_f_ka * np.maximum(alive, 1e-12)
+        rating_mva = self._rating_mva(case) * np.maximum(self._alive(case), 1e-12)
         p0 = np.nan_to_num(pre.p_from_mw)
         q0 = np.nan_to_num(pre.q_from_mvar)
         limit = case.max_loading if limit is None else limit

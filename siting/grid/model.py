@@ -737,8 +737,6 @@ class GridModel:
         ----------
         Ecorys (2025) §4.2, §5.3.1 (connection without extra congestion).
         """
-        from .dcscreen import DCScreen
-
         buses = V.bus_ids(buses)
         n_minus_1, max_loading_pct, _, _ = self._check_limits(n_minus_1, max_loading_pct, 0.9, 1.1)
         max_mw = V.search_max_mw(max_mw)
@@ -746,9 +744,7 @@ class GridModel:
             workers = V.count(workers, "workers", hi=1024, why="threads for the screen", example=2)
         idx = self._hosting_buses(buses)
         cs = self._caseset(Limits(max_loading_pct), n_minus_1)
-        screen = cs.__dict__.get("_dc_screen")
-        if screen is None:
-            screen = cs._dc_screen = DCScreen(cs)
+        screen = cs.dc_screen()
         internal = np.array([int(cs.grid.bus_lookup[i]) for i in idx], dtype=int)
         mw, case, elem = screen.run(internal, max_mw, workers)
         labels = [screen.labels(int(c), int(e)) for c, e in zip(case, elem)]
