@@ -127,6 +127,12 @@ SENSITIVITY_DTYPE = np.float32
 COMPACT_ABOVE_BYTES = 32 * 2**20
 #: buses whose attributed cases are kept (the firm search and the redispatch of a bus share them)
 _ATTRIB_KEEP = 2
+#: a large grid's searches read the DC screen per case (no Jacobian per case): see
+#: :meth:`CaseSet._screen_dc` (else the compact screen, :mod:`siting.grid._compact`)
+DC_DRIVEN = True
+#: :func:`~siting.grid.dcscreen.near_cases`: a case whose outage carries this share of the load's
+#: MW or more is bounded branch by branch, the others from the branches' sorted bounds
+DC_NEAR_EPS = 0.02
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
 PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
@@ -374,20 +380,22 @@ class CaseSet:
     def _cases_for(self, bus: int, pf_tan: float) -> tuple[list[Case], np.ndarray, np.ndarray]:
         """The cases with the limits of a load at `bus` (:meth:`attributed`), and the pairs
         (:meth:`_attribution_pairs`) where the load moves under :data:`ATTRIBUTION_SHARE` of its
-        MW (their indices and limits): :func:`attributed_limit` on those pairs alone. A case with
-        such a pair is a new :class:`Case` whose limits are its row of the work array
-        (:meth:`_apply`); the others are the plain list's. (Every case's every branch, C × m a
-        bus, took 7.8 ms a bus on case1354pegase; the pairs, ~1 ms.)"""
+        MW (their indices and limits): :func:`attributed_limit` on those pairs alone. The cases are
+        one list for every bus, built once: a case with pairs is a :class:`Case` whose limits are
+        its row of the work array (:meth:`_apply`: the plain limits where the bus relaxes none),
+        the others the plain list's. (Every case's every branch, C × m a bus, took 7.8 ms a bus
+        on case1354pegase; the pairs, ~1 ms; a list of its own a bus, 15 ms on the European
+        grid.)"""
         pc, pe, rating, pre, lim = self._pairs
         small, vals = attributed_pairs(self._pair_dl(bus, pf_tan), rating, pre, lim, self.limits.worsen_pp)
         if self._work is None:
             with self._plain_cases():
                 self._work = self._limit_stack()[0].copy()
-        out = list(self.cases)
-        for ci in np.unique(pc[small]).tolist():
-            c = out[ci]
-            out[ci] = Case(c.outage, c.pre, self._work[ci], c.vm_low, c.vm_high)
-        return out, small, vals
+            self._work_cases = list(self._plain)
+            for ci in np.unique(pc).tolist():
+                c = self._plain[ci]
+                self._work_cases[ci] = Case(c.outage, c.pre, self._work[ci], c.vm_low, c.vm_high)
+        return self._work_cases, small, vals
 
     def _apply(self, key: tuple[int, float]) -> None:
         """Write the attributed limits of `key` into the work array (the previous key's pairs
@@ -409,7 +417,7 @@ class CaseSet:
         from the screen where the bus was screened, else from each case's Jacobian."""
         pc, pe = self._pairs[:2]
         col = getattr(self, "_screened", {}).get(bus)
-        if col is not None and getattr(self, "_compact", None) is not None:
+        if col is not None and self._base_only():
             return self._existing_dl[:, col]
         dense = getattr(self, "_dl", None)
         if col is not None and dense is not None and dense.shape[1] == len(self.cases):
@@ -491,7 +499,7 @@ class CaseSet:
         if col is None:
             pre = [self.cases[ci].pre for ci in case_ids]
             return np.stack([p.vm_pu * np.exp(1j * p.va_rad) for p in pre]), None
-        if getattr(self, "_compact", None) is not None:  # each case's own state moved as the base case's
+        if self._base_only():  # each case's own state moved as the base case's
             vm = np.stack([self.cases[ci].pre.vm_pu for ci in case_ids])
             va = np.stack([self.cases[ci].pre.va_rad for ci in case_ids])
             dv, da = self._base_sens[1][:, col], self._base_sens[2][:, col]
@@ -600,10 +608,11 @@ class CaseSet:
         :meth:`wants_compact`), those that matter up to it
         (:class:`~siting.grid._compact.CompactScreen`)."""
         self._compact = None
+        self._dcd = None
         if compact is None:
             compact = self.wants_compact(p_max)
         if compact and math.isfinite(p_max):
-            return self._screen_compact(buses, pf_tan, p_max)
+            return self._screen_dc(buses, pf_tan) if DC_DRIVEN else self._screen_compact(buses, pf_tan, p_max)
         g = self.grid
         dc = self.dc
         self._screened = {int(b): j for j, b in enumerate(buses)}
@@ -681,6 +690,54 @@ class CaseSet:
         if (len(self._constants) + 1) * 8 * 8 * g.m <= SCREEN_CONSTANTS_BYTES:
             self._constants[case.outage] = (case, got)
         return got
+
+    def case_bounds(self):
+        """:class:`~siting.grid.dcscreen.CaseBounds` of these cases, built once."""
+        got = self.__dict__.get("_case_bounds")
+        if got is None:
+            from .dcscreen import CaseBounds
+
+            got = self._case_bounds = CaseBounds(self)
+        return got
+
+    def _base_only(self) -> bool:
+        """Whether the screen kept the base case's AC sensitivities alone (compact or DC-driven:
+        a large grid), not every case's."""
+        return getattr(self, "_compact", None) is not None or getattr(self, "_dcd", None) is not None
+
+    def _screen_dc(self, buses: np.ndarray, pf_tan: float) -> np.ndarray:
+        """:meth:`screen` of a large grid without a Jacobian per case: per case and bus the load
+        at which a branch reaches its limit in DC (:func:`~siting.grid.dcscreen.case_limits`,
+        the rooms and factors of the DC screen) or a voltage its band, the base case's
+        first-order AC change applied to the case's voltages
+        (:func:`~siting.grid.dcscreen.voltage_limits`); the base case's AC sensitivities (the
+        starts and the linearisation error) and the attribution pairs' DC shares of the load."""
+        from .dcscreen import case_limits, voltage_limits
+
+        g = self.grid
+        scr, cb = self.dc_screen(), self.case_bounds()
+        buses = np.asarray(buses)
+        self._screened = {int(b): j for j, b in enumerate(buses)}
+        self._dl = self._dv = self._da = self._buffers = None
+        load = np.ascontiguousarray(self.dc.flows(g.slack_w)[:, None] - self.dc.ptdf(buses), dtype=np.float32)
+        h = np.empty((len(self.cases), len(buses)), dtype=np.float32)
+        case_limits(load, np.float32(np.inf), scr.up, scr.down, scr.lodf, scr.k_out, scr.keep, scr.denom, scr.plain,
+                    scr.pair_ptr, scr.pair_branch, scr.pair_up, scr.pair_down, np.float32(ATTRIBUTION_SHARE), h)
+        self._base_sens = self._ac_sensitivity(self.cases[0], buses, pf_tan)
+        out = h.astype(float)
+        voltage_limits(np.ascontiguousarray(self._base_sens[1]), cb.lo_room, cb.hi_room, out)
+        # the attribution pairs' DC share of the load (MW a MW), as loading changes [pp/MW]
+        pc, pe, rating = self._pairs[0], self._pairs[1], self._pairs[2]
+        k = scr.k_out[pc]
+        pk = np.where(scr.plain[pc][:, None], 0.0, load[np.maximum(k, 0)])
+        share = load[pe] + scr.lodf[pc, pe][:, None] * pk
+        own = pe == k
+        share[own] = (scr.keep[pc[own]] / scr.denom[pc[own]])[:, None] * pk[own]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._existing_dl = share * 100.0 / rating[:, None]
+        self._dcd = out
+        self._dc_load = load
+        return out
 
     def _screen_compact(self, buses: np.ndarray, pf_tan: float, p_max: float) -> np.ndarray:
         """:meth:`screen` keeping only what matters up to `p_max` (see :mod:`siting.grid._compact`)."""
@@ -776,7 +833,7 @@ class CaseSet:
             bus=bus, p_mw=p_mw, q_mvar=q_mvar, v_init=base.pre.vm_pu * np.exp(1j * base.pre.va_rad))
         if not res.converged:
             return math.inf, math.inf, math.inf
-        if getattr(self, "_compact", None) is None:
+        if not self._base_only():
             dl0, dv0, da0 = self._dl[j, 0], self._dv[j, 0], self._da[j, 0]
         else:
             dl0, dv0, da0 = (s[:, j] for s in self._base_sens)
@@ -788,6 +845,7 @@ class CaseSet:
         #: compact screen widens each element's band by, instead of the largest of them)
         err_l = np.nan_to_num(np.abs(res.loading_pct - l_lin))
         self._element_errors = (p_mw, err_l, err_v)
+        self._base_ac = (p_mw, res)
         largest = float(np.max(np.abs(dv)))
         curvature = err_pu / largest**2 if largest > 1e-6 else 0.0
         return self._network_departure(res, dv, da0 * p_mw, err_l), err_pu, curvature
@@ -839,6 +897,8 @@ class CaseSet:
         507 at 3 MW: 1,422 cases confirmed in AC for one branch at 115 %, all feasible). Measured
         on 11 of pandapower's networks (868 buses) and the NL scenarios: the same answers to the
         last bit, with up to 4.7× fewer AC solves."""
+        if getattr(self, "_dcd", None) is not None:
+            return self._near_dc(j, p_mw)
         if getattr(self, "_compact", None) is not None:
             per = getattr(self, "_element_errors", None)
             per = per[1:] if per is not None and per[0] == p_mw and err_pp > 0 else None
@@ -862,9 +922,42 @@ class CaseSet:
                    float(err_pu), float(curvature), per_element, per[1], per[2], self._guards, near)
         return near
 
+    def _near_dc(self, j: int, p_mw: float) -> np.ndarray:
+        """:meth:`near_limit` of a DC-screened grid (:func:`~siting.grid.dcscreen.near_cases`):
+        each case estimated as the base case's AC state with the load (solved by
+        :meth:`linear_error`) plus its own difference from it — without the load in AC, with it
+        in DC, that part scaled per branch by the base case's AC over DC change (0.5–5: the DC
+        change alone misses the reactive flows the load draws)."""
+        from .dcscreen import near_cases
+
+        near = np.zeros(len(self.cases), dtype=bool)
+        if p_mw <= 0:
+            return near
+        base = getattr(self, "_base_ac", None)
+        if base is None or base[0] != p_mw or not base[1].converged:
+            return ~near  # (no base case in AC at this load: every case near)
+        res, scr, cb = base[1], self._dc_screen, self._case_bounds
+        load = self._dc_load[:, j].astype(float)
+        l_ac = np.nan_to_num(res.loading_pct)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f0 = cb.p00 + load * p_mw
+            d0 = cb.inv_r0 * np.hypot(f0, cb.q00) - cb.l00  # the base case's DC change
+            d_ac = l_ac - np.nan_to_num(self.cases[0].pre.loading_pct)
+            ratio = np.where(np.abs(d0) >= 1e-3, np.clip(d_ac / d0, 0.5, 5.0), 1.0)
+        ratio = np.nan_to_num(ratio, nan=1.0)
+        w = ratio * cb.inv_r_max * p_mw * (1.0 + 2.0 * GUARD_REL)
+        u0 = l_ac + NOISE_PP + (1.0 + GUARD_REL) * ratio * (cb.inv_r_max * p_mw * np.abs(load) + np.abs(d0))
+        near_cases(load, float(p_mw), scr.lodf, scr.k_out, scr.keep, scr.denom, scr.plain, cb.pf, cb.qf, cb.inv_r,
+                   self._limit_stack()[0], cb.bound, cb.b_sorted, cb.order, l_ac, cb.l00, d0, ratio, u0, w, DC_NEAR_EPS,
+                   cb.lodf_max, NOISE_PP, GUARD_REL, res.vm_pu - cb.vm0, cb.lo_room, cb.hi_room, cb.lo_min, cb.hi_min,
+                   GUARD_PU, near)
+        return near
+
     def estimated_margins(self, j: int, p_mw: float) -> np.ndarray:
         """Per case, its margin (:meth:`judge`'s) with `p_mw` added at screened bus column `j`,
         estimated to first order (on a compact screen, over the pairs it kept)."""
+        if getattr(self, "_dcd", None) is not None:
+            return self._dcd[:, j] - p_mw
         if getattr(self, "_compact", None) is not None:
             return self._compact.margins(j, self.cases, p_mw)
         max_loading, vm_low, vm_high = self._limit_stack()
@@ -875,8 +968,8 @@ class CaseSet:
     def _nearly_linear(self, j: int, p_mw: float, err_pp: float, err_pu: float) -> bool:
         """Whether the base case's AC at `p_mw` departs from its first-order estimate by at most
         :data:`REFINE_MAX_REL` of the largest loading and voltage change estimated."""
-        dl0, dv0 = (self._dl[j, 0], self._dv[j, 0]) if getattr(self, "_compact", None) is None else \
-            (self._base_sens[0][:, j], self._base_sens[1][:, j])
+        dl0, dv0 = (self._base_sens[0][:, j], self._base_sens[1][:, j]) if self._base_only() else \
+            (self._dl[j, 0], self._dv[j, 0])
         moved_l = float(np.max(np.abs(dl0))) * p_mw
         moved_v = float(np.max(np.abs(dv0))) * p_mw
         return err_pp <= REFINE_MAX_REL * moved_l and err_pu <= REFINE_MAX_REL * moved_v
@@ -937,6 +1030,8 @@ class HostingSearch:
         self._buses = np.asarray(buses)
         n = len(self._buses)
         self._use_compact = self.cs.wants_compact(self.max_mw)
+        if self._use_compact and DC_DRIVEN:
+            self.cs.case_bounds()  # (before the workers fork: built once)
         if n_chunks is None:
             block = self.cs.screen_block(self.max_mw)
             block = min(block, COMPACT_CHUNK_BUSES if self._use_compact else SCREEN_CHUNK_BUSES)
