@@ -2,31 +2,36 @@
 European grid (GridKit extract with the average-load snapshot) — on a sample of buses, beside a
 brute-force AC bisection over every case at some of them.
 
-Run:  python bench/scale_benchmark.py [--buses N] [--brute K] [--only NAME] [--dask]
+Run:  python bench/scale_benchmark.py [--buses N | --all] [--brute K] [--only NAME] [--dask]
 
 Measured in the same run, on the same machine (2 cores):
 - building the model (GridKit: import, dispatch, base case) and compiling the AC grid;
 - solving the N-1 cases once (every core from 1,000 buses);
 - ``hosting_screen()``: the DC N-1 screen of every bus (``siting.grid.dcscreen``), its time and
   the process's peak memory after it, and how it compares with the AC answer at the sample;
-- ``hosting_capacity(buses=sample)``: screen (compact on the European grid) and searches, with
-  the AC solves it made;
-- peak memory of this process and of the largest worker (ru_maxrss);
+- ``hosting_capacity(buses=sample)`` (``--all``: every bus): screen (on the European grid the
+  DC-driven one: ``CaseSet._screen_dc``) and searches, with the AC solves it made;
+- peak memory of this process and of the largest worker (ru_maxrss), and the peak of all of
+  them together while hosting runs (the sum of their proportional set sizes, PSS, sampled every
+  0.2 s: shared pages counted once);
 - with ``--dask``: the same ``hosting_capacity`` on a 2-worker Dask LocalCluster
   (``client=``: a task per chunk of buses, each worker solving the N-1 cases itself), its time
   and whether the table equals the forked run's to the last bit;
 - brute force (``hosting_benchmark.brute_own``: bisection to 0.5 MW on [0, 3000] MW, every case
-  AC-solved at every step with the same compiled solver, no screening) at `--brute` buses of
-  the sample: time per bus and the largest difference [MW].
+  AC-solved at every step with the same compiled solver, no screening) at `--brute` buses spread
+  over the sample, two at a time (a process each): time per bus and the difference [MW].
 Results go to bench/results/scale-<date>.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandapower.networks as pn
@@ -48,16 +53,67 @@ def _mb() -> tuple[float, float]:
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
-def europe(n: int):
+class PeakPss:
+    """The peak, while in the block, of the memory of this process and its children together:
+    the sum of their proportional set sizes (Linux ``/proc/<pid>/smaps_rollup``; pages shared
+    after a fork counted once), sampled every 0.2 s. 0 where /proc does not say."""
+
+    def __init__(self) -> None:
+        self.mb = 0.0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def now_mb() -> float:
+        me = os.getpid()
+        try:
+            pids = [me, *map(int, open(f"/proc/{me}/task/{me}/children").read().split())]
+        except OSError:
+            return 0.0
+        kb = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    kb += sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+            except OSError:  # (a worker gone)
+                pass
+        return kb / 1024
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.mb = max(self.mb, self.now_mb())
+
+    def __enter__(self):
+        self.mb = self.now_mb()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def europe(n: int | None):
+    """The European grid and `n` of its Dutch buses (None: every bus)."""
     model = GridModel.from_gridkit(REFERENCE / "entsoe-gridkit", plants=REFERENCE / "powerplantmatching" / "powerplants.csv")
+    if n is None:
+        return model, [model._bus_name(b) for b in model.net.bus.index]
     nl = [b for b in model.net.bus.index if model.net.bus.at[b, "zone"] == "NL"]
     return model, [model._bus_name(b) for b in nl[:: max(1, len(nl) // n)][:n]]
 
 
-def pegase(n: int):
+def pegase(n: int | None):
     model = GridModel.from_pandapower(pn.case1354pegase())
     buses = list(model.net.bus.index)
-    return model, buses[:: max(1, len(buses) // n)][:n]
+    return model, buses if n is None else buses[:: max(1, len(buses) // n)][:n]
+
+
+_BRUTE_MODEL = None  # (the model the forked brute-force processes read)
+
+
+def _brute_one(bus) -> tuple[float, float]:
+    t = time.perf_counter()
+    return brute_own(_BRUTE_MODEL, bus), time.perf_counter() - t
 
 
 def on_dask(model, buses: list, table) -> tuple[float, bool]:
@@ -94,20 +150,27 @@ def measure(name: str, make, n: int, n_brute: int, dask: bool = False) -> dict:
     t_screen = time.perf_counter() - t
     screen_mb = _mb()[0]
     t = time.perf_counter()
-    table = model.hosting_capacity(buses=buses, redispatch=False)
+    with PeakPss() as pss:
+        table = model.hosting_capacity(buses=buses, redispatch=False)
     t_host = time.perf_counter() - t
-    comp = getattr(cs, "_compact", None)
+    kind = "DC-driven" if getattr(cs, "_dcd", None) is not None else \
+        "compact" if getattr(cs, "_compact", None) is not None else "dense"
     row = {"network": name, "buses": grid.n, "branches": grid.m, "cases": len(cs.cases), "sample": len(buses),
            "build_s": t_build, "cases_s": t_cases, "hosting_s": t_host, "solves": table.attrs["ac_solves"],
-           "compact": comp is not None, "peak_mb": _mb(), "brute": [], "screen": screen, "screen_s": t_screen,
+           "kind": kind, "peak_mb": _mb(), "pss_mb": pss.mb, "brute": [], "screen": screen, "screen_s": t_screen,
            "screen_mb": screen_mb}
+    print(f"{name}: hosting of {len(buses)} buses {t_host:.1f} s, peak of all processes {pss.mb:.0f} MB", flush=True)
     idx = list(table.index)
-    for b in idx[:: max(1, len(idx) // n_brute)][:n_brute] if n_brute else []:  # spread over the sample
-        t = time.perf_counter()
-        ref = brute_own(model, b if isinstance(b, str) else int(b))
-        row["brute"].append((b, float(table.at[b, "firm_mw"]), ref, time.perf_counter() - t))
-        print(f"  {name} {b}: fast {table.at[b, 'firm_mw']:.1f} MW, brute force {ref:.1f} MW "
-              f"({time.perf_counter() - t:.0f} s)", flush=True)
+    sample = idx[:: max(1, len(idx) // n_brute)][:n_brute] if n_brute else []  # spread over the sample
+    global _BRUTE_MODEL
+    _BRUTE_MODEL = model
+    import multiprocessing as mp
+
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
+        for b, (ref, sec) in zip(sample, pool.map(_brute_one, [b if isinstance(b, str) else int(b) for b in sample])):
+            row["brute"].append((b, float(table.at[b, "firm_mw"]), ref, sec))
+            print(f"  {name} {b}: fast {table.at[b, 'firm_mw']:.2f} MW, brute force {ref:.2f} MW ({sec:.0f} s)",
+                  flush=True)
     row["table"] = table
     if dask:
         row["dask"] = on_dask(model, buses, table)
@@ -118,6 +181,7 @@ def measure(name: str, make, n: int, n_brute: int, dask: bool = False) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--buses", type=int, default=8, help="buses sampled per network (case1354pegase: 1354 = all)")
+    ap.add_argument("--all", action="store_true", help="every bus (instead of --buses)")
     ap.add_argument("--brute", type=int, default=1, help="of which checked by brute force")
     ap.add_argument("--only", choices=["case1354pegase", "europe"], default=None)
     ap.add_argument("--dask", action="store_true", help="also on a 2-worker Dask LocalCluster (client=)")
@@ -128,7 +192,7 @@ def main() -> None:
     for name, make in nets.items():
         if args.only and name != args.only:
             continue
-        r = measure(name, make, args.buses, args.brute, args.dask)
+        r = measure(name, make, None if args.all else args.buses, args.brute, args.dask)
         rows.append(r)
         print(f"{name}: DC screen of every bus {r['screen_s']:.1f} s (peak {r['screen_mb']:.0f} MB)", flush=True)
         print(f"{name}: build {r['build_s']:.1f} s, N-1 cases {r['cases_s']:.1f} s, hosting of {r['sample']} buses "
@@ -137,13 +201,14 @@ def main() -> None:
     lines = _report.header("Hosting capacity on large grids (firm, N-1, sample of buses)",
                            ("numpy", "scipy", "pandapower", "lightsim2grid")) + [
         *_report.table("network", "buses", "branches", "N-1 cases", "build [s]", "N-1 cases solved [s]", "sampled buses",
-                       "hosting [s]", "per bus [s]", "AC solves", "compact screen", "peak MB (process / largest worker)"),
+                       "hosting [s]", "per bus [s]", "AC solves", "screen", "peak MB (process / largest worker)",
+                       "peak MB, all processes (PSS)"),
     ]
     for r in rows:
         lines.append(
             f"| {r['network']} | {r['buses']} | {r['branches']} | {r['cases']} | {r['build_s']:.1f} | {r['cases_s']:.1f} | "
-            f"{r['sample']} | {r['hosting_s']:.1f} | {r['hosting_s'] / r['sample']:.1f} | {r['solves']} | "
-            f"{'yes' if r['compact'] else 'no'} | {r['peak_mb'][0]:.0f} / {r['peak_mb'][1]:.0f} |")
+            f"{r['sample']} | {r['hosting_s']:.1f} | {r['hosting_s'] / r['sample']:.3f} | {r['solves']} | "
+            f"{r['kind']} | {r['peak_mb'][0]:.0f} / {r['peak_mb'][1]:.0f} | {r['pss_mb']:.0f} |")
     if any("dask" in r for r in rows):
         lines += ["", "The same on a 2-worker Dask LocalCluster (`hosting_capacity(client=)`, cluster start excluded):",
                   "", *_report.table("network", "sampled buses", "forked workers [s]", "Dask [s]", "same table")]

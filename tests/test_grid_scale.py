@@ -135,7 +135,7 @@ def test_compact_screen_gives_the_same_table(plain, monkeypatch):
     within the search's tolerance (0.5 MW: each brackets the same limit; where the base case is
     not nearly linear the compact bands are each element's own, so the cases checked on the way
     up, and the brackets, may differ — bus 10: 524.12 against 524.15 MW)."""
-    table = _table(monkeypatch, COMPACT_ABOVE_BYTES=0)
+    table = _table(monkeypatch, COMPACT_ABOVE_BYTES=0, DC_DRIVEN=False)
     np.testing.assert_allclose(table["firm_mw"], plain["firm_mw"], atol=0.5)
     assert (table["firm_mw"] - plain["firm_mw"]).abs().lt(1e-5).mean() > 0.9
     assert (table["limiting_case"] == plain["limiting_case"]).all()
@@ -145,19 +145,20 @@ def test_compact_screen_in_chunks_gives_the_table_of_one(monkeypatch):
     """More buses than COMPACT_CHUNK_BUSES are compact-screened in chunks (its memory that of one
     chunk): each bus screened once, the answers of one compact screen (a screen of other buses
     rounds differently: within 1e-6 MW), the same limiting cases."""
-    one = _table(monkeypatch, COMPACT_ABOVE_BYTES=0)
+    one = _table(monkeypatch, COMPACT_ABOVE_BYTES=0, DC_DRIVEN=False)
     seen = _count_screens(monkeypatch)
-    chunks = _table(monkeypatch, COMPACT_ABOVE_BYTES=0, COMPACT_CHUNK_BUSES=10)
+    chunks = _table(monkeypatch, COMPACT_ABOVE_BYTES=0, DC_DRIVEN=False, COMPACT_CHUNK_BUSES=10)
     assert len(seen) == 4 and max(seen) <= 10 and sum(seen) == len(one)
     np.testing.assert_allclose(chunks["firm_mw"], one["firm_mw"], atol=1e-6)
     assert (chunks["limiting_case"] == one["limiting_case"]).all()
 
 
-def test_compact_near_limit_equals_the_dense_one():
+def test_compact_near_limit_equals_the_dense_one(monkeypatch):
     """Up to the ceiling and the caps on the observed errors, the kept pairs decide exactly as
     all pairs do; beyond the caps every case counts as near."""
     from siting.grid import _compact as C
 
+    monkeypatch.setattr(H, "DC_DRIVEN", False)
     model = GridModel.from_pandapower(pn.case39())
     cs = model._caseset(H.Limits(), True)
     buses = np.array([int(cs.grid.bus_lookup[b]) for b in (3, 15, 20, 28)])
@@ -190,6 +191,7 @@ def test_compact_widens_each_element_by_its_own_departure(monkeypatch):
     from siting.grid import _compact as C
 
     monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)
+    monkeypatch.setattr(H, "DC_DRIVEN", False)
     model = GridModel.from_pandapower(pn.case39())
     cs = model._caseset(H.Limits(), True)
     bus = np.array([int(cs.grid.bus_lookup[15])])
@@ -240,11 +242,12 @@ def test_compact_widens_each_element_by_its_own_departure(monkeypatch):
     assert unjudged.any() and not got[unjudged].all()
 
 
-def test_compact_local_bands_equal_the_dense_ones():
+def test_compact_local_bands_equal_the_dense_ones(monkeypatch):
     """Where the base case is nearly linear, the compact screen's bands are the dense screen's
     per-element ones (floor at most the element's change, 30 % of how the case's change differs
     from the base case's, 130 % of the base case's departure there): on the kept pairs, the same
     cases near as with every pair."""
+    monkeypatch.setattr(H, "DC_DRIVEN", False)
     model = GridModel.from_pandapower(pn.case39())
     cs = model._caseset(H.Limits(), True)
     g = cs.grid

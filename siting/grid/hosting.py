@@ -261,6 +261,11 @@ class CaseSet:
             max_loading = thermal_limit(pre.loading_pct, limits.max_loading_pct, limits.worsen_pp)
             vm_low, vm_high = voltage_limits(pre.vm_pu, limits)
             self.cases.append(Case(outage, pre, max_loading, vm_low, vm_high))
+        # the limits stacked (C × m, C × n), each case's its rows (one copy: 0.7 GB on the
+        # European grid)
+        stacks = tuple(np.stack([getattr(c, a) for c in self.cases]) for a in ("max_loading", "vm_low", "vm_high"))
+        for i, c in enumerate(self.cases):
+            c.max_loading, c.vm_low, c.vm_high = (st[i] for st in stacks)
         self._prepare_dc()
         #: per case, the branches :meth:`attributed` may relax (where :func:`attributed_limit`
         #: for a load moving under 5 % over them exceeds their limit)
@@ -274,8 +279,8 @@ class CaseSet:
         #: (:attr:`_attrib`) written in place (:meth:`_apply`); that key
         self._work: np.ndarray | None = None
         self._work_key: tuple[int, float] | None = None
-        self._stacks: dict[int, tuple] = {}
         self._plain = self.cases  # the list without attribution
+        self._stacks: dict[int, tuple] = {id(self.cases): (self.cases, *stacks)}
         self._lus: dict[int | None, object] = {}  # outage -> its case's Jacobian factorised (LU_CACHE_BYTES)
         self._lu_bytes = 0
 
@@ -402,21 +407,31 @@ class CaseSet:
         back to their plain limits first)."""
         if self._work_key == key:
             return
-        pc, pe, _, _, lim = self._pairs
+        lim = self._pairs[4]
+        flat, work = self._pair_flat(), self._work.reshape(-1)  # (one index a pair: 2x the speed of two)
         if self._work_key in self._attrib:
             idx = self._attrib[self._work_key][1]
-            self._work[pc[idx], pe[idx]] = lim[idx]
+            work[flat[idx]] = lim[idx]
         elif self._work_key is not None:  # (its pairs dropped: every pair back)
-            self._work[pc, pe] = lim
+            work[flat] = lim
         _, idx, vals = self._attrib[key]
-        self._work[pc[idx], pe[idx]] = vals
+        work[flat[idx]] = vals
         self._work_key = key
+
+    def _pair_flat(self) -> np.ndarray:
+        """The attribution pairs' indices in the flattened work array."""
+        got = self.__dict__.get("_pair_flat_idx")
+        if got is None:
+            got = self._pair_flat_idx = self._pairs[0] * self.grid.m + self._pairs[1]
+        return got
 
     def _pair_dl(self, bus: int, pf_tan: float) -> np.ndarray:
         """The first-order loading change [pp/MW] of a load at `bus` at each attribution pair:
         from the screen where the bus was screened, else from each case's Jacobian."""
         pc, pe = self._pairs[:2]
         col = getattr(self, "_screened", {}).get(bus)
+        if col is not None and getattr(self, "_dcd", None) is not None:
+            return self._pair_dl_dc(col)
         if col is not None and self._base_only():
             return self._existing_dl[:, col]
         dense = getattr(self, "_dl", None)
@@ -472,7 +487,8 @@ class CaseSet:
         the numpy Newton (see :data:`SEARCH_FALLBACK`). A case whose Jacobian is kept factorised
         (a large grid's, after its screen) is first solved by the chord method on it
         (:meth:`ACGrid.solve_chord`: the same solution, a third to a half of the time); Newton
-        where that does not converge."""
+        where that does not converge. A DC-driven grid's cases (no factors kept) are solved by
+        the compiled Newton's chord steps (``solve_many(chord=True)``)."""
         starts, own = self.starts_at(case_ids, bus, p_mw)
         out: list[ACResult | None] = [None] * len(case_ids)
         if not keep_jacobian and self._lus:
@@ -486,7 +502,8 @@ class CaseSet:
         if rest:
             solved = self.grid.solve_many([self.cases[case_ids[i]].outage for i in rest], bus=bus, p_mw=p_mw,
                                           q_mvar=q_mvar, starts=starts[rest], retry=None if own is None else own[rest],
-                                          keep_jacobian=keep_jacobian, fallback=fallback)
+                                          keep_jacobian=keep_jacobian, fallback=fallback,
+                                          chord=getattr(self, "_dcd", None) is not None)
             for i, r in zip(rest, solved):
                 out[i] = r
         return out
@@ -700,6 +717,25 @@ class CaseSet:
             got = self._case_bounds = CaseBounds(self)
         return got
 
+    def _pair_dl_dc(self, col: int) -> np.ndarray:
+        """:meth:`_pair_dl` from the DC screen (:meth:`_screen_dc`'s column `col`): the load's DC
+        flow change over each pair's branch in its case, as a loading change [pp/MW]."""
+        got = self.__dict__.get("_pair_dc")
+        if got is None:
+            scr = self.dc_screen()
+            pc, pe, rating = self._pairs[:3]
+            k = scr.k_out[pc]
+            own = np.flatnonzero(pe == k)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                got = self._pair_dc = (np.maximum(k, 0), np.where(scr.plain[pc], 0.0, scr.lodf[pc, pe]), own,
+                                       (scr.keep / scr.denom)[pc[own]].astype(float), 100.0 / rating)
+        k, lodf, own, own_ratio, inv_rating = got
+        load = self._dc_load[:, col].astype(float)
+        pk = load[k]
+        share = load[self._pairs[1]] + lodf * pk
+        share[own] = own_ratio * pk[own]
+        return share * inv_rating
+
     def _base_only(self) -> bool:
         """Whether the screen kept the base case's AC sensitivities alone (compact or DC-driven:
         a large grid), not every case's."""
@@ -726,15 +762,6 @@ class CaseSet:
         self._base_sens = self._ac_sensitivity(self.cases[0], buses, pf_tan)
         out = h.astype(float)
         voltage_limits(np.ascontiguousarray(self._base_sens[1]), cb.lo_room, cb.hi_room, out)
-        # the attribution pairs' DC share of the load (MW a MW), as loading changes [pp/MW]
-        pc, pe, rating = self._pairs[0], self._pairs[1], self._pairs[2]
-        k = scr.k_out[pc]
-        pk = np.where(scr.plain[pc][:, None], 0.0, load[np.maximum(k, 0)])
-        share = load[pe] + scr.lodf[pc, pe][:, None] * pk
-        own = pe == k
-        share[own] = (scr.keep[pc[own]] / scr.denom[pc[own]])[:, None] * pk[own]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._existing_dl = share * 100.0 / rating[:, None]
         self._dcd = out
         self._dc_load = load
         return out
@@ -950,7 +977,7 @@ class CaseSet:
         near_cases(load, float(p_mw), scr.lodf, scr.k_out, scr.keep, scr.denom, scr.plain, cb.pf, cb.qf, cb.inv_r,
                    self._limit_stack()[0], cb.bound, cb.b_sorted, cb.order, l_ac, cb.l00, d0, ratio, u0, w, DC_NEAR_EPS,
                    cb.lodf_max, NOISE_PP, GUARD_REL, res.vm_pu - cb.vm0, cb.lo_room, cb.hi_room, cb.lo_min, cb.hi_min,
-                   GUARD_PU, near)
+                   GUARD_PU, NOISE_PU, near)
         return near
 
     def estimated_margins(self, j: int, p_mw: float) -> np.ndarray:

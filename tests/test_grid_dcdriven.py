@@ -1,0 +1,124 @@
+"""The searches of a large grid driven by the DC screen (CaseSet._screen_dc: no Jacobian per
+case): the bounded near test equals its definition at every case and branch, the pruned voltage
+limits their plain minimum, and the table the plain path's within the search's tolerance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandapower.networks as pn
+import pytest
+
+import siting.grid.hosting as H
+from siting.grid import GridModel
+from siting.grid.dcscreen import voltage_limits
+
+
+@pytest.fixture(scope="module")
+def ieee118():
+    return GridModel.from_pandapower(pn.case118())
+
+
+def _dc_driven(model, buses, monkeypatch):
+    monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)  # IEEE 118 as a large grid
+    cs = model._caseset(H.Limits(), True)
+    idx = np.array([int(cs.grid.bus_lookup[model._resolve_bus(b)]) for b in buses])
+    cs.screen(idx, 0.2, 3000.0)
+    assert cs._dcd is not None and cs._compact is None
+    return cs, idx
+
+
+def _near_definition(cs, j: int, p: float) -> np.ndarray:
+    """CaseSet._near_dc's test at every case and branch (numpy, C × m): the base case's AC
+    loading with the load plus the case's own difference (without the load in AC, its DC change
+    with the load less the base case's, scaled by the base case's AC over DC change), within
+    NOISE_PP + GUARD_REL × (that difference + the flow the outage moves), unless no nearer its
+    limit than the base case (feasible there) beyond NOISE_PP where the outage carries under
+    DC_NEAR_EPS of the load; a voltage (the same exception for a room no smaller than the base
+    case's, less NOISE_PU): the base
+    case's AC change on the case's own, within GUARD_PU of its band."""
+    cb, scr = cs.case_bounds(), cs.dc_screen()
+    res = cs._base_ac[1]
+    load = cs._dc_load[:, j].astype(float)
+    l_ac = np.nan_to_num(res.loading_pct)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d0 = cb.inv_r0 * np.hypot(cb.p00 + load * p, cb.q00) - cb.l00
+        ratio = np.where(np.abs(d0) >= 1e-3, np.clip((l_ac - np.nan_to_num(cs.cases[0].pre.loading_pct)) / d0,
+                                                      0.5, 5.0), 1.0)
+    ratio = np.nan_to_num(ratio, nan=1.0)
+    k = scr.k_out
+    pk = np.where(scr.plain, 0.0, load[np.maximum(k, 0)])
+    s = load[None, :] + scr.lodf.astype(float) * pk[:, None]
+    own = np.flatnonzero(~scr.plain)
+    s[own, k[own]] = (scr.keep[own].astype(float) / scr.denom[own]) * pk[own]
+    pf, qf, ir = (a.astype(float) for a in (cb.pf, cb.qf, cb.inv_r))
+    l_c0 = ir * np.hypot(pf, qf)
+    dd = (ir * np.hypot(pf + s * p, qf) - l_c0 - d0) * ratio
+    moved = ir * np.abs(s - load) * p
+    lim = cs._limit_stack()[0]
+    unc = H.GUARD_REL * (np.abs(dd) + moved * ratio)
+    with np.errstate(invalid="ignore"):
+        far = (np.abs(pk) < H.DC_NEAR_EPS)[:, None]
+        as_base = far & (l_ac <= lim[0]) & ((l_c0 - cb.l00) + dd - (lim - lim[0]) + unc <= H.NOISE_PP)
+        thermal = (ir > 0) & np.isfinite(lim) & ~as_base & (l_ac + (l_c0 - cb.l00) + dd >= lim - (H.NOISE_PP + unc))
+    x = (res.vm_pu - cb.vm0)[:, None]
+    lo, hi = cb.lo_room, cb.hi_room
+    far = far[:, 0]
+    lo_base = far & (x + lo[:, :1] >= 0) & (lo >= lo[:, :1] - H.NOISE_PU)
+    hi_base = far & (hi[:, :1] - x >= 0) & (hi >= hi[:, :1] - H.NOISE_PU)
+    volt = (((x + lo <= H.GUARD_PU) & ~lo_base) | ((hi - x <= H.GUARD_PU) & ~hi_base)).any(axis=0)
+    return thermal.any(axis=1) | volt
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.02, 1e9], ids=["every-case-bounded", "default", "every-case-sorted"])
+def test_near_cases_equal_their_definition_at_every_case_and_branch(ieee118, monkeypatch, eps):
+    """Whichever way a case is reached (bounded branch by branch, or from the branches' sorted
+    bounds), the cases near are exactly those the test at every case and branch puts near."""
+    monkeypatch.setattr(H, "DC_NEAR_EPS", eps)
+    buses = [8, 15, 37, 59, 80, 100]
+    cs, idx = _dc_driven(ieee118, buses, monkeypatch)
+    counted = []
+    for j, b in enumerate(idx):
+        with cs.attributed(int(b), 0.2):
+            p_lin = float(cs._dcd[:, j].min())  # around the screened limit, below and past it
+            for p in (0.3 * p_lin, 0.8 * p_lin, p_lin, 1.3 * p_lin):
+                errors = cs.linear_error(int(b), j, p, 0.2 * p)
+                got = cs.near_limit(j, p, *errors)
+                if cs._base_ac[0] != p:  # (no base case in AC at this load: every case near)
+                    assert got.all()
+                    continue
+                np.testing.assert_array_equal(got, _near_definition(cs, j, p), err_msg=f"bus {buses[j]} at {p} MW")
+                counted.append(got.sum())
+    assert len(counted) >= 16
+    assert sum(0 < c < len(cs.cases) // 2 for c in counted) >= 3  # (compared where some cases are near, not all)
+
+
+def test_pruned_voltage_limits_equal_their_plain_minimum():
+    """voltage_limits skips a bus and case that cannot lower the case's limit: the result is
+    the plain minimum over every bus of room / change (positive), and the thermal limit where
+    smaller; on random rooms, changes and thermal limits (some infinite)."""
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        n, c_n, nb = rng.integers(1, 30), rng.integers(1, 12), rng.integers(1, 9)
+        dv = rng.normal(0, 1e-3, (n, nb)) * (rng.random((n, nb)) < 0.7)
+        lo = rng.uniform(-0.01, 0.1, (n, c_n)).astype(np.float32)
+        hi = rng.uniform(-0.01, 0.1, (n, c_n)).astype(np.float32)
+        thermal = rng.uniform(1, 400, (c_n, nb))
+        thermal[rng.random((c_n, nb)) < 0.2] = np.inf
+        out = thermal.copy()
+        voltage_limits(dv, lo, hi, out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(dv[:, None, :] < 0, lo[:, :, None] / -dv[:, None, :], hi[:, :, None] / dv[:, None, :])
+        p = np.where(p > 0, p, np.inf).min(axis=0)
+        np.testing.assert_allclose(out, np.minimum(thermal, p), rtol=1e-12)
+
+
+def test_dc_driven_table_equals_the_plain_one(monkeypatch):
+    """IEEE 118 all-bus hosting by the DC-driven search against the plain path (every case's
+    Jacobian): the same answers within the search's tolerance, mostly the same limiting case."""
+    model = GridModel.from_pandapower(pn.case118())
+    plain = model.hosting_capacity(redispatch=False, workers=1)
+    monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)
+    dcd = GridModel.from_pandapower(pn.case118()).hosting_capacity(redispatch=False, workers=1)
+    diff = (dcd["firm_mw"] - plain["firm_mw"]).abs()
+    assert diff.max() <= 1.0, diff.sort_values().tail()
+    assert (dcd["limiting_case"] == plain["limiting_case"]).mean() >= 0.9
