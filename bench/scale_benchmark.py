@@ -2,7 +2,7 @@
 European grid (GridKit extract with the average-load snapshot) — on a sample of buses, beside a
 brute-force AC bisection over every case at some of them.
 
-Run:  python bench/scale_benchmark.py [--buses N | --all] [--brute K] [--only NAME] [--dask]
+Run:  python bench/scale_benchmark.py [--buses N | --all] [--brute K] [--only NAME] [--dask] [--dc-driven]
 
 Measured in the same run, on the same machine (2 cores):
 - building the model (GridKit: import, dispatch, base case) and compiling the AC grid;
@@ -10,7 +10,8 @@ Measured in the same run, on the same machine (2 cores):
 - ``hosting_screen()``: the DC N-1 screen of every bus (``siting.grid.dcscreen``), its time and
   the process's peak memory after it, and how it compares with the AC answer at the sample;
 - ``hosting_capacity(buses=sample)`` (``--all``: every bus): screen (on the European grid the
-  DC-driven one: ``CaseSet._screen_dc``) and searches, with the AC solves it made;
+  compact one; with ``--dc-driven`` the experimental DC-driven search, ``hosting.DC_DRIVEN``)
+  and searches, with the AC solves it made;
 - peak memory of this process and of the largest worker (ru_maxrss), and the peak of all of
   them together while hosting runs (the sum of their proportional set sizes, PSS, sampled every
   0.2 s: shared pages counted once);
@@ -182,11 +183,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--buses", type=int, default=8, help="buses sampled per network (case1354pegase: 1354 = all)")
     ap.add_argument("--all", action="store_true", help="every bus (instead of --buses)")
+    ap.add_argument("--dc-driven", action="store_true", help="the experimental DC-driven search (hosting.DC_DRIVEN)")
     ap.add_argument("--brute", type=int, default=1, help="of which checked by brute force")
     ap.add_argument("--only", choices=["case1354pegase", "europe"], default=None)
     ap.add_argument("--dask", action="store_true", help="also on a 2-worker Dask LocalCluster (client=)")
     args = ap.parse_args()
     set_quiet(True)
+    if args.dc_driven:
+        import siting.grid.hosting as hosting
+
+        hosting.DC_DRIVEN = True
     nets = {"case1354pegase": pegase, "europe": europe}
     rows = []
     for name, make in nets.items():

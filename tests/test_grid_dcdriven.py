@@ -20,6 +20,7 @@ def ieee118():
 
 def _dc_driven(model, buses, monkeypatch):
     monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)  # IEEE 118 as a large grid
+    monkeypatch.setattr(H, "DC_DRIVEN", True)
     cs = model._caseset(H.Limits(), True)
     idx = np.array([int(cs.grid.bus_lookup[model._resolve_bus(b)]) for b in buses])
     cs.screen(idx, 0.2, 3000.0)
@@ -34,7 +35,8 @@ def _near_definition(cs, j: int, p: float) -> np.ndarray:
     NOISE_PP + GUARD_REL × (that difference + the flow the outage moves), unless no nearer its
     limit than the base case (feasible there) beyond NOISE_PP where the outage carries under
     DC_NEAR_EPS of the load; a voltage (the same exception for a room no smaller than the base
-    case's, less NOISE_PU): the base
+    case's, less NOISE_PU; DC_NEAR_AMPLIFY × the change where the outage carries DC_NEAR_STRONG
+    of the load or more): the base
     case's AC change on the case's own, within GUARD_PU of its band."""
     cb, scr = cs.case_bounds(), cs.dc_screen()
     res = cs._base_ac[1]
@@ -66,6 +68,9 @@ def _near_definition(cs, j: int, p: float) -> np.ndarray:
     lo_base = far & (x + lo[:, :1] >= 0) & (lo >= lo[:, :1] - H.NOISE_PU)
     hi_base = far & (hi[:, :1] - x >= 0) & (hi >= hi[:, :1] - H.NOISE_PU)
     volt = (((x + lo <= H.GUARD_PU) & ~lo_base) | ((hi - x <= H.GUARD_PU) & ~hi_base)).any(axis=0)
+    strong = ~scr.plain & (np.abs(pk) >= H.DC_NEAR_STRONG)
+    xs = H.DC_NEAR_AMPLIFY * x
+    volt |= strong & ((xs + lo <= H.GUARD_PU) | (hi - xs <= H.GUARD_PU)).any(axis=0)
     return thermal.any(axis=1) | volt
 
 
@@ -113,11 +118,15 @@ def test_pruned_voltage_limits_equal_their_plain_minimum():
 
 
 def test_dc_driven_table_equals_the_plain_one(monkeypatch):
-    """IEEE 118 all-bus hosting by the DC-driven search against the plain path (every case's
-    Jacobian): the same answers within the search's tolerance, mostly the same limiting case."""
+    """IEEE 118 all-bus hosting by the (experimental) DC-driven search against the plain path
+    (every case's Jacobian): the same answers within 1 MW, mostly the same limiting case — with
+    the voltages of a case whose outage carries 5 % of the load or more taken to change 10× as
+    much as the base case's (with the base case's change alone, 57 of the 118 answers were too
+    high, by up to 2,421 MW). Not so on every grid: see hosting.DC_DRIVEN."""
     model = GridModel.from_pandapower(pn.case118())
     plain = model.hosting_capacity(redispatch=False, workers=1)
     monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)
+    monkeypatch.setattr(H, "DC_DRIVEN", True)
     dcd = GridModel.from_pandapower(pn.case118()).hosting_capacity(redispatch=False, workers=1)
     diff = (dcd["firm_mw"] - plain["firm_mw"]).abs()
     assert diff.max() <= 1.0, diff.sort_values().tail()

@@ -199,23 +199,44 @@ def screen_block(load, cap, up, down, lodf, k_out, keep, denom, plain, pair_ptr,
     at least `share` of its MW is then taken at its plain room, which only lowers its load (the
     relaxed room is the wider one).
 
-    The innermost loop runs over the block's buses without branching (selects, a division
-    each): vectorised, it reads each case's rows once a block (~0.2 ns a case, branch and bus
-    measured; the Continental European grid's 5,653 × 6,248 × 4,659 in ~35 core-seconds)."""
-    c_n, m = up.shape
+    Each case's limits (:func:`case_limits`), the smallest kept: the first case's at a tie."""
+    c_n = up.shape[0]
     nb = load.shape[1]
-    pk = np.zeros((c_n, nb), dtype=np.float32)  # per case, the outaged row's flow change
-    for c in range(c_n):
-        if not plain[c]:
-            for b in range(nb):
-                pk[c, b] = load[k_out[c], b]
+    lim = np.empty((c_n, nb), dtype=np.float32)
+    elem = np.empty((c_n, nb), dtype=np.int64)
+    case_limits(load, cap, up, down, lodf, k_out, keep, denom, plain, pair_ptr, pair_branch, pair_up, pair_down,
+                share, lim, elem)
     for b in range(nb):
         best[b] = cap
         b_case[b] = -1
         b_elem[b] = -1
     for c in range(c_n):
+        for b in range(nb):
+            if lim[c, b] < best[b]:
+                best[b] = lim[c, b]
+                b_case[b] = c
+                b_elem[b] = elem[c, b]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def case_limits(load, cap, up, down, lodf, k_out, keep, denom, plain, pair_ptr, pair_branch, pair_up, pair_down,
+                share, out, out_elem):
+    """:func:`screen_block` per case: ``out[c, b]`` the load at which case c first takes a
+    branch (``out_elem[c, b]``) to its room at bus b (`cap`, -1 where none below it).
+
+    The innermost loop runs over the block's buses without branching (selects, a division
+    each): vectorised, it reads each case's rows once a block (~0.2 ns a case, branch and bus
+    measured; the Continental European grid's 5,653 × 6,248 × 4,659 in ~35 core-seconds)."""
+    c_n, m = up.shape
+    nb = load.shape[1]
+    pc = np.zeros(nb, dtype=np.float32)
+    for c in range(c_n):
         k = k_out[c]
-        pc = pk[c]
+        best, b_elem = out[c], out_elem[c]
+        for b in range(nb):
+            pc[b] = 0.0 if plain[c] else load[k, b]
+            best[b] = cap
+            b_elem[b] = -1
         for e in range(m):
             if e == k:
                 continue
@@ -226,10 +247,6 @@ def screen_block(load, cap, up, down, lodf, k_out, keep, denom, plain, pair_ptr,
                 ok = (p > 0) & (p < best[b])
                 best[b] = p if ok else best[b]
                 b_elem[b] = e if ok else b_elem[b]
-                b_case[b] = c if ok else b_case[b]
-    for c in range(c_n):
-        k = k_out[c]
-        pc = pk[c]
         if not plain[c]:
             u, d = up[c, k], down[c, k]
             for b in range(nb):
@@ -238,7 +255,6 @@ def screen_block(load, cap, up, down, lodf, k_out, keep, denom, plain, pair_ptr,
                 ok = (p > 0) & (p < best[b])
                 best[b] = p if ok else best[b]
                 b_elem[b] = k if ok else b_elem[b]
-                b_case[b] = c if ok else b_case[b]
         for q in range(pair_ptr[c], pair_ptr[c + 1]):
             e = pair_branch[q]
             for b in range(nb):
@@ -248,44 +264,6 @@ def screen_block(load, cap, up, down, lodf, k_out, keep, denom, plain, pair_ptr,
                     if (p > 0) & (p < best[b]):
                         best[b] = p
                         b_elem[b] = e
-                        b_case[b] = c
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def case_limits(load, cap, up, down, lodf, k_out, keep, denom, plain, pair_ptr, pair_branch, pair_up, pair_down,
-                share, out):
-    """:func:`screen_block` per case: ``out[c, b]`` the load at which case c first takes a
-    branch to its room at bus b (`cap` where none below it)."""
-    c_n, m = up.shape
-    nb = load.shape[1]
-    pc = np.zeros(nb, dtype=np.float32)
-    for c in range(c_n):
-        k = k_out[c]
-        best = out[c]
-        for b in range(nb):
-            pc[b] = 0.0 if plain[c] else load[k, b]
-            best[b] = cap
-        for e in range(m):
-            if e == k:
-                continue
-            u, d, f, row = up[c, e], down[c, e], lodf[c, e], load[e]
-            for b in range(nb):
-                s = row[b] + f * pc[b]
-                p = (u if s > 0 else d) / s
-                best[b] = p if (p > 0) & (p < best[b]) else best[b]
-        if not plain[c]:
-            u, d = up[c, k], down[c, k]
-            for b in range(nb):
-                s = keep[c] * pc[b] / denom[c]
-                p = (u if s > 0 else d) / s
-                best[b] = p if (p > 0) & (p < best[b]) else best[b]
-        for q in range(pair_ptr[c], pair_ptr[c + 1]):
-            e = pair_branch[q]
-            for b in range(nb):
-                s = keep[c] * pc[b] / denom[c] if e == k else load[e, b] + lodf[c, e] * pc[b]
-                if abs(s) >= share:
-                    p = (pair_up[q] if s > 0 else pair_down[q]) / s
-                    best[b] = p if (p > 0) & (p < best[b]) else best[b]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -350,7 +328,7 @@ def _thermal_near(c, e, s, load_e, p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio, 
 @njit(cache=True, nogil=True, error_model="numpy")
 def near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, bound, b_sorted, order, l_ac, l00, d0,
                ratio, u0, w, eps, lodf_max, g_pp, g_rel, dv_ac, lo_room, hi_room, lo_min, hi_min, g_pu, noise_pu,
-               near):
+               strong, amplify, near):
     """Per case whether, with `p` MW added at a bus (`load`: its DC flow change a MW per branch),
     an element lies near its limit (:func:`_thermal_near`; a voltage: the base case's AC change
     `dv_ac` from its own without the load, on the case's own, within `g_pu` of its band — unless,
@@ -418,3 +396,21 @@ def near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, bou
                 near[c] = True
             if hi[c] - x <= g_pu and not (far[c] and hi_ok and hi[c] >= hi[0] - noise_pu):
                 near[c] = True
+    # a case whose outage carries `strong` of the load or more: its voltages may change `amplify`
+    # times the base case's (IEEE 118 bus 0, trafo 0 out carrying 54 % of the load: 25x at bus 15)
+    n_strong = 0
+    strong_c = np.empty(c_n, dtype=np.int64)
+    for c in range(c_n):
+        if not plain[c] and abs(load[k_out[c]]) >= strong:
+            strong_c[n_strong] = c
+            n_strong += 1
+    if n_strong:
+        for i in range(lo_room.shape[0]):
+            x = amplify * dv_ac[i]
+            if x + lo_min[i] > g_pu and hi_min[i] - x > g_pu:
+                continue
+            lo, hi = lo_room[i], hi_room[i]
+            for q in range(n_strong):
+                c = strong_c[q]
+                if x + lo[c] <= g_pu or hi[c] - x <= g_pu:
+                    near[c] = True
