@@ -154,8 +154,10 @@ def measure(name: str, make, n: int, n_brute: int, dask: bool = False) -> dict:
     with PeakPss() as pss:
         table = model.hosting_capacity(buses=buses, redispatch=False)
     t_host = time.perf_counter() - t
-    kind = "DC-driven" if getattr(cs, "_dcd", None) is not None else \
-        "compact" if getattr(cs, "_compact", None) is not None else "dense"
+    import siting.grid.hosting as hosting
+
+    # (the screens are the workers': read what this grid gets, not this process's last screen)
+    kind = ("DC-driven" if hosting.DC_DRIVEN else "compact") if cs.wants_compact(3000.0) else "dense"
     row = {"network": name, "buses": grid.n, "branches": grid.m, "cases": len(cs.cases), "sample": len(buses),
            "build_s": t_build, "cases_s": t_cases, "hosting_s": t_host, "solves": table.attrs["ac_solves"],
            "kind": kind, "peak_mb": _mb(), "pss_mb": pss.mb, "brute": [], "screen": screen, "screen_s": t_screen,
@@ -253,7 +255,8 @@ def main() -> None:
         q = t["firm_mw"].quantile([0.0, 0.5, 1.0])
         kinds = ", ".join(f"{k or 'cap'} {n}" for k, n in t["constraint"].value_counts().items())
         lines.append(f"  {len(t)} buses: min {q[0.0]:.1f}, median {q[0.5]:.1f}, max {q[1.0]:.1f} MW; limited by {kinds}")
-    _report.write(f"scale-{args.only}" if args.only else "scale", lines)
+    name = f"scale-{args.only}" if args.only else "scale"
+    _report.write(name + ("-all" if args.all else "") + ("-dc-driven" if args.dc_driven else ""), lines)
 
 
 if __name__ == "__main__":
