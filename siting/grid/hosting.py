@@ -129,10 +129,11 @@ COMPACT_ABOVE_BYTES = 32 * 2**20
 _ATTRIB_KEEP = 2
 #: EXPERIMENTAL, off: a large grid's searches read the DC screen per case (no Jacobian per case):
 #: see :meth:`CaseSet._screen_dc`; else the compact screen (:mod:`siting.grid._compact`). The
-#: European grid's 4,659 buses in 5.4 min, but forced on small grids it answers too high where
-#: the DC difference of a case from the base case misses an outage's AC effect: IEEE 39 bus 13
-#: 125.5 against 71.4 MW (line 31 out, thermal), case145 at 21 of its buses (5.8 against 37 MW
-#: at bus 38, trafo 3 out); IEEE 118, case57 and case300 within 1 MW of the exact path
+#: European grid's 4,659 buses in 6.3 min after the N-1 cases, but forced on small grids it
+#: answers too high where the 5 % attribution rule, read from DC shares, relaxes a branch the
+#: AC shares hold: IEEE 39 bus 13 125.5 against 71.4 MW (line 31 out), case145 at 11 of its
+#: buses (bus 44: 30.2 against 11.8 MW, trafo 3 out); IEEE 118, case57 and case300 within 1 MW
+#: of the exact path at every bus
 DC_DRIVEN = False
 #: :func:`~siting.grid.dcscreen.near_cases`: a case whose outage carries this share of the load's
 #: MW or more is bounded branch by branch, the others from the branches' sorted bounds
