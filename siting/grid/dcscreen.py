@@ -161,6 +161,9 @@ class CaseBounds:
             self.lo_room[:, ci] = pre.vm_pu - case.vm_low
             self.hi_room[:, ci] = case.vm_high - pre.vm_pu
         self.vm0 = base.pre.vm_pu
+        scr = cs.dc_screen()
+        #: per case whether its outage islands a bus in DC (no factors) though not in AC
+        self.blind = scr.plain & np.array([c.outage is not None for c in cs.cases], dtype=bool)
         #: per branch over the cases: the largest 100 / rating and |LODF|
         self.inv_r_max = self.inv_r.max(axis=0).astype(float)
         self.lodf_max = np.abs(cs.dc_screen().lodf).max(axis=0).astype(float)
@@ -329,7 +332,7 @@ def _thermal_near(c, e, s, load_e, p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio, 
 @njit(cache=True, nogil=True, error_model="numpy")
 def near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, bound, b_sorted, order, l_ac, l00, d0,
                ratio, u0, w, eps, lodf_max, g_pp, g_rel, dv_ac, lo_room, hi_room, lo_min, hi_min, g_pu, noise_pu,
-               strong, amplify, near):
+               strong, amplify, blind, near):
     """Per case whether, with `p` MW added at a bus (`load`: its DC flow change a MW per branch),
     an element lies near its limit (:func:`_thermal_near`; a voltage: the base case's AC change
     `dv_ac` from its own without the load, on the case's own, within `g_pu` of its band — unless,
@@ -342,11 +345,13 @@ def near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, bou
     the load; the plain limit, which attribution only raises). A case whose outaged branch
     carries `eps` or more of the load's MW is bounded branch by branch; the others per branch
     from its cases sorted by bound (``b_sorted[e]``, ``order[e]``) up to
-    ``u0 + eps × lodf_max × w``: the few cases there."""
+    ``u0 + eps × lodf_max × w``: the few cases there. A case whose outage DC cannot represent
+    (`blind`: it islands a bus in DC, not in AC — case145's trafo 3, the limit at three of its
+    buses that the search answered 5.6× too high for) is always near."""
     c_n, m = lodf.shape
     slack = 1e-3  # (the single-precision bounds' rounding, ~1e-5 pp)
     for c in range(c_n):
-        near[c] = False
+        near[c] = blind[c]  # (an outage DC cannot represent: always AC-checked)
         if plain[c]:
             continue
         k = k_out[c]
