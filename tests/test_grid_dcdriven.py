@@ -75,7 +75,7 @@ def _near_definition(cs, j: int, p: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("eps", [0.0, 0.02, 1e9], ids=["every-case-bounded", "default", "every-case-sorted"])
-def test_near_cases_equal_their_definition_at_every_case_and_branch(ieee118, monkeypatch, eps):
+def test_dc_near_cases_equal_their_definition_at_every_case_and_branch(ieee118, monkeypatch, eps):
     """Whichever way a case is reached (bounded branch by branch, or from the branches' sorted
     bounds), the cases near are exactly those the test at every case and branch puts near."""
     monkeypatch.setattr(H, "DC_NEAR_EPS", eps)

@@ -20,7 +20,7 @@ branch-cases a bus on the European grid), the blocks on every core (threads).
 The same rooms and factors drive the experimental DC-driven search of a large grid
 (:data:`~siting.grid.hosting.DC_DRIVEN`): per case its DC limit at each bus of a chunk
 (:func:`case_limits`), the voltage limits from the base case's AC change (:func:`voltage_limits`),
-and which cases to AC-check at an answer (:func:`near_cases`, over :class:`CaseBounds`).
+and which cases to AC-check at an answer (:func:`dc_near_cases`, over :class:`CaseBounds`).
 
 Definition, as :meth:`GridModel.hosting_capacity`'s thermal one: a branch may reach its limit
 (``max_loading_pct``; one over its rating without the load, that loading plus ``worsen_pp``), and
@@ -41,7 +41,7 @@ from .._progress import progress
 from ._parallel import available_workers
 from .hosting import ATTRIBUTION_SHARE, CaseSet, attributed_limit, case_label, element_label
 
-__all__ = ["CaseBounds", "DCScreen", "near_cases", "screen_block"]
+__all__ = ["CaseBounds", "DCScreen", "dc_near_cases", "screen_block"]
 
 #: buses screened together (their PTDF: m × 64 in single precision, 1.6 MB on the European grid;
 #: each case's rows are read once a block)
@@ -133,7 +133,7 @@ class DCScreen:
 class CaseBounds:
     """What the searches of a large grid read instead of each case's Jacobian (built once per
     :class:`~siting.grid.hosting.CaseSet`, single precision): per case and branch its flows
-    without the load and 100 / its rating [MVA], and the bound of :func:`near_cases` (also per
+    without the load and 100 / its rating [MVA], and the bound of :func:`dc_near_cases` (also per
     branch sorted over the cases); per bus and case its voltage room down and up to its band.
     On the Continental European grid (5,653 cases, 6,248 branches, 4,659 buses): 1.0 GB."""
 
@@ -330,7 +330,7 @@ def _thermal_near(c, e, s, load_e, p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio, 
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, bound, b_sorted, order, l_ac, l00, d0,
+def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, bound, b_sorted, order, l_ac, l00, d0,
                ratio, u0, w, eps, lodf_max, g_pp, g_rel, dv_ac, lo_room, hi_room, lo_min, hi_min, g_pu, noise_pu,
                strong, amplify, blind, near):
     """Per case whether, with `p` MW added at a bus (`load`: its DC flow change a MW per branch),

@@ -135,7 +135,7 @@ _ATTRIB_KEEP = 2
 #: and three limited by an outage that does not converge (136: 275.7 against 142.1 MW), a nose
 #: the estimates do not see
 DC_DRIVEN = False
-#: :func:`~siting.grid.dcscreen.near_cases`: a case whose outage carries this share of the load's
+#: :func:`~siting.grid.dcscreen.dc_near_cases`: a case whose outage carries this share of the load's
 #: MW or more is bounded branch by branch, the others from the branches' sorted bounds
 DC_NEAR_EPS = 0.02
 #: a case whose outage carries this share of the load's MW or more has its voltages' change
@@ -1054,12 +1054,12 @@ class CaseSet:
         return near
 
     def _near_dc(self, j: int, p_mw: float) -> np.ndarray:
-        """:meth:`near_limit` of a DC-screened grid (:func:`~siting.grid.dcscreen.near_cases`):
+        """:meth:`near_limit` of a DC-screened grid (:func:`~siting.grid.dcscreen.dc_near_cases`):
         each case estimated as the base case's AC state with the load (solved by
         :meth:`linear_error`) plus its own difference from it — without the load in AC, with it
         in DC, that part scaled per branch by the base case's AC over DC change (0.5–5: the DC
         change alone misses the reactive flows the load draws)."""
-        from .dcscreen import near_cases
+        from .dcscreen import dc_near_cases
 
         near = np.zeros(len(self.cases), dtype=bool)
         if p_mw <= 0:
@@ -1078,7 +1078,7 @@ class CaseSet:
         ratio = np.nan_to_num(ratio, nan=1.0)
         w = ratio * cb.inv_r_max * p_mw * (1.0 + 2.0 * GUARD_REL)
         u0 = l_ac + NOISE_PP + (1.0 + GUARD_REL) * ratio * (cb.inv_r_max * p_mw * np.abs(load) + np.abs(d0))
-        near_cases(load, float(p_mw), scr.lodf, scr.k_out, scr.keep, scr.denom, scr.plain, cb.pf, cb.qf, cb.inv_r,
+        dc_near_cases(load, float(p_mw), scr.lodf, scr.k_out, scr.keep, scr.denom, scr.plain, cb.pf, cb.qf, cb.inv_r,
                    self._limit_stack()[0], cb.bound, cb.b_sorted, cb.order, l_ac, cb.l00, d0, ratio, u0, w, DC_NEAR_EPS,
                    cb.lodf_max, NOISE_PP, GUARD_REL, res.vm_pu - cb.vm0, cb.lo_room, cb.hi_room, cb.lo_min, cb.hi_min,
                    GUARD_PU, NOISE_PU, DC_NEAR_STRONG, DC_NEAR_AMPLIFY, cb.blind, near)
