@@ -146,6 +146,7 @@ class CaseBounds:
         with cs._plain_cases():
             lim = cs._limit_stack()[0]
         base = cs.cases[0]
+        scr = cs.dc_screen()
         for ci, case in enumerate(cs.cases):
             pre = case.pre
             p0, q0 = np.nan_to_num(pre.p_from_mw), np.nan_to_num(pre.q_from_mvar)
@@ -161,12 +162,11 @@ class CaseBounds:
             self.lo_room[:, ci] = pre.vm_pu - case.vm_low
             self.hi_room[:, ci] = case.vm_high - pre.vm_pu
         self.vm0 = base.pre.vm_pu
-        scr = cs.dc_screen()
         #: per case whether its outage islands a bus in DC (no factors) though not in AC
         self.blind = scr.plain & np.array([c.outage is not None for c in cs.cases], dtype=bool)
         #: per branch over the cases: the largest 100 / rating and |LODF|
         self.inv_r_max = self.inv_r.max(axis=0).astype(float)
-        self.lodf_max = np.abs(cs.dc_screen().lodf).max(axis=0).astype(float)
+        self.lodf_max = np.abs(scr.lodf).max(axis=0).astype(float)
         with np.errstate(invalid="ignore"):
             self.lo_min = np.nanmin(np.where(np.isnan(self.lo_room), np.inf, self.lo_room), axis=1).astype(float)
             self.hi_min = np.nanmin(np.where(np.isnan(self.hi_room), np.inf, self.hi_room), axis=1).astype(float)

@@ -790,7 +790,7 @@ class CaseSet:
         vm_row = np.full(g.n, pad)
         vm_row[g.pq] = n_a + np.arange(n_pq)
         v0 = base.pre.vm_pu * np.exp(1j * base.pre.va_rad)
-        j0 = sp.csc_matrix(g._jacobian(g._ybus(None), v0))
+        j0 = sp.csc_matrix(self.pre_with_jacobian(base).jacobian)
         lu0 = splu(j0)
         pc, pe = self._pairs[:2]
         cases = np.unique(pc)
