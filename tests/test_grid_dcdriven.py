@@ -11,6 +11,7 @@ import pytest
 import siting.grid.hosting as H
 from siting.grid import GridModel
 from siting.grid.dcscreen import voltage_limits
+from siting.grid.linear import sensitivity_rhs
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +36,8 @@ def _near_definition(cs, j: int, p: float) -> np.ndarray:
     NOISE_PP + GUARD_REL × (that difference + the flow the outage moves), unless no nearer its
     limit than the base case (feasible there) beyond NOISE_PP where the outage carries under
     DC_NEAR_EPS of the load; a voltage (the same exception for a room no smaller than the base
-    case's, less NOISE_PU; DC_NEAR_AMPLIFY × the change where the outage carries DC_NEAR_STRONG
-    of the load or more): the base
-    case's AC change on the case's own, within GUARD_PU of its band."""
+    case's, less NOISE_PU): the base case's AC change on the case's own, within GUARD_PU of its
+    band; and :func:`_strong_definition`."""
     cb, scr = cs.case_bounds(), cs.dc_screen()
     res = cs._base_ac[1]
     load = cs._dc_load[:, j].astype(float)
@@ -68,20 +68,82 @@ def _near_definition(cs, j: int, p: float) -> np.ndarray:
     lo_base = far & (x + lo[:, :1] >= 0) & (lo >= lo[:, :1] - H.NOISE_PU)
     hi_base = far & (hi[:, :1] - x >= 0) & (hi >= hi[:, :1] - H.NOISE_PU)
     volt = (((x + lo <= H.GUARD_PU) & ~lo_base) | ((hi - x <= H.GUARD_PU) & ~hi_base)).any(axis=0)
-    strong = ~scr.plain & (np.abs(pk) >= H.DC_NEAR_STRONG)
-    xs = H.DC_NEAR_AMPLIFY * x
-    volt |= strong & ((xs + lo <= H.GUARD_PU) | (hi - xs <= H.GUARD_PU)).any(axis=0)
-    return thermal.any(axis=1) | volt | cb.blind
+    near = thermal.any(axis=1) | volt | cb.blind
+    near |= _strong_definition(cs, j, p, res) & ~near
+    return near | _pairs_definition(cs, j, p, res)
 
 
-@pytest.mark.parametrize("eps", [0.0, 0.02, 1e9], ids=["every-case-bounded", "default", "every-case-sorted"])
-def test_dc_near_cases_equal_their_definition_at_every_case_and_branch(ieee118, monkeypatch, eps):
+def _pairs_definition(cs, j: int, p: float, res) -> np.ndarray:
+    """CaseSet._near_pairs' test: a case with an attribution pair that the load's first-order
+    AC change in that case (the 5 % rule's) takes within NOISE_PP + GUARD_REL of the change + the
+    base case's departure from its first-order change of its limit."""
+    near = np.zeros(len(cs.cases), dtype=bool)
+    pc, pe, _, pre, _ = cs._pairs
+    bus = next(b for b, col in cs._screened.items() if col == j)
+    d = cs._pair_dl(bus, 0.2) * p
+    base_err = np.abs(np.nan_to_num(res.loading_pct - cs.cases[0].pre.loading_pct) - cs._base_sens[0][:, j] * p)
+    lim_all = cs._limit_stack()[0]
+    lim = lim_all[pc, pe]
+    pre0, d0 = cs.cases[0].pre.loading_pct[pe], cs._base_sens[0][pe, j] * p
+    scr = cs.dc_screen()
+    far = (scr.plain | (np.abs(cs._dc_load[np.maximum(scr.k_out, 0), j]) < H.DC_NEAR_EPS))[pc]
+    with np.errstate(invalid="ignore"):
+        hit = pre + d >= lim - (H.NOISE_PP + H.GUARD_REL * np.abs(d) + base_err[pe])
+        # (unless far, and no nearer its limit than the base case's branch, held in AC)
+        as_base = far & (res.loading_pct[pe] <= lim_all[0, pe]) & (
+            (pre + d) - (pre0 + d0) - (lim - lim_all[0, pe]) + H.GUARD_REL * np.abs(d - d0) <= H.NOISE_PP)
+    near[pc[hit & ~as_base]] = True
+    return near
+
+
+def _strong_definition(cs, j: int, p: float, res) -> np.ndarray:
+    """CaseSet._near_strong's test, from its definition: a case whose outage carries
+    DC_NEAR_STRONG of the load or more changes with the load as the base case's Jacobian with
+    the outage applied (at the base case's state; solved here directly, not by the Woodbury
+    update) — that change's difference from the base case's, on the base case's AC change, held
+    within DC_STRONG_SPREAD × the difference + GUARD_REL of the change: near where a voltage
+    comes within GUARD_PU of its band, or an angle across a branch in service reaches
+    GUARD_ANGLE_RAD having moved GUARD_ANGLE_MOVE_RAD."""
+    g, scr, cb = cs.grid, cs.dc_screen(), cs.case_bounds()
+    load = cs._dc_load[:, j].astype(float)
+    base = cs.cases[0].pre
+    v0 = base.vm_pu * np.exp(1j * base.va_rad)
+    j0 = np.asarray(g._jacobian(g._ybus(None), v0))
+    n_a, n_pq = len(g.nonref), len(g.pq)
+    p_inj = np.zeros((g.n, 1))
+    p_inj[next(b for b, col in cs._screened.items() if col == j), 0] = -1.0  # a load of 1 MW (tan φ 0.2)
+    rhs = sensitivity_rhs(g, p_inj, 0.2 * p_inj, j0.shape[0])[:, 0]
+    x0 = -np.linalg.solve(j0, rhs)
+    out = np.zeros(len(cs.cases), dtype=bool)
+    for c in np.flatnonzero(~scr.plain & (np.abs(load[np.maximum(scr.k_out, 0)]) >= H.DC_NEAR_STRONG)):
+        xc = -np.linalg.solve(np.asarray(g._jacobian(g._ybus(cs.cases[c].outage), v0)), rhs)
+        d_v, d_a = np.zeros(g.n), np.zeros(g.n)
+        d_a[g.nonref] = (xc - x0)[:n_a] * p
+        d_v[g.pq] = (xc - x0)[n_a:n_a + n_pq] * p
+        est = res.vm_pu - cb.vm0 + d_v
+        spread = H.DC_STRONG_SPREAD * np.abs(d_v) + H.GUARD_REL * np.abs(est)
+        with np.errstate(invalid="ignore"):
+            volt = ((est - spread + cb.lo_room[:, c] <= H.GUARD_PU) | (cb.hi_room[:, c] - est - spread <= H.GUARD_PU)).any()
+        move_b = res.va_rad - base.va_rad + d_a
+        move = move_b[g.f] - move_b[g.t]
+        widen = H.DC_STRONG_SPREAD * np.abs(d_a[g.f] - d_a[g.t]) + H.GUARD_REL * np.abs(move)
+        va = cs.cases[c].pre.va_rad
+        ang = ((cs._alive(cs.cases[c]) > 0) & (np.abs(va[g.f] - va[g.t] + move) + widen >= H.GUARD_ANGLE_RAD)
+               & (np.abs(move) + widen >= H.GUARD_ANGLE_MOVE_RAD)).any()
+        out[c] = volt or ang
+    return out
+
+
+@pytest.mark.parametrize("net,eps", [("case118", 0.0), ("case118", 0.02), ("case118", 1e9), ("case145", 0.02)],
+                         ids=["every-case-bounded", "default", "every-case-sorted", "case145-attribution-pairs"])
+def test_dc_near_cases_equal_their_definition_at_every_case_and_branch(ieee118, monkeypatch, net, eps):
     """Whichever way a case is reached (bounded branch by branch, or from the branches' sorted
-    bounds), the cases near are exactly those the test at every case and branch puts near."""
+    bounds), the cases near are exactly those the test at every case and branch puts near
+    (case145: 6,110 attribution pairs, each near by its first-order AC change)."""
     monkeypatch.setattr(H, "DC_NEAR_EPS", eps)
-    buses = [8, 15, 37, 59, 80, 100]
-    cs, idx = _dc_driven(ieee118, buses, monkeypatch)
-    counted = []
+    buses = [8, 15, 37, 59, 80, 100] if net == "case118" else [19, 44, 53, 100]
+    cs, idx = _dc_driven(ieee118 if net == "case118" else GridModel.from_pandapower(pn.case145()), buses, monkeypatch)
+    counted, strong, pairs = [], 0, 0
     for j, b in enumerate(idx):
         with cs.attributed(int(b), 0.2):
             p_lin = float(cs._dcd[:, j].min())  # around the screened limit, below and past it
@@ -93,7 +155,10 @@ def test_dc_near_cases_equal_their_definition_at_every_case_and_branch(ieee118, 
                     continue
                 np.testing.assert_array_equal(got, _near_definition(cs, j, p), err_msg=f"bus {buses[j]} at {p} MW")
                 counted.append(got.sum())
-    assert len(counted) >= 16
+                strong += int(_strong_definition(cs, j, p, cs._base_ac[1]).sum())
+                pairs += int(_pairs_definition(cs, j, p, cs._base_ac[1]).sum())
+    assert len(counted) >= 16 and strong >= 1  # (the strong outages' test decided somewhere)
+    assert pairs >= (1 if net == "case145" else 0)  # (and the pairs', where a grid has them)
     assert sum(0 < c < len(cs.cases) // 2 for c in counted) >= 3  # (compared where some cases are near, not all)
 
 
@@ -166,3 +231,26 @@ def test_pair_shares_by_the_outage_update_decide_as_each_case_s_own_jacobian(mon
         assert len(exact) > 10
         np.testing.assert_array_equal(updated < H.ATTRIBUTION_SHARE, exact < H.ATTRIBUTION_SHARE)
         assert np.max(np.abs(updated - exact)) < 0.04
+
+
+def test_pair_weights_give_each_case_s_own_jacobian_share_at_every_bus():
+    """CaseSet._pair_adjoints: one transposed solve per pair (its case's own Jacobian) gives
+    the pair's first-order loading change of a load at any bus — the same as that case's own
+    sensitivity solved for the bus (case145: 60 pairs of 12 cases, at 5 buses), to single
+    precision."""
+    model = GridModel.from_pandapower(pn.case145())
+    cs = model._caseset(H.Limits(), True)
+    g = cs.grid
+    pc, pe = cs._pairs[:2]
+    cases = np.unique(pc[pc > 0])[:: max(1, len(np.unique(pc)) // 12)][:12]
+    pairs = np.concatenate([np.flatnonzero(pc == c)[:5] for c in cases])
+    assert len(pairs) >= 40
+    y = cs._pair_adjoints(pairs)
+    assert y.shape == (len(pairs), 2, g.n)
+    for b in (3, 44, 53, 100, 136):
+        got = -(y[:, 0, b] + 0.2 * y[:, 1, b]) / g.base_mva
+        want = np.concatenate([cs._ac_sensitivity(cs.cases[c], np.array([b]), 0.2)[0][pe[pairs[pc[pairs] == c]], 0]
+                               for c in cases])
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-7 * np.abs(want).max())
+        assert np.abs(want).max() > 0
+    assert set(pairs.tolist()) <= set(cs._adjoints)  # kept: a later bus reads them without a solve

@@ -332,7 +332,7 @@ def _thermal_near(c, e, s, load_e, p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio, 
 @njit(cache=True, nogil=True, error_model="numpy")
 def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, bound, b_sorted, order, l_ac, l00, d0,
                ratio, u0, w, eps, lodf_max, g_pp, g_rel, dv_ac, lo_room, hi_room, lo_min, hi_min, g_pu, noise_pu,
-               strong, amplify, blind, near):
+               blind, near):
     """Per case whether, with `p` MW added at a bus (`load`: its DC flow change a MW per branch),
     an element lies near its limit (:func:`_thermal_near`; a voltage: the base case's AC change
     `dv_ac` from its own without the load, on the case's own, within `g_pu` of its band — unless,
@@ -402,21 +402,40 @@ def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, 
                 near[c] = True
             if hi[c] - x <= g_pu and not (far[c] and hi_ok and hi[c] >= hi[0] - noise_pu):
                 near[c] = True
-    # a case whose outage carries `strong` of the load or more: its voltages may change `amplify`
-    # times the base case's (IEEE 118 bus 0, trafo 0 out carrying 54 % of the load: 25x at bus 15)
-    n_strong = 0
-    strong_c = np.empty(c_n, dtype=np.int64)
-    for c in range(c_n):
-        if not plain[c] and abs(load[k_out[c]]) >= strong:
-            strong_c[n_strong] = c
-            n_strong += 1
-    if n_strong:
-        for i in range(lo_room.shape[0]):
-            x = amplify * dv_ac[i]
-            if x + lo_min[i] > g_pu and hi_min[i] - x > g_pu:
-                continue
-            lo, hi = lo_room[i], hi_room[i]
-            for q in range(n_strong):
-                c = strong_c[q]
-                if x + lo[c] <= g_pu or hi[c] - x <= g_pu:
-                    near[c] = True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def strong_near(cases, ddv, dda, x_v, x_a, p, lo_room, hi_room, va, on, f, t, spread, g_rel, g_pu, g_ang, g_move,
+                near):
+    """``CaseSet._near_strong``: per case ``cases[i]`` (not yet `near`) whose outage carries much
+    of the load, whether with `p` MW a voltage or an angle may reach its limit. Its change with
+    the load: the base case's AC change (`x_v`, `x_a`, per bus) plus the case's first-order
+    difference from the base case's (``ddv[i]``, ``dda[i]`` per MW), held within `spread` × that
+    difference + `g_rel` of the change; a voltage within `g_pu` of its band (rooms ``lo_room``,
+    ``hi_room`` n × C), or an angle across a branch in service (``on[i]``) from the case's own
+    (``va[i]``) at `g_ang`, having moved `g_move`, puts it near. Stops at a case's first."""
+    n = x_v.shape[0]
+    m = f.shape[0]
+    for i in range(cases.shape[0]):
+        c = cases[i]
+        if near[c]:
+            continue
+        hit = False
+        for b in range(n):
+            d = ddv[i, b] * p
+            est = x_v[b] + d
+            w = spread * abs(d) + g_rel * abs(est)
+            if est - w + lo_room[b, c] <= g_pu or hi_room[b, c] - est - w <= g_pu:  # (NaN rooms: False)
+                hit = True
+                break
+        if not hit:
+            for e in range(m):
+                if not on[i, e]:
+                    continue
+                d = (dda[i, f[e]] - dda[i, t[e]]) * p
+                move = x_a[f[e]] - x_a[t[e]] + d
+                w = spread * abs(d) + g_rel * abs(move)
+                if abs(move) + w >= g_move and abs(va[i, f[e]] - va[i, t[e]] + move) + w >= g_ang:
+                    hit = True
+                    break
+        near[c] = hit

@@ -138,15 +138,20 @@ DC_DRIVEN = False
 #: :func:`~siting.grid.dcscreen.dc_near_cases`: a case whose outage carries this share of the load's
 #: MW or more is bounded branch by branch, the others from the branches' sorted bounds
 DC_NEAR_EPS = 0.02
-#: a case whose outage carries this share of the load's MW or more has its voltages' change
-#: with the load taken as DC_NEAR_AMPLIFY × the base case's (IEEE 118 bus 0 with trafo 0 out,
-#: 54 % of the load: 25× the base case's change at bus 15; with the base case's change alone,
-#: 57 of its 118 buses' answers were up to 2,421 MW too high)
+#: a case whose outage carries this share of the load's MW or more has its voltages' and
+#: angles' change with the load updated for its outage (:meth:`CaseSet._near_strong`; IEEE 118
+#: bus 0 with trafo 0 out, 54 % of the load: 25× the base case's change at bus 15; with the base
+#: case's change alone, 57 of its 118 buses' answers were up to 2,421 MW too high)
 DC_NEAR_STRONG = 0.05
-DC_NEAR_AMPLIFY = 10.0
+#: that update's uncertainty, as a multiple of its difference from the base case's change
+DC_STRONG_SPREAD = 1.0
+#: the outages' updates (:meth:`CaseSet._outage_update`) kept per process for that test
+UPDATE_CACHE_BYTES = 2**29
 #: an attribution share of a DC-driven search (the base case's sensitivities updated for the
 #: outage) within this fraction of ATTRIBUTION_SHARE is taken from the case's own Jacobian
 DC_SHARE_BAND = 0.25
+#: the attribution pairs' own-Jacobian weights kept per process (:meth:`CaseSet._pair_adjoints`)
+PAIR_ADJOINT_BYTES = 2**29
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
 PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
@@ -297,6 +302,8 @@ class CaseSet:
         self._stacks: dict[int, tuple] = {id(self.cases): (self.cases, *stacks)}
         self._lus: dict[int | None, object] = {}  # outage -> its case's Jacobian factorised (LU_CACHE_BYTES)
         self._lu_bytes = 0
+        self._adjoint_bytes = 0  # (:meth:`_pair_adjoints`' cache)
+        self._update_bytes = 0  # (:meth:`_strong_changes`' cache)
 
     def pre_with_jacobian(self, case: Case) -> ACResult:
         """The case's solved state with its Jacobian (rebuilt from the state where the cases
@@ -743,8 +750,8 @@ class CaseSet:
         DC shares not at 1 and 4.) Where that share lies within DC_SHARE_BAND of the 5 % (the
         update is at the base case's state, not the case's own: case145 bus 53, trafo 46 with
         trafo 3 out, 4.9 % so updated, 5.8 % by the case's own Jacobian), the case's own Jacobian
-        decides where the outage carries DC_NEAR_STRONG of the load or more (the pair's rows of its
-        sensitivity; factorised once while LU_CACHE_BYTES holds)."""
+        decides where the outage carries DC_NEAR_STRONG of the load or more (the pair's weights
+        solved by the case's transposed Jacobian once, for every bus: :meth:`_pair_adjoints`)."""
         rows, z, a_c, cols, grad, case_of = self._pair_update()
         g = self.grid
         n_a = len(g.nonref)
@@ -762,10 +769,86 @@ class CaseSet:
         # (a far outage leaves the share as the base case's, which the update has exactly: a branch
         # at 5 % in every case put all 5,600 European cases here at two buses, ~55 s each)
         unsure = np.flatnonzero((np.abs(share / ATTRIBUTION_SHARE - 1.0) <= DC_SHARE_BAND) & near_out[pc])
-        for ci in np.unique(pc[unsure]).tolist():
-            at = unsure[pc[unsure] == ci]
-            dl[at] = self._ac_sensitivity(self.cases[ci], np.array([bus]), pf_tan)[0][pe[at], 0]
+        if len(unsure):
+            y = self._pair_adjoints(unsure)  # (k × 2 × n: per pair, its share's weights at each bus's P and Q rows)
+            dl[unsure] = -(y[:, 0, bus] + pf_tan * y[:, 1, bus]) / g.base_mva
+        self._pair_last = ((int(bus), round(float(pf_tan), 9)), self._dc_load, dl)  # (:meth:`_near_pairs`)
         return dl
+
+    def _pair_adjoints(self, pairs: np.ndarray) -> np.ndarray:
+        """For :meth:`_pair_dl_dc`: per attribution pair (indices `pairs`), ``y = J⁻ᵀ g`` — its
+        case's own Jacobian J (at the case's state) transposed, solved for the pair's loading
+        gradient g — at the rows of every bus's active and reactive balance (k × 2 × n; zero
+        where a bus has no such row). A load at bus b (its right-hand side: 1 and tan φ per
+        base MVA at b's rows) then changes the pair's loading by ``−(y[0, b] + tan φ y[1, b]) /
+        base MVA`` per MW: each case's own first-order answer for every bus from one solve a
+        pair. Kept while PAIR_ADJOINT_BYTES holds (a pair is unsure at many buses near its case:
+        the European grid's 4,659 buses, every fourth sampled, asked 35,565 case Jacobians for
+        8,497 distinct pairs of 2,329 cases; a factorised Jacobian is 2.7 MB, a pair's weights
+        in single precision 37 kB)."""
+        import scipy.sparse as sp
+        from scipy.sparse.linalg import splu
+
+        g = self.grid
+        cache = self.__dict__.setdefault("_adjoints", {})
+        fresh: dict[int, np.ndarray] = {}
+        todo = np.array([q for q in pairs.tolist() if q not in cache], dtype=np.int64)
+        if len(todo):
+            rows, _, _, _, grad, _ = self._pair_update()
+            pc = self._pairs[0]
+            n_p, pad = len(g.active), len(g.nonref) + len(g.pq)
+            p_row = np.full(g.n, -1)
+            p_row[g.active] = np.arange(n_p)
+            q_row = np.full(g.n, -1)
+            q_row[g.pq] = n_p + np.arange(len(g.pq))
+            for ci in np.unique(pc[todo]).tolist():
+                at = todo[pc[todo] == ci]
+                jac = self.pre_with_jacobian(self.cases[ci]).jacobian
+                gm = np.zeros((jac.shape[0] + 1, len(at)))  # (the padding row `pad`, then dropped)
+                np.add.at(gm, (rows[at].ravel(), np.repeat(np.arange(len(at)), 4)), grad[at].ravel())
+                gm = np.delete(gm, pad, axis=0)
+                y = np.linalg.solve(jac.T, gm) if isinstance(jac, np.ndarray) else \
+                    splu(sp.csc_matrix(jac)).solve(gm, trans="T")
+                y = np.vstack([y, np.zeros((1, len(at)))])  # (row −1: a bus without that row)
+                got = np.stack([y[p_row].T, y[q_row].T], axis=1).astype(np.float32)
+                for q, w in zip(at.tolist(), got):
+                    if self._adjoint_bytes + w.nbytes <= PAIR_ADJOINT_BYTES:
+                        cache[q] = w
+                        self._adjoint_bytes += w.nbytes
+                    fresh[q] = w
+        return np.stack([fresh[q] if q in fresh else cache[q] for q in pairs.tolist()]).astype(float)
+
+    def _outage_update(self, ci: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Case `ci`'s first-order sensitivities from the base case's, by the Woodbury identity:
+        ``(J₀ + ΔJ)⁻¹ = J₀⁻¹ − Z (I + ΔJ_r Z)⁻¹ ΔJ_r J₀⁻¹`` with ΔJ the change the outage makes
+        to the base case's Jacobian J₀ at the base case's state (nonzero on rows r, ≤ 4 for a
+        branch) and Z = J₀⁻¹ E_r. Returns Z (the angle and magnitude rows, pad × |r|), A = (I +
+        ΔJ_r Z)⁻¹ ΔJ_r on the columns c it touches, and c — so that a change x of the base
+        case becomes ``x − Z (A x[c])`` in the case — or None where the outage changes nothing."""
+        import scipy.sparse as sp
+        from scipy.sparse.linalg import splu
+
+        g = self.grid
+        got = self.__dict__.get("_upd_base")
+        if got is None:
+            base = self.cases[0]
+            v0 = base.pre.vm_pu * np.exp(1j * base.pre.va_rad)
+            j0 = sp.csc_matrix(self.pre_with_jacobian(base).jacobian)
+            got = self._upd_base = (v0, j0, splu(j0))
+        v0, j0, lu0 = got
+        dj = sp.csr_matrix(sp.csc_matrix(g._jacobian(g._ybus(self.cases[ci].outage), v0)) - j0)
+        dj.data[np.abs(dj.data) <= 1e-12 * abs(j0).max()] = 0.0  # (a dense Jacobian's summation order: ~1e-16)
+        dj.eliminate_zeros()
+        r = np.unique(dj.nonzero()[0])
+        if not len(r):
+            return None
+        e_r = np.zeros((j0.shape[0], len(r)))
+        e_r[r, np.arange(len(r))] = 1.0
+        z = lu0.solve(e_r)[:len(g.nonref) + len(g.pq)]  # (the distributed slack's variable, if any, is not needed)
+        d_r = dj[r]
+        c = np.unique(d_r.nonzero()[1])
+        d_rc = d_r[:, c].toarray()
+        return z, np.linalg.solve(np.eye(len(r)) + d_rc @ z[c], d_rc), c
 
     def _pair_update(self) -> tuple[np.ndarray, ...]:
         """For :meth:`_pair_dl_dc`, built once: per attribution pair the rows of its branch's end
@@ -778,62 +861,38 @@ class CaseSet:
         got = self.__dict__.get("_pair_upd")
         if got is not None:
             return got
-        import scipy.sparse as sp
-        from scipy.sparse.linalg import splu
-
         g = self.grid
-        base = self.cases[0]
         n_a, n_pq = len(g.nonref), len(g.pq)
         pad = n_a + n_pq
         theta_row = np.full(g.n, pad)
         theta_row[g.nonref] = np.arange(n_a)
         vm_row = np.full(g.n, pad)
         vm_row[g.pq] = n_a + np.arange(n_pq)
-        v0 = base.pre.vm_pu * np.exp(1j * base.pre.va_rad)
-        j0 = sp.csc_matrix(self.pre_with_jacobian(base).jacobian)
-        lu0 = splu(j0)
         pc, pe = self._pairs[:2]
         cases = np.unique(pc)
         slot = np.full(len(self.cases), -1)
         slot[cases] = np.arange(len(cases))
-        updates = []
-        r_max = c_max = 1
-        for ci in cases.tolist():
-            dj = sp.csr_matrix(sp.csc_matrix(g._jacobian(g._ybus(self.cases[ci].outage), v0)) - j0)
-            dj.eliminate_zeros()
-            r = np.unique(dj.nonzero()[0])
-            if not len(r):
-                updates.append(None)
-                continue
-            e_r = np.zeros((j0.shape[0], len(r)))
-            e_r[r, np.arange(len(r))] = 1.0
-            z = lu0.solve(e_r)[:pad]  # (the distributed slack's variable, if any, is not needed)
-            d_r = dj[r]
-            c = np.unique(d_r.nonzero()[1])
-            d_rc = d_r[:, c].toarray()
-            a = np.linalg.solve(np.eye(len(r)) + d_rc @ z[c], d_rc)  # (I + ΔJ Z)⁻¹ ΔJ, on the columns c
-            updates.append((z, a, c))
-            r_max, c_max = max(r_max, len(r)), max(c_max, len(c))
-        a_c = np.zeros((len(cases), r_max, c_max))
-        cols = np.full((len(cases), c_max), pad)
-        z_of = [None] * len(cases)
-        for i, up in enumerate(updates):
-            if up is not None:
-                z, a, c = up
-                a_c[i, :a.shape[0], :len(c)] = a
-                cols[i, :len(c)] = c
-                z_of[i] = z
         f, t = g.f[pe], g.t[pe]
         rows = np.stack([theta_row[f], vm_row[f], theta_row[t], vm_row[t]], axis=1)
-        z_pairs = np.zeros((len(pc), 4, r_max))
+        a_c = np.zeros((len(cases), 4, 4))  # (a branch's outage changes ≤ 4 rows and columns: its ends' P, Q; θ, |V|)
+        cols = np.full((len(cases), 4), pad)
+        z_pairs = np.zeros((len(pc), 4, 4))
         grad = np.zeros((len(pc), 4))
         for i, ci in enumerate(cases.tolist()):
             sel = np.flatnonzero(pc == ci)
             case = self.cases[ci]
             v = case.pre.vm_pu * np.exp(1j * case.pre.va_rad)
             grad[sel] = np.nan_to_num(loading_gradient(g, v[None], self._alive(case)[None])[1][0][:, pe[sel]].T)
-            z = z_of[i]
-            if z is not None:
+            up = self._outage_update(ci)
+            if up is not None:
+                z, a, c = up
+                if a.shape[0] > a_c.shape[1] or len(c) > a_c.shape[2]:  # (not a plain branch's: grown)
+                    r, k = max(a.shape[0], a_c.shape[1]), max(len(c), a_c.shape[2])
+                    a_c = np.pad(a_c, ((0, 0), (0, r - a_c.shape[1]), (0, k - a_c.shape[2])))
+                    cols = np.pad(cols, ((0, 0), (0, k - cols.shape[1])), constant_values=pad)
+                    z_pairs = np.pad(z_pairs, ((0, 0), (0, 0), (0, r - z_pairs.shape[2])))
+                a_c[i, :a.shape[0], :len(c)] = a
+                cols[i, :len(c)] = c
                 zz = np.vstack([z, np.zeros((1, z.shape[1]))])  # (the padding row)
                 z_pairs[sel, :, :z.shape[1]] = zz[rows[sel]]
         got = self._pair_upd = (rows, z_pairs, a_c, cols, grad, slot[pc])
@@ -1081,8 +1140,113 @@ class CaseSet:
         dc_near_cases(load, float(p_mw), scr.lodf, scr.k_out, scr.keep, scr.denom, scr.plain, cb.pf, cb.qf, cb.inv_r,
                    self._limit_stack()[0], cb.bound, cb.b_sorted, cb.order, l_ac, cb.l00, d0, ratio, u0, w, DC_NEAR_EPS,
                    cb.lodf_max, NOISE_PP, GUARD_REL, res.vm_pu - cb.vm0, cb.lo_room, cb.hi_room, cb.lo_min, cb.hi_min,
-                   GUARD_PU, NOISE_PU, DC_NEAR_STRONG, DC_NEAR_AMPLIFY, cb.blind, near)
+                   GUARD_PU, NOISE_PU, cb.blind, near)
+        self._near_strong(j, p_mw, res, near)
+        self._near_pairs(j, p_mw, res, near)
         return near
+
+    def _near_pairs(self, j: int, p_mw: float, res: ACResult, near: np.ndarray) -> None:
+        """Mark near the cases with an attribution pair (a branch overloaded or at its limit
+        without the load: its limit is its loading then + ``worsen_pp``, or none where the load
+        moves under 5 % over it) that the load's first-order AC change in that case
+        (:meth:`_pair_dl_dc`, the loading change the 5 % rule reads) may take to its limit:
+        within NOISE_PP + GUARD_REL of the change + the base case's departure from its own
+        first-order change on that branch. (A DC estimate misses this by a fraction of a point
+        — case1354pegase bus 286, line 349 out: branch 1805 at 164.23 % held to 165.23 %, reached
+        at 10.8 MW, estimated 0.26 pp short at 11.85 MW, the answer 1.07 MW too high — and a
+        point is all such a limit leaves.)"""
+        key = self._work_key
+        got = self.__dict__.get("_pair_last")
+        if self.cases is self._plain or key is None or self._screened.get(key[0]) != j:
+            return  # (outside a bus's attributed block: no pairs)
+        if got is None or got[0] != key or got[1] is not self._dc_load:
+            self._pair_dl_dc(j, key[0], key[1])
+            got = self._pair_last
+        dl = got[2]
+        pc, pe, _, pre, _ = self._pairs
+        lim_all = self._limit_stack()[0]
+        lim = lim_all.reshape(-1)[self._pair_flat()]
+        pre0 = self.cases[0].pre.loading_pct
+        d0 = self._base_sens[0][:, j] * p_mw  # the base case's first-order change
+        base_err = np.abs(np.nan_to_num(res.loading_pct - pre0) - d0)
+        d = dl * p_mw
+        scr = self._dc_screen
+        far = scr.plain | (np.abs(self._dc_load[np.maximum(scr.k_out, 0), j]) < DC_NEAR_EPS)
+        with np.errstate(invalid="ignore"):  # (NaN: a branch out, not near)
+            hit = pre + d >= lim - (NOISE_PP + GUARD_REL * np.abs(d) + base_err[pe])
+            # a far outage's pair no nearer its limit than the base case's branch (held in AC)
+            # beyond the noise: the base case decides (case1354pegase bus 405: branch 1782 at
+            # 114.9 % in every case put all 1,420 near, 1,423 AC solves for 4.36 MW)
+            e = pe[hit]
+            as_base = far[pc[hit]] & (res.loading_pct[e] <= lim_all[0, e]) & (
+                (pre[hit] + d[hit]) - (pre0[e] + d0[e]) - (lim[hit] - lim_all[0, e])
+                + GUARD_REL * np.abs(d[hit] - d0[e]) <= NOISE_PP)
+        near[pc[hit][~as_base]] = True
+
+    def _near_strong(self, j: int, p_mw: float, res: ACResult, near: np.ndarray) -> None:
+        """Mark near the cases whose outage carries DC_NEAR_STRONG of the load at screened bus
+        column `j` or more and whose voltages or angles, with `p_mw` added, may reach a limit:
+        each such case's first-order change differs from the base case's (the outage reroutes
+        the load: IEEE 118 bus 0 with trafo 0 out, 54 % of the load, 25× the base case's voltage
+        change at bus 15) by the base case's sensitivities updated for the outage
+        (:meth:`_outage_update`) — taken on the base case's AC change with the load (`res`), and
+        held within DC_STRONG_SPREAD × that difference + GUARD_REL of the change (the update is
+        at the base case's state, not the case's: 0.1–3 % off in the median, up to ~95 % at an
+        element). A voltage within GUARD_PU of its band, or an angle across a branch in service
+        at GUARD_ANGLE_RAD (moved GUARD_ANGLE_MOVE_RAD by the load; near the transfer limit,
+        where a case stops converging: case145 buses 136, 138, 139 with line 348 out), puts the
+        case near."""
+        from .dcscreen import strong_near
+
+        cases, ddv, dda, va, on = self._strong_changes(j)
+        if not len(cases):
+            return
+        g, cb = self.grid, self._case_bounds
+        strong_near(cases, ddv, dda, res.vm_pu - cb.vm0, res.va_rad - self.cases[0].pre.va_rad, float(p_mw),
+                    cb.lo_room, cb.hi_room, va, on, g.f, g.t, DC_STRONG_SPREAD, GUARD_REL, GUARD_PU, GUARD_ANGLE_RAD,
+                    GUARD_ANGLE_MOVE_RAD, near)
+
+    def _strong_changes(self, j: int) -> tuple[np.ndarray, ...]:
+        """For :meth:`_near_strong`, per screened bus column `j` (the last one kept): the cases
+        whose outage carries DC_NEAR_STRONG of the load or more, per MW the difference of their
+        first-order voltage magnitude and angle changes from the base case's (k × n each, by
+        :meth:`_outage_update`), their angles without the load (k × n) and their branches in
+        service (k × m)."""
+        got = self.__dict__.get("_strong")
+        if got is not None and got[0] == j and got[1] is self._dc_load:
+            return got[2]
+        g, scr = self.grid, self._dc_screen
+        load = self._dc_load[:, j]
+        cases = np.flatnonzero(~scr.plain & (np.abs(load[np.maximum(scr.k_out, 0)]) >= DC_NEAR_STRONG))
+        n_a, pad = len(g.nonref), len(g.nonref) + len(g.pq)
+        x = np.zeros(pad)
+        x[:n_a] = self._base_sens[2][g.nonref, j]
+        x[n_a:] = self._base_sens[1][g.pq, j]
+        ddv, dda = np.zeros((len(cases), g.n)), np.zeros((len(cases), g.n))
+        keep = np.ones(len(cases), dtype=bool)
+        kept = self.__dict__.setdefault("_updates", {})
+        for i, ci in enumerate(cases.tolist()):
+            up = kept.get(ci, False)
+            if up is False:
+                up = self._outage_update(ci)
+                size = 0 if up is None else sum(a.nbytes for a in up)
+                if self._update_bytes + size <= UPDATE_CACHE_BYTES:
+                    kept[ci] = up
+                    self._update_bytes += size
+            if up is None:
+                keep[i] = False
+                continue
+            z, a, c = up
+            dx = -(z @ (a @ x[c]))
+            dda[i, g.nonref] = dx[:n_a]
+            ddv[i, g.pq] = dx[n_a:]
+        cases = cases[keep]
+        va = np.stack([self.cases[c].pre.va_rad for c in cases.tolist()]) if len(cases) else np.zeros((0, g.n))
+        on = np.stack([self._alive(self.cases[c]) > 0 for c in cases.tolist()]) if len(cases) else \
+            np.zeros((0, g.m), dtype=bool)
+        out = (cases, ddv[keep], dda[keep], va, on)
+        self._strong = (j, self._dc_load, out)
+        return out
 
     def estimated_margins(self, j: int, p_mw: float) -> np.ndarray:
         """Per case, its margin (:meth:`judge`'s) with `p_mw` added at screened bus column `j`,
