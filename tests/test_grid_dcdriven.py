@@ -74,24 +74,24 @@ def _near_definition(cs, j: int, p: float) -> np.ndarray:
 
 
 def _pairs_definition(cs, j: int, p: float, res) -> np.ndarray:
-    """CaseSet._near_pairs' test: a case with an attribution pair that the load's first-order
-    AC change in that case (the 5 % rule's) takes within NOISE_PP + GUARD_REL of the change + the
-    base case's departure from its first-order change of its limit."""
+    """CaseSet._near_pairs' test: a case with an attribution pair estimated (the base case's AC
+    loading with the load + the case's own difference: without the load, and its first-order
+    AC change — the 5 % rule's — less the base case's) within NOISE_PP + GUARD_REL of that
+    difference of its limit; unless the outage is far and the case, so estimated, is no nearer
+    its limit than the base case (feasible there) beyond the noise."""
     near = np.zeros(len(cs.cases), dtype=bool)
     pc, pe, _, pre, _ = cs._pairs
     bus = next(b for b, col in cs._screened.items() if col == j)
-    d = cs._pair_dl(bus, 0.2) * p
-    base_err = np.abs(np.nan_to_num(res.loading_pct - cs.cases[0].pre.loading_pct) - cs._base_sens[0][:, j] * p)
+    gap = (cs._pair_dl(bus, 0.2) - cs._base_sens[0][pe, j]) * p
+    unc = H.NOISE_PP + H.GUARD_REL * np.abs(gap)
     lim_all = cs._limit_stack()[0]
-    lim = lim_all[pc, pe]
-    pre0, d0 = cs.cases[0].pre.loading_pct[pe], cs._base_sens[0][pe, j] * p
+    lim, lim0 = lim_all[pc, pe], lim_all[0, pe]
+    pre0, l_ac = cs.cases[0].pre.loading_pct[pe], res.loading_pct[pe]
     scr = cs.dc_screen()
     far = (scr.plain | (np.abs(cs._dc_load[np.maximum(scr.k_out, 0), j]) < H.DC_NEAR_EPS))[pc]
     with np.errstate(invalid="ignore"):
-        hit = pre + d >= lim - (H.NOISE_PP + H.GUARD_REL * np.abs(d) + base_err[pe])
-        # (unless far, and no nearer its limit than the base case's branch, held in AC)
-        as_base = far & (res.loading_pct[pe] <= lim_all[0, pe]) & (
-            (pre + d) - (pre0 + d0) - (lim - lim_all[0, pe]) + H.GUARD_REL * np.abs(d - d0) <= H.NOISE_PP)
+        hit = l_ac + (pre - pre0) + gap >= lim - unc
+        as_base = far & (l_ac <= lim0) & ((pre - pre0) + gap - (lim - lim0) + unc <= 2 * H.NOISE_PP)
     near[pc[hit & ~as_base]] = True
     return near
 
