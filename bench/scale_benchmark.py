@@ -2,7 +2,7 @@
 European grid (GridKit extract with the average-load snapshot) — on a sample of buses, beside a
 brute-force AC bisection over every case at some of them.
 
-Run:  python bench/scale_benchmark.py [--buses N | --all] [--brute K] [--only NAME] [--dask] [--dc-driven]
+Run:  python bench/scale_benchmark.py [--buses N | --all] [--brute K] [--only NAME] [--dask] [--compact]
 
 Measured in the same run, on the same machine (2 cores):
 - building the model (GridKit: import, dispatch, base case) and compiling the AC grid;
@@ -10,8 +10,8 @@ Measured in the same run, on the same machine (2 cores):
 - ``hosting_screen()``: the DC N-1 screen of every bus (``siting.grid.dcscreen``), its time and
   the process's peak memory after it, and how it compares with the AC answer at the sample;
 - ``hosting_capacity(buses=sample)`` (``--all``: every bus): screen (on the European grid the
-  compact one; with ``--dc-driven`` the experimental DC-driven search, ``hosting.DC_DRIVEN``)
-  and searches, with the AC solves it made;
+  DC-driven search, ``hosting.DC_DRIVEN``; with ``--compact`` the compact screen) and searches,
+  with the AC solves it made;
 - peak memory of this process and of the largest worker (ru_maxrss), and the peak of all of
   them together while hosting runs (the sum of their proportional set sizes, PSS, sampled every
   0.2 s: shared pages counted once);
@@ -21,7 +21,7 @@ Measured in the same run, on the same machine (2 cores):
 - brute force (``hosting_benchmark.brute_own``: bisection to 0.5 MW on [0, 3000] MW, every case
   AC-solved at every step with the same compiled solver, no screening) at `--brute` buses spread
   over the sample, two at a time (a process each): time per bus and the difference [MW].
-Results go to bench/results/scale-<date>.md.
+Results go to bench/results/scale-<net>[-all][-compact]-<date>.md.
 """
 
 from __future__ import annotations
@@ -185,16 +185,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--buses", type=int, default=8, help="buses sampled per network (case1354pegase: 1354 = all)")
     ap.add_argument("--all", action="store_true", help="every bus (instead of --buses)")
-    ap.add_argument("--dc-driven", action="store_true", help="the experimental DC-driven search (hosting.DC_DRIVEN)")
+    ap.add_argument("--dc-driven", action="store_true", help="the DC-driven search (hosting.DC_DRIVEN; the default)")
+    ap.add_argument("--compact", action="store_true", help="the compact screen instead (hosting.DC_DRIVEN = False)")
     ap.add_argument("--brute", type=int, default=1, help="of which checked by brute force")
     ap.add_argument("--only", choices=["case1354pegase", "europe"], default=None)
     ap.add_argument("--dask", action="store_true", help="also on a 2-worker Dask LocalCluster (client=)")
     args = ap.parse_args()
     set_quiet(True)
-    if args.dc_driven:
-        import siting.grid.hosting as hosting
+    import siting.grid.hosting as hosting
 
-        hosting.DC_DRIVEN = True
+    hosting.DC_DRIVEN = not args.compact
     nets = {"case1354pegase": pegase, "europe": europe}
     rows = []
     for name, make in nets.items():
@@ -256,7 +256,7 @@ def main() -> None:
         kinds = ", ".join(f"{k or 'cap'} {n}" for k, n in t["constraint"].value_counts().items())
         lines.append(f"  {len(t)} buses: min {q[0.0]:.1f}, median {q[0.5]:.1f}, max {q[1.0]:.1f} MW; limited by {kinds}")
     name = f"scale-{args.only}" if args.only else "scale"
-    _report.write(name + ("-all" if args.all else "") + ("-dc-driven" if args.dc_driven else ""), lines)
+    _report.write(name + ("-all" if args.all else "") + ("-compact" if args.compact else ""), lines)
 
 
 if __name__ == "__main__":

@@ -127,14 +127,17 @@ SENSITIVITY_DTYPE = np.float32
 COMPACT_ABOVE_BYTES = 32 * 2**20
 #: buses whose attributed cases are kept (the firm search and the redispatch of a bus share them)
 _ATTRIB_KEEP = 2
-#: EXPERIMENTAL, off: a large grid's searches read the DC screen per case (no Jacobian per case):
-#: see :meth:`CaseSet._screen_dc`; else the compact screen (:mod:`siting.grid._compact`). The
-#: European grid's 4,659 buses in 6.3 min after the N-1 cases (before the attribution shares'
-#: update below). Forced on small grids against the exact path: IEEE 39, case57 and IEEE 118
-#: within 1 MW at every bus; case145 too high at 4 buses — bus 19 (voltage, 5.6 against 3.2 MW)
-#: and three limited by an outage that does not converge (136: 275.7 against 142.1 MW), a nose
-#: the estimates do not see
-DC_DRIVEN = False
+#: a large grid's searches (one bus's dense screen over COMPACT_ABOVE_BYTES) read the DC screen
+#: per case, no Jacobian per case (:meth:`CaseSet._screen_dc`); False: the compact screen
+#: (:mod:`siting.grid._compact`: each case's exact first-order screen, as the dense path decides,
+#: at ~2 s a bus on the European grid and ~2.5x the memory). Measured against the exact path on
+#: every bus: IEEE 39, case57, IEEE 118, case300 and case1354pegase within 1 MW (1354pegase: max
+#: 0.36 MW, 29.7 s against 55.4 s); case145 within 1 MW but at bus 136 (209.0 against 142.1 MW,
+#: as the compact path: an outage at 131 degrees across a branch without the load, solved at
+#: 209 MW but not at 143-208, so its feasible loads are no interval); case2869pegase, 10 buses,
+#: against the compact path within 0.08 MW; Europe all 4,659 buses in ~10 min, brute force at
+#: two buses within 0.15 MW (bench/results/scale-europe-all-*.md)
+DC_DRIVEN = True
 #: :func:`~siting.grid.dcscreen.dc_near_cases`: a case whose outage carries this share of the load's
 #: MW or more is bounded branch by branch, the others from the branches' sorted bounds
 DC_NEAR_EPS = 0.02
@@ -146,12 +149,12 @@ DC_NEAR_STRONG = 0.05
 #: that update's uncertainty, as a multiple of its difference from the base case's change
 DC_STRONG_SPREAD = 1.0
 #: the outages' updates (:meth:`CaseSet._outage_update`) kept per process for that test
-UPDATE_CACHE_BYTES = 2**29
+UPDATE_CACHE_BYTES = 2**28
 #: an attribution share of a DC-driven search (the base case's sensitivities updated for the
 #: outage) within this fraction of ATTRIBUTION_SHARE is taken from the case's own Jacobian
 DC_SHARE_BAND = 0.25
 #: the attribution pairs' own-Jacobian weights kept per process (:meth:`CaseSet._pair_adjoints`)
-PAIR_ADJOINT_BYTES = 2**29
+PAIR_ADJOINT_BYTES = 2**28
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
 PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
