@@ -1232,8 +1232,6 @@ class CaseSet:
             up = kept.get(ci, False)
             if up is False:
                 up = self._outage_update(ci)
-                if up is not None:  # (kept in single precision: an estimate held within its spread)
-                    up = (up[0].astype(np.float32), up[1].astype(np.float32), up[2])
                 size = 0 if up is None else sum(a.nbytes for a in up)
                 if self._update_bytes + size <= UPDATE_CACHE_BYTES:
                     kept[ci] = up
@@ -1337,32 +1335,10 @@ class HostingSearch:
             block = self.cs.screen_block(self.max_mw)
             block = min(block, COMPACT_CHUNK_BUSES if self._use_compact else SCREEN_CHUNK_BUSES)
             n_chunks = max(-(-n // max(block, 1)), 1)
-        if self._use_compact and DC_DRIVEN and n_chunks > 1:
-            # neighbours together (a chunk's buses share their outages near the load and their
-            # attribution pairs: what the DC-driven search factorises and keeps per process)
-            order = np.argsort(self._neighbourhood_rank()[self._buses], kind="stable")
-            self.chunks = [order[k * n // n_chunks:(k + 1) * n // n_chunks].tolist() for k in range(n_chunks)]
-            self._chunk_of, self._col = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-            for k, rows in enumerate(self.chunks):
-                self._chunk_of[rows], self._col[rows] = k, np.arange(len(rows))
-        else:
-            self.chunks = [list(range(k, n, n_chunks)) for k in range(n_chunks)] if n_chunks > 1 else []
-            self._chunk_of = np.arange(n) % n_chunks
-            self._col = np.arange(n) // n_chunks  # a row's column in its chunk's screen
+        self.chunks = [list(range(k, n, n_chunks)) for k in range(n_chunks)] if n_chunks > 1 else []
+        self._chunk_of = np.arange(n) % n_chunks
         self._current, self._screen = -1, None
-
-    def _neighbourhood_rank(self) -> np.ndarray:
-        """Per internal bus its place in the reverse Cuthill–McKee order of the grid's graph
-        (scipy.sparse.csgraph): buses near each other electrically near each other in it."""
-        import scipy.sparse as sp
-        from scipy.sparse.csgraph import reverse_cuthill_mckee
-
-        g = self.cs.grid
-        adj = sp.csr_matrix((np.ones(len(g.f)), (g.f, g.t)), shape=(g.n, g.n))
-        perm = reverse_cuthill_mckee((adj + adj.T).tocsr(), symmetric_mode=True)
-        rank = np.empty(g.n, dtype=np.int64)
-        rank[perm] = np.arange(g.n)
-        return rank
+        self._col = np.arange(n) // n_chunks  # a row's column in its chunk's screen
 
     def _column(self, j: int) -> int:
         """`j`'s column in the current screen, screening its chunk first if need be."""
