@@ -149,12 +149,12 @@ DC_NEAR_STRONG = 0.05
 #: that update's uncertainty, as a multiple of its difference from the base case's change
 DC_STRONG_SPREAD = 1.0
 #: the outages' updates (:meth:`CaseSet._outage_update`) kept per process for that test
-UPDATE_CACHE_BYTES = 2**28
+UPDATE_CACHE_BYTES = 2**29
 #: an attribution share of a DC-driven search (the base case's sensitivities updated for the
 #: outage) within this fraction of ATTRIBUTION_SHARE is taken from the case's own Jacobian
 DC_SHARE_BAND = 0.25
 #: the attribution pairs' own-Jacobian weights kept per process (:meth:`CaseSet._pair_adjoints`)
-PAIR_ADJOINT_BYTES = 2**28
+PAIR_ADJOINT_BYTES = 2**29
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
 PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
