@@ -183,11 +183,12 @@ def test_pruned_voltage_limits_equal_their_plain_minimum():
 
 
 def test_dc_driven_table_equals_the_plain_one(monkeypatch):
-    """IEEE 118 all-bus hosting by the (experimental) DC-driven search against the plain path
-    (every case's Jacobian): the same answers within 1 MW, mostly the same limiting case — with
-    the voltages of a case whose outage carries 5 % of the load or more taken to change 10× as
-    much as the base case's (with the base case's change alone, 57 of the 118 answers were too
-    high, by up to 2,421 MW). Not so on every grid: see hosting.DC_DRIVEN."""
+    """IEEE 118 all-bus hosting by the DC-driven search (forced: IEEE 118 is small) against the
+    plain path (every case's Jacobian): the same answers within 1 MW, mostly the same limiting
+    case — with the voltages and angles of a case whose outage carries 5 % of the load or more
+    from the base case's sensitivities updated for the outage (with the base case's change
+    alone, 57 of the 118 answers were too high, by up to 2,421 MW; the other grids measured:
+    see hosting.DC_DRIVEN)."""
     model = GridModel.from_pandapower(pn.case118())
     plain = model.hosting_capacity(redispatch=False, workers=1)
     monkeypatch.setattr(H, "COMPACT_ABOVE_BYTES", 0)

@@ -17,10 +17,11 @@ precision), and PTDF for a block of buses at a time; never buses × branches × 
 is one compiled pass over every case and branch (:func:`screen_block`; exact, no pruning: ~35 M
 branch-cases a bus on the European grid), the blocks on every core (threads).
 
-The same rooms and factors drive the experimental DC-driven search of a large grid
-(:data:`~siting.grid.hosting.DC_DRIVEN`): per case its DC limit at each bus of a chunk
+The same rooms and factors drive the DC-driven search of a large grid (the default there:
+:data:`~siting.grid.hosting.DC_DRIVEN`): per case its DC limit at each bus of a chunk
 (:func:`case_limits`), the voltage limits from the base case's AC change (:func:`voltage_limits`),
-and which cases to AC-check at an answer (:func:`dc_near_cases`, over :class:`CaseBounds`).
+and which cases to AC-check at an answer (:func:`dc_near_cases`, over :class:`CaseBounds`;
+:func:`strong_near` for the outages that carry much of the load).
 
 Definition, as :meth:`GridModel.hosting_capacity`'s thermal one: a branch may reach its limit
 (``max_loading_pct``; one over its rating without the load, that loading plus ``worsen_pp``), and
