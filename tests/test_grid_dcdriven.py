@@ -234,11 +234,20 @@ def test_pair_shares_by_the_outage_update_decide_as_each_case_s_own_jacobian(mon
         assert np.max(np.abs(updated - exact)) < 0.04
 
 
-def test_pair_weights_give_each_case_s_own_jacobian_share_at_every_bus():
+@pytest.mark.parametrize("solver", ["dense", "iterative", "own factors"])
+def test_pair_weights_give_each_case_s_own_jacobian_share_at_every_bus(monkeypatch, solver):
     """CaseSet._pair_adjoints: one transposed solve per pair (its case's own Jacobian) gives
     the pair's first-order loading change of a load at any bus — the same as that case's own
     sensitivity solved for the bus (case145: 60 pairs of 12 cases, at 5 buses), to single
-    precision."""
+    precision: by LAPACK (a small grid's dense Jacobians), by the preconditioned iteration (the
+    grid held sparse, as a large one) and by each case's own factors (the iteration given no
+    step: its fallback)."""
+    from siting.grid import acpf
+
+    if solver != "dense":
+        monkeypatch.setattr(acpf, "DENSE_MAX_BUSES", 100)
+    if solver == "own factors":
+        monkeypatch.setattr(H, "ADJOINT_STEPS", 0)
     model = GridModel.from_pandapower(pn.case145())
     cs = model._caseset(H.Limits(), True)
     g = cs.grid

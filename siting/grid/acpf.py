@@ -722,6 +722,49 @@ class ACGrid:
         )
 
 
+    def jacobian_change(self, outage: int | None, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The change one circuit of branch row `outage` out makes to :meth:`_jacobian` at the
+        voltages `v` (the Jacobian is linear in the admittances at fixed voltages): its rows r
+        and columns c where it is nonzero (sorted) and the block there (|r| × |c|, ≤ 4 × 4: the
+        ends' active and reactive balance against their angles and magnitudes) — from the
+        branch's 2 × 2 stamp alone, instead of two whole Jacobians subtracted (the European
+        grid's: 2 ms against ~10 µs). None where it changes nothing."""
+        if outage is None:
+            return None
+        ix = self.__dict__.get("_jac_rows_cols")
+        if ix is None:
+            n_a, n_nr = len(self.active), len(self.nonref)
+            ix = np.full((4, self.n), -1)  # P row, Q row, θ column, |V| column of each bus
+            ix[0, self.active] = np.arange(n_a)
+            ix[1, self.pq] = n_a + np.arange(len(self.pq))
+            ix[2, self.nonref] = np.arange(n_nr)
+            ix[3, self.pq] = n_nr + np.arange(len(self.pq))
+            self._jac_rows_cols = ix
+        dy = -self._fraction_removed(outage) * self._stamp[outage]  # yff, yft, ytf, ytt
+        i, k = self._stamp_rows[outage], self._stamp_cols[outage]
+        yv = dy * v[k]
+        ends = np.array([self.f[outage], self.t[outage]])
+        di = np.array([yv[0] + yv[1], yv[2] + yv[3]])  # the ends' injected current change
+        vi, vb = v[i], v[ends]
+        # MATPOWER's dSbus_dV per entry, the ends' diagonal terms after the branch's four
+        rows = np.concatenate([i, ends])
+        cols = np.concatenate([k, ends])
+        d_va = np.concatenate([-1j * vi * np.conj(yv), 1j * vb * np.conj(di)])
+        d_vm = np.concatenate([vi * np.conj(yv / np.abs(v[k])), np.conj(di) * vb / np.abs(vb)])
+        jr = np.concatenate([ix[0, rows], ix[0, rows], ix[1, rows], ix[1, rows]])
+        jc = np.concatenate([ix[2, cols], ix[3, cols], ix[2, cols], ix[3, cols]])
+        val = np.concatenate([d_va.real, d_vm.real, d_va.imag, d_vm.imag])
+        keep = (jr >= 0) & (jc >= 0)
+        jr, jc, val = jr[keep], jc[keep], val[keep]
+        r, r_at = np.unique(jr, return_inverse=True)
+        c, c_at = np.unique(jc, return_inverse=True)
+        block = np.zeros((len(r), len(c)))
+        np.add.at(block, (r_at, c_at), val)
+        nz_r, nz_c = np.any(block != 0, axis=1), np.any(block != 0, axis=0)
+        if not nz_r.any():
+            return None
+        return r[nz_r], c[nz_c], block[np.ix_(nz_r, nz_c)]
+
     def _jacobian_pattern(self, ybus):
         """For a sparse `ybus` in the compiled base pattern (every outage keeps it): where each
         of its entries goes in the Jacobian, built once; None otherwise (or where a bus lacks its

@@ -406,37 +406,52 @@ def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, 
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def strong_near(cases, ddv, dda, x_v, x_a, p, lo_room, hi_room, va, on, f, t, spread, g_rel, g_pu, g_ang, g_move,
-                near):
+def strong_near(cases, ddv, dda, x_v, x_a, p, lo_room, hi_room, d_max, lo_min, hi_min, ang, va, on, f, t, spread, g_rel,
+                g_pu, g_ang, g_move, near):
     """``CaseSet._near_strong``: per case ``cases[i]`` (not yet `near`) whose outage carries much
     of the load, whether with `p` MW a voltage or an angle may reach its limit. Its change with
     the load: the base case's AC change (`x_v`, `x_a`, per bus) plus the case's first-order
-    difference from the base case's (``ddv[i]``, ``dda[i]`` per MW), held within `spread` × that
+    difference from the base case's (``ddv[:, i]``, ``dda[i]`` per MW), held within `spread` × that
     difference + `g_rel` of the change; a voltage within `g_pu` of its band (rooms ``lo_room``,
-    ``hi_room`` n × C), or an angle across a branch in service (``on[i]``) from the case's own
-    (``va[i]``) at `g_ang`, having moved `g_move`, puts it near. Stops at a case's first."""
+    ``hi_room`` n × C), or an angle across a branch in service (``on[a]``) from the case's own
+    (``va[a]``) at `g_ang`, having moved `g_move`, puts it near. The voltages bus by bus,
+    skipping a bus that no case can bring near (``d_max[b]``: the largest |ddv[b]|; ``lo_min``,
+    ``hi_min``: the smallest rooms of any case); the angles of the cases ``cases[ang[a]]`` alone
+    (the others cannot reach `g_ang`: ``CaseSet._near_strong``)."""
     n = x_v.shape[0]
     m = f.shape[0]
-    for i in range(cases.shape[0]):
-        c = cases[i]
-        if near[c]:
-            continue
-        hit = False
-        for b in range(n):
-            d = ddv[i, b] * p
-            est = x_v[b] + d
+    k = cases.shape[0]
+    hit = np.zeros(k, dtype=np.bool_)
+    for i in range(k):
+        hit[i] = near[cases[i]]
+    for b in range(n):
+        xb = x_v[b]
+        dm = d_max[b] * abs(p)
+        wm = spread * dm + g_rel * (abs(xb) + dm) + 1e-12
+        if xb - dm - wm + lo_min[b] > g_pu and hi_min[b] - xb - dm - wm > g_pu:
+            continue  # (every case's estimate and band as below: none within g_pu)
+        lo_b, hi_b, d_b = lo_room[b], hi_room[b], ddv[b]
+        for i in range(k):
+            if hit[i]:
+                continue
+            c = cases[i]
+            d = d_b[i] * p
+            est = xb + d
             w = spread * abs(d) + g_rel * abs(est)
-            if est - w + lo_room[b, c] <= g_pu or hi_room[b, c] - est - w <= g_pu:  # (NaN rooms: False)
-                hit = True
+            if est - w + lo_b[c] <= g_pu or hi_b[c] - est - w <= g_pu:  # (NaN rooms: False)
+                hit[i] = True
+    for a in range(ang.shape[0]):
+        i = ang[a]
+        if hit[i]:
+            continue
+        for e in range(m):
+            if not on[a, e]:
+                continue
+            d = (dda[i, f[e]] - dda[i, t[e]]) * p
+            move = x_a[f[e]] - x_a[t[e]] + d
+            w = spread * abs(d) + g_rel * abs(move)
+            if abs(move) + w >= g_move and abs(va[a, f[e]] - va[a, t[e]] + move) + w >= g_ang:
+                hit[i] = True
                 break
-        if not hit:
-            for e in range(m):
-                if not on[i, e]:
-                    continue
-                d = (dda[i, f[e]] - dda[i, t[e]]) * p
-                move = x_a[f[e]] - x_a[t[e]] + d
-                w = spread * abs(d) + g_rel * abs(move)
-                if abs(move) + w >= g_move and abs(va[i, f[e]] - va[i, t[e]] + move) + w >= g_ang:
-                    hit = True
-                    break
-        near[c] = hit
+    for i in range(k):
+        near[cases[i]] = hit[i]
