@@ -167,7 +167,10 @@ def test_sparse_lu_solves_like_a_dense_solve():
         x = lu.solve(b)
         np.testing.assert_allclose(x, np.linalg.solve(dense, b), rtol=1e-9, atol=1e-12)
         np.testing.assert_array_equal(lu.solve_rows(b), x.T)
-        np.testing.assert_array_equal(lu.solve(b[:, 3]), x[:, 3])
+        np.testing.assert_array_equal(lu.solve(b[:, 3]), x[:, 3])  # (one right-hand side: its own kernel)
+        many = rng.standard_normal((a.shape[0], 70))  # (in blocks of 32 and at once: the same bits)
+        np.testing.assert_array_equal(lu.solve(many, blocked=True), lu.solve(many))
+        np.testing.assert_allclose(lu.solve(many), np.linalg.solve(dense, many), rtol=1e-9, atol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)

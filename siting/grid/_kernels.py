@@ -196,10 +196,12 @@ class SparseLU:
 
     def __init__(self, a) -> None:
         lu = splu(sp.csc_matrix(a))
-        # CSC, L with its unit diagonal, U with its diagonal; unsorted (a column's entries update
-        # distinct rows: their order does not change a bit of the result)
-        low, up = lu.L, lu.U
+        # CSC, L without its unit diagonal, U without its diagonal and the diagonal apart; unsorted
+        # (a column's entries update distinct rows: their order does not change a bit of the result)
+        low, up = sp.tril(lu.L, -1, format="csc"), lu.U
         self.n = lu.shape[0]
+        self._d = up.diagonal().copy()
+        up = sp.triu(up, 1, format="csc")
         self._l = (low.indptr.astype(np.int64), low.indices.astype(np.int64), low.data)
         self._u = (up.indptr.astype(np.int64), up.indices.astype(np.int64), up.data)
         self._perm_r = lu.perm_r.astype(np.int64)
@@ -211,18 +213,26 @@ class SparseLU:
 
     @property
     def nbytes(self) -> int:
-        return int(sum(a.nbytes for a in (*self._l, *self._u, self._perm_r, self._perm_c)))
+        return int(sum(a.nbytes for a in self.factors()))
+
+    def factors(self) -> tuple[np.ndarray, ...]:
+        """The arrays the compiled solves read: L's and U's strict parts (CSC pointers, indices,
+        values), U's diagonal, the row and column permutations."""
+        return (*self._l, *self._u, self._d, self._perm_r, self._perm_c)
 
     def solve_rows(self, b: np.ndarray, blocked: bool = False) -> np.ndarray:
         """The solutions of ``A x = b[:, j]`` for every column j of `b` (n × k), as rows (k × n);
         `blocked`: in blocks of LU_SOLVE_BLOCK columns (each column's arithmetic is its own: the
-        same bits either way)."""
+        same bits either way). One right-hand side: :func:`lu_solve_one`."""
         b = np.asarray(b, dtype=float).reshape(self.n, -1)
         out = np.empty((b.shape[1], self.n))
+        if b.shape[1] == 1:
+            lu_solve_one(*self.factors(), np.ascontiguousarray(b[:, 0]), out[0], np.empty(self.n))
+            return out
         block = LU_SOLVE_BLOCK if blocked else max(b.shape[1], 1)
         for at in range(0, b.shape[1], block):
             part = np.ascontiguousarray(b[:, at:at + block])
-            lu_solve(*self._l, *self._u, self._perm_r, self._perm_c, part, out[at:at + block], np.empty_like(part))
+            lu_solve(*self.factors(), part, out[at:at + block], np.empty_like(part))
         return out
 
     def solve(self, b: np.ndarray, blocked: bool = False) -> np.ndarray:
@@ -233,10 +243,33 @@ class SparseLU:
 
 
 @njit(cache=True, nogil=True)
-def lu_solve(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c, b, out, w):
+def lu_solve_one(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_diag, perm_r, perm_c, b, out, w):
+    """:func:`lu_solve` of one right-hand side `b` (n) into `out` (n), the same arithmetic in the
+    same order (a zero entry's column skipped: it subtracts zeros) — 128 against 313 µs on the
+    European grid's Jacobian (the chord method's every step)."""
+    n = b.shape[0]
+    for i in range(n):
+        w[perm_r[i]] = b[i]
+    for j in range(n):
+        wj = w[j]
+        if wj != 0.0:
+            for p in range(l_ptr[j], l_ptr[j + 1]):
+                w[l_idx[p]] -= l_val[p] * wj
+    for j in range(n - 1, -1, -1):
+        wj = w[j] / u_diag[j]
+        w[j] = wj
+        if wj != 0.0:
+            for p in range(u_ptr[j], u_ptr[j + 1]):
+                w[u_idx[p]] -= u_val[p] * wj
+    for i in range(n):
+        out[i] = w[perm_c[i]]
+
+
+@njit(cache=True, nogil=True)
+def lu_solve(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_diag, perm_r, perm_c, b, out, w):
     """:class:`SparseLU`'s solve: ``Pr A Pc = L U`` with `L` unit lower and `U` upper triangular
-    (CSC): ``w = Pr b``, forward then backward substitution on the rows of `w` (n × k, all
-    right-hand sides together), ``out = (Pc w)ᵀ``."""
+    (CSC, their strict parts; U's diagonal `u_diag`): ``w = Pr b``, forward then backward
+    substitution on the rows of `w` (n × k, all right-hand sides together), ``out = (Pc w)ᵀ``."""
     n, k = b.shape
     for i in range(n):
         wi = perm_r[i]
@@ -245,23 +278,18 @@ def lu_solve(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c, b, out, w
     for j in range(n):
         for p in range(l_ptr[j], l_ptr[j + 1]):
             r = l_idx[p]
-            if r > j:  # (the unit diagonal skipped)
-                v = l_val[p]
-                for c in range(k):
-                    w[r, c] -= v * w[j, c]
+            v = l_val[p]
+            for c in range(k):
+                w[r, c] -= v * w[j, c]
     for j in range(n - 1, -1, -1):
-        d = 1.0
-        for p in range(u_ptr[j], u_ptr[j + 1]):
-            if u_idx[p] == j:
-                d = u_val[p]
+        d = u_diag[j]
         for c in range(k):
             w[j, c] /= d
         for p in range(u_ptr[j], u_ptr[j + 1]):
             r = u_idx[p]
-            if r < j:
-                v = u_val[p]
-                for c in range(k):
-                    w[r, c] -= v * w[j, c]
+            v = u_val[p]
+            for c in range(k):
+                w[r, c] -= v * w[j, c]
     for i in range(n):
         src = perm_c[i]
         for c in range(k):
@@ -270,13 +298,14 @@ def lu_solve(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c, b, out, w
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def chord_solve(y_ptr, y_idx, y_val, v, p, q, act, pq, nonref, w, lam, l_ptr, l_idx, l_val, u_ptr, u_idx, u_val,
-                perm_r, perm_c, tol, max_iter):
+                u_diag, perm_r, perm_c, z_up, a_up, c_up, tol, max_iter):
     """``ACGrid.solve_chord``'s iterations, compiled: Newton's equations (the distributed-slack
     mismatch of the active buses' P and the PQ buses' Q; the admittance matrix CSC `y_*`) solved
     with one factorised Jacobian (:class:`SparseLU`'s arrays) from the voltages `v` (complex,
-    updated in place) and the slack `lam` [pu]. Returns (status, steps, lam): status 1 converged
-    to `tol`, 0 not within `max_iter` steps or its mismatch not halved a step from the second
-    one, -1 a voltage out of 0.3–2 pu."""
+    updated in place) and the slack `lam` [pu] — that Jacobian plus a low-rank change where `z_up`
+    has columns (Woodbury: a step ``x − z_up (a_up x[c_up])``; ``CaseSet._chord_update``). Returns
+    (status, steps, lam): status 1 converged to `tol`, 0 not within `max_iter` steps or its
+    mismatch not halved a step from the second one, -1 a voltage out of 0.3–2 pu."""
     n = v.shape[0]
     n_act, n_pq, n_a = act.shape[0], pq.shape[0], nonref.shape[0]
     rows = n_act + n_pq
@@ -285,9 +314,9 @@ def chord_solve(y_ptr, y_idx, y_val, v, p, q, act, pq, nonref, w, lam, l_ptr, l_
     for i in range(n):
         va[i] = math.atan2(v[i].imag, v[i].real)
     cur = np.empty(n, dtype=np.complex128)
-    f = np.empty((rows, 1))
-    dx = np.empty((1, rows))
-    work = np.empty((rows, 1))
+    f = np.empty(rows)
+    dx = np.empty(rows)
+    work = np.empty(rows)
     prev = np.inf
     for it in range(max_iter + 1):
         for i in range(n):
@@ -300,24 +329,33 @@ def chord_solve(y_ptr, y_idx, y_val, v, p, q, act, pq, nonref, w, lam, l_ptr, l_
         for a in range(n_act):
             i = act[a]
             s = v[i] * np.conj(cur[i])
-            f[a, 0] = s.real - (p[i] + w[a] * lam)
-            err = max(err, abs(f[a, 0])) if not math.isnan(f[a, 0]) else np.inf
+            f[a] = s.real - (p[i] + w[a] * lam)
+            err = max(err, abs(f[a])) if not math.isnan(f[a]) else np.inf
         for a in range(n_pq):
             i = pq[a]
             s = v[i] * np.conj(cur[i])
-            f[n_act + a, 0] = s.imag - q[i]
-            err = max(err, abs(f[n_act + a, 0])) if not math.isnan(f[n_act + a, 0]) else np.inf
+            f[n_act + a] = s.imag - q[i]
+            err = max(err, abs(f[n_act + a])) if not math.isnan(f[n_act + a]) else np.inf
         if err < tol:
             return 1, it, lam
         if it == max_iter or not math.isfinite(err) or (it >= 2 and not err < 0.5 * prev):
             return 0, it, lam
         prev = err
-        lu_solve(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c, f, dx, work)
+        lu_solve_one(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_diag, perm_r, perm_c, f, dx, work)
+        for r in range(z_up.shape[1]):
+            t = 0.0
+            for c in range(c_up.shape[0]):
+                t += a_up[r, c] * dx[c_up[c]]
+            work[r] = t
+        for r in range(z_up.shape[1]):
+            t = work[r]
+            for i in range(rows):
+                dx[i] -= z_up[i, r] * t
         for a in range(n_a):
-            va[nonref[a]] -= dx[0, a]
+            va[nonref[a]] -= dx[a]
         for a in range(n_pq):
-            vm[pq[a]] -= dx[0, n_a + a]
-        lam -= dx[0, rows - 1]
+            vm[pq[a]] -= dx[n_a + a]
+        lam -= dx[rows - 1]
         for i in range(n):
             if not (vm[i] > 0.3 and vm[i] <= 2.0):
                 return -1, it, lam

@@ -50,6 +50,7 @@ _SQRT3 = math.sqrt(3.0)
 DENSE_MAX_BUSES = 400
 #: at most this many steps of the chord method (:meth:`ACGrid.solve_chord`) before Newton takes over
 CHORD_MAX_ITER = 20
+_NO_UPDATE = (np.zeros((0, 0)), np.zeros((0, 0)), np.zeros(0, dtype=np.int64))  # (solve_chord without one)
 #: the Newton engines (see the module notes); "auto" takes lightsim2grid when it is installed
 ENGINES = ("auto", "lightsim2grid", "numpy")
 #: admittance entries kept in the per-outage matrices of the compiled engine (16 bytes each:
@@ -448,7 +449,8 @@ class ACGrid:
         return out
 
     def solve_chord(self, outage, lu, start: np.ndarray, slack_mw: float, bus: int | None = None, p_mw: float = 0.0,
-                    q_mvar: float = 0.0, tol: float = 1e-9, max_iter: int = CHORD_MAX_ITER) -> ACResult | None:
+                    q_mvar: float = 0.0, tol: float = 1e-9, max_iter: int = CHORD_MAX_ITER,
+                    update: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> ACResult | None:
         """:meth:`solve` by the chord method: Newton steps with one Jacobian, factorised once —
         `lu`, the case's own (without the added load; ``.solve`` as :class:`._kernels.SparseLU`)
         — from `start` (complex voltages per internal bus) and the slack `slack_mw`. The same
@@ -459,13 +461,15 @@ class ACGrid:
         (:func:`._kernels.chord_solve`): on the Continental European grid 2.1–2.6 ms a case (4–5
         steps on its own factors, 300–800 MW added) against 7.0–7.5 ms for the compiled Newton
         (which builds and factorises the Jacobian at every step), measured side by side; on
-        case1354pegase, in numpy, 0.5–1.7 ms against 1.8–2.4 ms."""
+        case1354pegase, in numpy, 0.5–1.7 ms against 1.8–2.4 ms. `update`: `lu` is another
+        state's (and case's) Jacobian, corrected by ``(Z, A, c)`` to the outage's (a step ``x − Z
+        (A x[c])``; Z over every row, the distributed slack's too: ``CaseSet._chord_update``)."""
         p, q = self._injections(bus, p_mw, q_mvar, None, None)
         ybus = self._ybus_csc(outage) if self._compiled is not None else sp.csc_matrix(self._ybus(outage))
         v = self._start(start)
         status, it, lam = chord_solve(ybus.indptr, ybus.indices, ybus.data, v, p, q, self.active, self.pq, self.nonref,
-                                      self.slack_w[self.active], slack_mw / self.base_mva, *lu._l, *lu._u, lu._perm_r,
-                                      lu._perm_c, tol, max_iter)
+                                      self.slack_w[self.active], slack_mw / self.base_mva, *lu.factors(),
+                                      *(_NO_UPDATE if update is None else update), tol, max_iter)
         if status != 1:
             return None
         loading, s_f = self._flows(v, *self._end_scales(outage), self._branch_scales(outage)[0])

@@ -162,6 +162,11 @@ ADJOINT_RTOL = 1e-10
 ADJOINT_STEPS = 20
 #: cases solved together (their residuals and preconditioned steps: ~n × 8 × 4 B each)
 ADJOINT_BATCH = 128
+#: a DC-driven search solves an outage by the chord method on the base case's factorised Jacobian
+#: corrected for the outage (:meth:`CaseSet._chord_update`; Newton where that does not converge)
+DC_CHORD = True
+#: those corrections kept per process
+CHORD_UPDATE_BYTES = 2**26
 #: from this many buses the N-1 cases are solved on every core (below, a fork costs more)
 PARALLEL_CASES_MIN_BUSES = 1000
 #: "may not add to it" allows the power flow's numerical noise, no more: an AC solve with no
@@ -316,6 +321,8 @@ class CaseSet:
         self._adjoint_bytes = 0
         self._updates: dict[int, tuple | None] = {}  # case -> its outage update (:meth:`_strong_changes`)
         self._update_bytes = 0
+        self._chord_updates: dict[int, tuple | None] = {}  # case -> its update for the chord (:meth:`_chord_update`)
+        self._chord_bytes = 0
 
     def pre_with_jacobian(self, case: Case) -> ACResult:
         """The case's solved state with its Jacobian (rebuilt from the state where the cases
@@ -531,6 +538,15 @@ class CaseSet:
                 if lu is not None:
                     out[i] = self.grid.solve_chord(case.outage, lu, starts[i], case.pre.slack_mw, bus=bus, p_mw=p_mw,
                                                    q_mvar=q_mvar)
+        if not keep_jacobian and DC_CHORD and getattr(self, "_dcd", None) is not None:
+            lu0 = self._update_base()[1]
+            for i, ci in enumerate(case_ids):
+                case = self.cases[ci]
+                if out[i] is None and case.outage is not None:
+                    up = self._chord_update(ci)
+                    if up is not None:
+                        out[i] = self.grid.solve_chord(case.outage, lu0, starts[i], case.pre.slack_mw, bus=bus,
+                                                       p_mw=p_mw, q_mvar=q_mvar, update=up)
         rest = [i for i, r in enumerate(out) if r is None]
         if rest:
             solved = self.grid.solve_many([self.cases[case_ids[i]].outage for i in rest], bus=bus, p_mw=p_mw,
@@ -921,16 +937,43 @@ class CaseSet:
         where the outage changes nothing."""
         return self._outage_updates([ci])[0]
 
-    def _outage_updates(self, cis: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
-        """:meth:`_outage_update` of the cases `cis`, their Z solved together (in batches of
-        ADJOINT_BATCH cases: a multi-right-hand-side solve costs a fraction a column)."""
-        g = self.grid
+    def _update_base(self) -> tuple[np.ndarray, SparseLU]:
+        """The base case's voltages and its Jacobian there, factorised: what the outage updates
+        (:meth:`_outage_update`, :meth:`_chord_update`) correct."""
         got = self.__dict__.get("_upd_base")
         if got is None:
             base = self.cases[0]
             v0 = base.pre.vm_pu * np.exp(1j * base.pre.va_rad)
             got = self._upd_base = (v0, SparseLU(self.pre_with_jacobian(base).jacobian))
-        v0, lu0 = got
+        return got
+
+    def _chord_update(self, ci: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Case `ci`'s :meth:`_outage_update` over every row of the Jacobian (the distributed
+        slack's too), for :meth:`ACGrid.solve_chord` on the base case's factors; kept while
+        CHORD_UPDATE_BYTES holds (a search solves the same outage at several loads)."""
+        kept = self._chord_updates
+        if ci in kept:
+            return kept[ci]
+        v0, lu0 = self._update_base()
+        ch = self.grid.jacobian_change(self.cases[ci].outage, v0)
+        up = None
+        if ch is not None:
+            r, c, d_rc = ch
+            e_r = np.zeros((lu0.n, len(r)))
+            e_r[r, np.arange(len(r))] = 1.0
+            z = np.ascontiguousarray(lu0.solve(e_r))
+            up = (z, np.linalg.solve(np.eye(len(r)) + d_rc @ z[c], d_rc), c.astype(np.int64))
+        size = 0 if up is None else up[0].nbytes
+        if self._chord_bytes + size <= CHORD_UPDATE_BYTES:
+            kept[ci] = up
+            self._chord_bytes += size
+        return up
+
+    def _outage_updates(self, cis: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+        """:meth:`_outage_update` of the cases `cis`, their Z solved together (in batches of
+        ADJOINT_BATCH cases: a multi-right-hand-side solve costs a fraction a column)."""
+        g = self.grid
+        v0, lu0 = self._update_base()
         pad = len(g.nonref) + len(g.pq)  # (the distributed slack's variable, if any, is not needed)
         out: list = []
         for at in range(0, len(cis), ADJOINT_BATCH):
