@@ -870,12 +870,10 @@ class CaseSet:
         from scipy.sparse.linalg import splu
 
         g = self.grid
-        got = self.__dict__.get("_adj_base")
-        if got is None:
-            base = self.cases[0]
-            v0 = base.pre.vm_pu * np.exp(1j * base.pre.va_rad)
-            got = self._adj_base = (v0, SparseLU(sp.csc_matrix(self.pre_with_jacobian(base).jacobian).T.tocsc()))
-        v0, lu0t = got
+        lu0t = self.__dict__.get("_adj_base")  # (the base case's Jacobian transposed, factorised)
+        if lu0t is None:
+            lu0t = self._adj_base = SparseLU(sp.csc_matrix(self.pre_with_jacobian(self.cases[0]).jacobian).T.tocsc())
+        v0 = self._update_base()[0]
         n = lu0t.n
         # per case, the outage's change (rows r, columns c, block D) and W = J₀⁻ᵀ E_c, all at once
         changes = [g.jacobian_change(o, v0) for o in outages]
