@@ -298,14 +298,16 @@ def lu_solve(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_diag, perm_r, perm_c, b
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def chord_solve(y_ptr, y_idx, y_val, v, p, q, act, pq, nonref, w, lam, l_ptr, l_idx, l_val, u_ptr, u_idx, u_val,
-                u_diag, perm_r, perm_c, z_up, a_up, c_up, tol, max_iter):
+                u_diag, perm_r, perm_c, z_up, a_up, c_up, tol, max_iter, accel=False):
     """``ACGrid.solve_chord``'s iterations, compiled: Newton's equations (the distributed-slack
     mismatch of the active buses' P and the PQ buses' Q; the admittance matrix CSC `y_*`) solved
     with one factorised Jacobian (:class:`SparseLU`'s arrays) from the voltages `v` (complex,
     updated in place) and the slack `lam` [pu] — that Jacobian plus a low-rank change where `z_up`
     has columns (Woodbury: a step ``x − z_up (a_up x[c_up])``; ``CaseSet._chord_update``). Returns
     (status, steps, lam): status 1 converged to `tol`, 0 not within `max_iter` steps or its
-    mismatch not halved a step from the second one, -1 a voltage out of 0.3–2 pu."""
+    mismatch not halved a step from the second one (`accel`: not cut by 10 %), -1 a voltage out
+    of 0.3–2 pu. `accel`: Anderson acceleration of depth 1 (the step and update of the step
+    before mixed in: a chord on another state's Jacobian converges linearly, slowly)."""
     n = v.shape[0]
     n_act, n_pq, n_a = act.shape[0], pq.shape[0], nonref.shape[0]
     rows = n_act + n_pq
@@ -317,6 +319,8 @@ def chord_solve(y_ptr, y_idx, y_val, v, p, q, act, pq, nonref, w, lam, l_ptr, l_
     f = np.empty(rows)
     dx = np.empty(rows)
     work = np.empty(rows)
+    s_prev = np.zeros(rows)  # (Anderson: the previous chord step and the update applied)
+    u_prev = np.zeros(rows)
     prev = np.inf
     for it in range(max_iter + 1):
         for i in range(n):
@@ -338,7 +342,7 @@ def chord_solve(y_ptr, y_idx, y_val, v, p, q, act, pq, nonref, w, lam, l_ptr, l_
             err = max(err, abs(f[n_act + a])) if not math.isnan(f[n_act + a]) else np.inf
         if err < tol:
             return 1, it, lam
-        if it == max_iter or not math.isfinite(err) or (it >= 2 and not err < 0.5 * prev):
+        if it == max_iter or not math.isfinite(err) or (it >= 2 and not err < (0.9 if accel else 0.5) * prev):
             return 0, it, lam
         prev = err
         lu_solve_one(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_diag, perm_r, perm_c, f, dx, work)
@@ -351,6 +355,21 @@ def chord_solve(y_ptr, y_idx, y_val, v, p, q, act, pq, nonref, w, lam, l_ptr, l_
             t = work[r]
             for i in range(rows):
                 dx[i] -= z_up[i, r] * t
+        if accel:  # Anderson depth 1: x + s − γ (Δx + Δs), γ = Δs·s / Δs·Δs (the step s = −dx)
+            num = 0.0
+            den = 0.0
+            if it >= 1:
+                for i in range(rows):
+                    ds = -dx[i] - s_prev[i]
+                    num += ds * -dx[i]
+                    den += ds * ds
+            gam = num / den if den > 0.0 else 0.0
+            for i in range(rows):
+                si = -dx[i]
+                ui = si - gam * (u_prev[i] + si - s_prev[i])
+                s_prev[i] = si
+                u_prev[i] = ui
+                dx[i] = -ui
         for a in range(n_a):
             va[nonref[a]] -= dx[a]
         for a in range(n_pq):

@@ -463,13 +463,18 @@ class ACGrid:
         (which builds and factorises the Jacobian at every step), measured side by side; on
         case1354pegase, in numpy, 0.5–1.7 ms against 1.8–2.4 ms. `update`: `lu` is another
         state's (and case's) Jacobian, corrected by ``(Z, A, c)`` to the outage's (a step ``x − Z
-        (A x[c])``; Z over every row, the distributed slack's too: ``CaseSet._chord_update``)."""
+        (A x[c])``; Z over every row, the distributed slack's too: ``CaseSet._chord_update``),
+        its steps Anderson-accelerated (depth 1) and given up where the mismatch falls by less
+        than 10 % a step: on 59 sampled European buses 113 of ~700 such solves went to Newton
+        plain (steps up to 19), 5 accelerated (steps up to 12); on 292 buses the searches'
+        solving took 9.0 s instead of 13.5."""
         p, q = self._injections(bus, p_mw, q_mvar, None, None)
         ybus = self._ybus_csc(outage) if self._compiled is not None else sp.csc_matrix(self._ybus(outage))
         v = self._start(start)
         status, it, lam = chord_solve(ybus.indptr, ybus.indices, ybus.data, v, p, q, self.active, self.pq, self.nonref,
                                       self.slack_w[self.active], slack_mw / self.base_mva, *lu.factors(),
-                                      *(_NO_UPDATE if update is None else update), tol, max_iter)
+                                      *(_NO_UPDATE if update is None else update), tol, max_iter,
+                                      update is not None)
         if status != 1:
             return None
         loading, s_f = self._flows(v, *self._end_scales(outage), self._branch_scales(outage)[0])

@@ -135,7 +135,7 @@ _ATTRIB_KEEP = 2
 #: 0.36 MW, 29.7 s against 55.4 s); case145 within 1 MW but at bus 136 (209.0 against 142.1 MW,
 #: as the compact path: an outage at 131 degrees across a branch without the load, solved at
 #: 209 MW but not at 143-208, so its feasible loads are no interval); case2869pegase, 10 buses,
-#: against the compact path within 0.08 MW; Europe all 4,659 buses in ~6 min, brute force at
+#: against the compact path within 0.08 MW; Europe all 4,659 buses in ~5.5 min, brute force at
 #: two buses within 0.15 MW (bench/results/scale-europe-all-*.md)
 DC_DRIVEN = True
 #: :func:`~siting.grid.dcscreen.dc_near_cases`: a case whose outage carries this share of the load's
