@@ -65,6 +65,22 @@ def check_client(client) -> None:
                              fix="use e.g. client=dask.distributed.Client(dask.distributed.LocalCluster())")
 
 
+#: How long a computation waits for a first worker to join the client's cluster before scattering.
+WORKER_WAIT_S = 60.0
+
+
+def scatter_shared(client, data):
+    """``client.scatter(data, broadcast=True, hash=False)`` once a worker has joined: a cluster
+    just started may have none yet, and Dask then fails with "No valid workers found" (seen on
+    a 2-worker in-process LocalCluster under load); none within WORKER_WAIT_S is a clear error."""
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+    except TimeoutError:
+        raise ConfigError(f"no Dask worker joined the cluster of {client!r} within {WORKER_WAIT_S:.0f} s. "
+                          "Fix: start workers for that scheduler, or pass client=None for one process") from None
+    return client.scatter(data, broadcast=True, hash=False)
+
+
 def tiles(shape: tuple[int, int], tile_cells: int) -> list[list[tuple[slice, slice]]]:
     """The tiles of a grid of `shape` as rows of (rows, columns) slices: as few per axis as keep
     them at most `tile_cells` cells, of even size (a multiple of 16 cells, the last one smaller),
@@ -157,7 +173,7 @@ def tiled_surface(study, client, tile_cells: int) -> xr.Dataset:
     flat = [t for row in grid for t in row]
     for path in (study.rasters or {}).values():  # before any task: a wrong CRS is found at once
         check_overlaps_grid(path, study.transform, study.shape)
-    study_f = client.scatter(study, broadcast=True, hash=False)
+    study_f = scatter_shared(client, study)
     found = [client.submit(survey, study_f, r, c, key=f"siting-survey-{uuid.uuid4().hex}") for r, c in flat]
     edges: dict[str, list] = {k: [] for k in study.masks}
     valid = {name: False for name in study.rasters or {}}
@@ -180,7 +196,7 @@ def tiled_surface(study, client, tile_cells: int) -> xr.Dataset:
         # sliding-midpoint splits: edge cells lie on curves, and for cells far from them (most of the
         # country is far from the coast) the median splits made queries 10-20 times slower
         trees[k] = cKDTree(e.astype(float), balanced_tree=False, compact_nodes=False) if len(e) else None
-    trees_f = client.scatter(trees, broadcast=True, hash=False)
+    trees_f = scatter_shared(client, trees)
 
     # the variables and their types, from one cell (the same code as every tile)
     with _no_gap_warning(study):
@@ -212,7 +228,7 @@ def completed_tasks(client, fn, shared, calls: list[tuple], desc: str, name: str
     stops early, cancels the tasks still running."""
     if not calls:
         return
-    shared_f = client.scatter(shared, broadcast=True, hash=False)
+    shared_f = scatter_shared(client, shared)
     token = uuid.uuid4().hex
     futures = {}
     for i, call in enumerate(calls):

@@ -298,7 +298,9 @@ class Evaluation:
             parts = [_judge_draws(crits, self.metrics, ids, base_verdict, base_hard, b)
                      for b in progress(blocks, "sensitivity (draws)", min_items=200 // SENSITIVITY_BLOCK)]
         else:
-            crits_f, metrics_f = client.scatter([crits, self.metrics], broadcast=True, hash=False)
+            from ._tiled import scatter_shared
+
+            crits_f, metrics_f = scatter_shared(client, [crits, self.metrics])
             futures = [client.submit(_judge_draws, crits_f, metrics_f, ids, base_verdict, base_hard, b, pure=False)
                        for b in blocks]
             parts = client.gather(futures)

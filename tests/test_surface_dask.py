@@ -139,3 +139,21 @@ def test_cli_dask_local_cluster_writes_the_surface(tmp_path, monkeypatch):
     assert list(got.data_vars)[0] == "score" and got.sizes["x"] * got.sizes["y"] > 1000
     ok, cond = int(np.nansum(got["hard_ok"].values)), int(np.nansum(got["hard_conditional"].values))
     assert f"{ok} cells meet every hard condition now, {cond} with planned elements" in result.output
+
+
+def test_a_cluster_without_workers_is_a_clear_error_not_dask_s(monkeypatch):
+    """Shared data goes to the workers once one has joined (a cluster just started may have
+    none yet: Dask's scatter then fails with "No valid workers found"); a cluster where none
+    joins in time is a ConfigError saying what to do."""
+    from siting import _tiled
+    from siting.errors import ConfigError
+
+    monkeypatch.setattr(_tiled, "WORKER_WAIT_S", 0.5)
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        with pytest.raises(ConfigError, match="no Dask worker joined.*Fix: start workers"):
+            _tiled.scatter_shared(c, {"a": 1})
+        cluster.scale(1)
+        monkeypatch.setattr(_tiled, "WORKER_WAIT_S", 60.0)
+        got = _tiled.scatter_shared(c, {"a": 1})  # (waits for the worker, then scatters)
+        assert c.submit(lambda d: d["a"] + 1, got).result() == 2
