@@ -411,11 +411,11 @@ def strong_near(cases, ddv, dda, x_v, x_a, p, lo_room, hi_room, d_max, lo_min, h
     """``CaseSet._near_strong``: per case ``cases[i]`` (not yet `near`) whose outage carries much
     of the load, whether with `p` MW a voltage or an angle may reach its limit. Its change with
     the load: the base case's AC change (`x_v`, `x_a`, per bus) plus the case's first-order
-    difference from the base case's (``ddv[:, i]``, ``dda[i]`` per MW), held within `spread` × that
+    difference from the base case's (``ddv[i]``, ``dda[i]`` per MW), held within `spread` × that
     difference + `g_rel` of the change; a voltage within `g_pu` of its band (rooms ``lo_room``,
     ``hi_room`` n × C), or an angle across a branch in service (``on[a]``) from the case's own
     (``va[a]``) at `g_ang`, having moved `g_move`, puts it near. The voltages bus by bus,
-    skipping a bus that no case can bring near (``d_max[b]``: the largest |ddv[b]|; ``lo_min``,
+    skipping a bus that no case can bring near (``d_max[b]``: the largest |ddv[:, b]|; ``lo_min``,
     ``hi_min``: the smallest rooms of any case); the angles of the cases ``cases[ang[a]]`` alone
     (the others cannot reach `g_ang`: ``CaseSet._near_strong``)."""
     n = x_v.shape[0]
@@ -430,12 +430,12 @@ def strong_near(cases, ddv, dda, x_v, x_a, p, lo_room, hi_room, d_max, lo_min, h
         wm = spread * dm + g_rel * (abs(xb) + dm) + 1e-12
         if xb - dm - wm + lo_min[b] > g_pu and hi_min[b] - xb - dm - wm > g_pu:
             continue  # (every case's estimate and band as below: none within g_pu)
-        lo_b, hi_b, d_b = lo_room[b], hi_room[b], ddv[b]
+        lo_b, hi_b = lo_room[b], hi_room[b]
         for i in range(k):
             if hit[i]:
                 continue
             c = cases[i]
-            d = d_b[i] * p
+            d = ddv[i, b] * p
             est = xb + d
             w = spread * abs(d) + g_rel * abs(est)
             if est - w + lo_b[c] <= g_pu or hi_b[c] - est - w <= g_pu:  # (NaN rooms: False)

@@ -1366,7 +1366,7 @@ class CaseSet:
     def _strong_changes(self, j: int) -> tuple[np.ndarray, ...]:
         """For :meth:`_near_strong`, per screened bus column `j` (the last one kept): the cases
         whose outage carries DC_NEAR_STRONG of the load or more, per MW the difference of their
-        first-order voltage magnitude and angle changes from the base case's (n × k and k × n, by
+        first-order voltage magnitude and angle changes from the base case's (k × n each, by
         :meth:`_outage_update`), the largest of those per bus (n) and per case (k), and each
         case's largest angle across a branch in service without the load (k)."""
         got = self.__dict__.get("_strong")
@@ -1379,7 +1379,7 @@ class CaseSet:
         x = np.zeros(pad)
         x[:n_a] = self._base_sens[2][g.nonref, j]
         x[n_a:] = self._base_sens[1][g.pq, j]
-        ddv, dda = np.zeros((g.n, len(cases))), np.zeros((len(cases), g.n))  # (ddv bus by bus: strong_near's order)
+        ddv, dda = np.zeros((len(cases), g.n)), np.zeros((len(cases), g.n))  # (case by case: contiguous writes)
         keep = np.ones(len(cases), dtype=bool)
         kept = self._updates
         missing = [ci for ci in cases.tolist() if ci not in kept]
@@ -1399,10 +1399,10 @@ class CaseSet:
             z, a, c = up
             dx = -(z @ (a @ x[c]).astype(np.float32))
             dda[i, g.nonref] = dx[:n_a]
-            ddv[g.pq, i] = dx[n_a:]
+            ddv[i, g.pq] = dx[n_a:]
         cases = cases[keep]
-        ddv, dda = np.ascontiguousarray(ddv[:, keep]), dda[keep]
-        out = (cases, ddv, dda, np.abs(ddv).max(axis=1) if len(cases) else np.zeros(g.n),
+        ddv, dda = ddv[keep], dda[keep]
+        out = (cases, ddv, dda, np.abs(ddv).max(axis=0) if len(cases) else np.zeros(g.n),
                np.abs(dda).max(axis=1) if len(cases) else np.zeros(0), self._angle_max(cases))
         self._strong = (j, self._dc_load, out)
         return out
