@@ -874,24 +874,9 @@ class CaseSet:
         if lu0t is None:
             lu0t = self._adj_base = SparseLU(sp.csc_matrix(self.pre_with_jacobian(self.cases[0]).jacobian).T.tocsc())
         v0 = self._update_base()[0]
-        n = lu0t.n
-        # per case, the outage's change (rows r, columns c, block D) and W = J₀⁻ᵀ E_c, all at once
+        # per case, the transposed outage change (rows c, columns r, block Dᵀ): W = J₀⁻ᵀ E_c and its A
         changes = [g.jacobian_change(o, v0) for o in outages]
-        widths = [0 if ch is None else len(ch[1]) for ch in changes]
-        w_at = np.cumsum([0] + widths)
-        e_c = np.zeros((n, w_at[-1]))
-        for i, ch in enumerate(changes):
-            if ch is not None:
-                e_c[ch[1], w_at[i] + np.arange(widths[i])] = 1.0
-        w_all = lu0t.solve(e_c, blocked=True) if w_at[-1] else e_c
-        pre = []  # per case: r, Dᵀ, W, (I + Dᵀ W_r)⁻¹
-        for i, ch in enumerate(changes):
-            if ch is None:
-                pre.append(None)
-                continue
-            r, _, d = ch
-            w = w_all[:, w_at[i]:w_at[i + 1]]
-            pre.append((r, d.T, w, np.linalg.inv(np.eye(len(ch[1])) + d.T @ w[r])))
+        pre = woodbury_updates(lu0t, [None if ch is None else (ch[1], ch[0], ch[2].T) for ch in changes])
 
         def precondition(b: np.ndarray, which: list[int]) -> np.ndarray:
             u = lu0t.solve(np.concatenate([b[i] for i in which], axis=1), blocked=True)
@@ -900,8 +885,8 @@ class CaseSet:
                 ui = u[:, at:at + b[i].shape[1]]
                 at += b[i].shape[1]
                 if pre[i] is not None:
-                    r, dt, w, cap = pre[i]
-                    ui = ui - w @ (cap @ (dt @ ui[r]))
+                    w, a, r = pre[i]
+                    ui = ui - w @ (a @ ui[r])
                 out.append(ui)
             return out
 
@@ -955,14 +940,7 @@ class CaseSet:
         if ci in kept:
             return kept[ci]
         v0, lu0 = self._update_base()
-        ch = self.grid.jacobian_change(self.cases[ci].outage, v0)
-        up = None
-        if ch is not None:
-            r, c, d_rc = ch
-            e_r = np.zeros((lu0.n, len(r)))
-            e_r[r, np.arange(len(r))] = 1.0
-            z = np.ascontiguousarray(lu0.solve(e_r))
-            up = (z, np.linalg.solve(np.eye(len(r)) + d_rc @ z[c], d_rc), c.astype(np.int64))
+        up = woodbury_updates(lu0, [self.grid.jacobian_change(self.cases[ci].outage, v0)])[0]
         size = 0 if up is None else up[0].nbytes
         if self._chord_bytes + size <= CHORD_UPDATE_BYTES:
             kept[ci] = up
@@ -970,29 +948,12 @@ class CaseSet:
         return up
 
     def _outage_updates(self, cis: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
-        """:meth:`_outage_update` of the cases `cis`, their Z solved together (in batches of
-        ADJOINT_BATCH cases: a multi-right-hand-side solve costs a fraction a column)."""
+        """:meth:`_outage_update` of the cases `cis`, their Z solved together
+        (:func:`woodbury_updates`)."""
         g = self.grid
         v0, lu0 = self._update_base()
         pad = len(g.nonref) + len(g.pq)  # (the distributed slack's variable, if any, is not needed)
-        out: list = []
-        for at in range(0, len(cis), ADJOINT_BATCH):
-            changes = [g.jacobian_change(self.cases[ci].outage, v0) for ci in cis[at:at + ADJOINT_BATCH]]
-            widths = np.array([0 if ch is None else len(ch[0]) for ch in changes])
-            starts = np.concatenate([[0], np.cumsum(widths)])
-            e_r = np.zeros((lu0.n, starts[-1]))
-            for i, ch in enumerate(changes):
-                if ch is not None:
-                    e_r[ch[0], starts[i] + np.arange(widths[i])] = 1.0
-            z_all = lu0.solve(e_r, blocked=True)[:pad] if starts[-1] else e_r[:pad]
-            for i, ch in enumerate(changes):
-                if ch is None:
-                    out.append(None)
-                    continue
-                r, c, d_rc = ch
-                z = np.ascontiguousarray(z_all[:, starts[i]:starts[i + 1]])
-                out.append((z, np.linalg.solve(np.eye(len(r)) + d_rc @ z[c], d_rc), c))
-        return out
+        return woodbury_updates(lu0, [g.jacobian_change(self.cases[ci].outage, v0) for ci in cis], pad)
 
     def _pair_update(self) -> tuple[np.ndarray, ...]:
         """For :meth:`_pair_dl_dc`, built once: per attribution pair the rows of its branch's end
@@ -1686,6 +1647,32 @@ class HostingSearch:
                 w_hi = 1.0
                 w_lo = w_lo * 0.5 if kept <= -2 else 1.0
         return lo, hi, hi_ev, hi_case
+
+
+def woodbury_updates(lu: SparseLU, changes: list, rows: int | None = None) -> list:
+    """For each low-rank change ``(r, c, D)`` of the matrix M factorised in `lu` (M + E_r D E_cᵀ;
+    None: no change): ``(Z, A, c)`` with Z = M⁻¹ E_r (its first `rows` rows; all where None) and
+    A = (I + D Z[c])⁻¹ D — so that ``(M + E_r D E_cᵀ)⁻¹ b = x − Z (A x[c])`` for x = M⁻¹ b (the
+    Woodbury identity; c < `rows`). The Z's of ADJOINT_BATCH changes at a time in one blocked
+    solve (a multi-right-hand-side solve costs a fraction a column)."""
+    out: list = []
+    for at in range(0, len(changes), ADJOINT_BATCH):
+        batch = changes[at:at + ADJOINT_BATCH]
+        widths = np.array([0 if ch is None else len(ch[0]) for ch in batch], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(widths)])
+        e_r = np.zeros((lu.n, starts[-1]))
+        for i, ch in enumerate(batch):
+            if ch is not None:
+                e_r[ch[0], starts[i] + np.arange(widths[i])] = 1.0
+        z_all = (lu.solve(e_r, blocked=True) if starts[-1] else e_r)[:rows]
+        for i, ch in enumerate(batch):
+            if ch is None:
+                out.append(None)
+                continue
+            _, c, d = ch
+            z = np.ascontiguousarray(z_all[:, starts[i]:starts[i + 1]])
+            out.append((z, np.linalg.solve(np.eye(len(ch[0])) + d @ z[c], d), c))
+    return out
 
 
 def reactive_note(grid: ACGrid, res: ACResult, **kw) -> str:
