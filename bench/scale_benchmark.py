@@ -13,8 +13,10 @@ Measured in the same run, on the same machine (2 cores):
   DC-driven search, ``hosting.DC_DRIVEN``; with ``--compact`` the compact screen) and searches,
   with the AC solves it made;
 - peak memory of this process and of the largest worker (ru_maxrss), and the peak of all of
-  them together while hosting runs (the sum of their proportional set sizes, PSS, sampled every
-  0.2 s: shared pages counted once);
+  them together while hosting runs (the sum of their proportional set sizes, PSS: shared pages
+  counted once; sampled at most every 0.2 s and at a duty cycle of at most 5 % of one core — a
+  sample walks every page table: ~195 ms for the European run's three processes (7.8 GB), so a
+  sample every 0.2 s took half a core from the run it measured);
 - with ``--dask``: the same ``hosting_capacity`` on a 2-worker Dask LocalCluster
   (``client=``: a task per chunk of buses, each worker solving the N-1 cases itself), its time
   and whether the table equals the forked run's to the last bit;
@@ -57,11 +59,27 @@ def _mb() -> tuple[float, float]:
 class PeakPss:
     """The peak, while in the block, of the memory of this process and its children together:
     the sum of their proportional set sizes (Linux ``/proc/<pid>/smaps_rollup``; pages shared
-    after a fork counted once), sampled every 0.2 s. 0 where /proc does not say."""
+    after a fork counted once). 0 where /proc does not say.
+
+    A sample walks every process's page tables — ~195 ms for the three processes of the European
+    all-bus run (7.8 GB) — kernel time taken from the run being measured: samples are at least
+    INTERVAL_S apart and take at most DUTY of one core (the wait after a sample is its own time /
+    DUTY); ``samples`` and ``sample_ms`` say what it cost. (Every 0.2 s, the sampler took half a
+    core: that run's all-bus hosting 302.7 s, at this duty cycle 238.9 s, same code; the peak
+    7,817 against 7,787 MB.)"""
+
+    INTERVAL_S = 0.2
+    DUTY = 0.05
 
     def __init__(self) -> None:
         self.mb = 0.0
+        self.samples = 0
+        self.sample_s = 0.0
         self._stop = threading.Event()
+
+    @property
+    def sample_ms(self) -> float:
+        return 1000.0 * self.sample_s / max(self.samples, 1)
 
     @staticmethod
     def now_mb() -> float:
@@ -79,12 +97,21 @@ class PeakPss:
                 pass
         return kb / 1024
 
+    def _sample(self) -> float:
+        t = time.perf_counter()
+        self.mb = max(self.mb, self.now_mb())
+        dt = time.perf_counter() - t
+        self.samples += 1
+        self.sample_s += dt
+        return dt
+
     def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            self.mb = max(self.mb, self.now_mb())
+        wait = self.INTERVAL_S
+        while not self._stop.wait(wait):
+            wait = max(self.INTERVAL_S, self._sample() / self.DUTY)
 
     def __enter__(self):
-        self.mb = self.now_mb()
+        self._sample()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -92,6 +119,7 @@ class PeakPss:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()
 
 
 def europe(n: int | None):
@@ -160,7 +188,7 @@ def measure(name: str, make, n: int, n_brute: int, dask: bool = False) -> dict:
     kind = ("DC-driven" if hosting.DC_DRIVEN else "compact") if cs.wants_compact(3000.0) else "dense"
     row = {"network": name, "buses": grid.n, "branches": grid.m, "cases": len(cs.cases), "sample": len(buses),
            "build_s": t_build, "cases_s": t_cases, "hosting_s": t_host, "solves": table.attrs["ac_solves"],
-           "kind": kind, "peak_mb": _mb(), "pss_mb": pss.mb, "brute": [], "screen": screen, "screen_s": t_screen,
+           "kind": kind, "peak_mb": _mb(), "pss_mb": pss.mb, "pss_samples": (pss.samples, pss.sample_ms), "brute": [], "screen": screen, "screen_s": t_screen,
            "screen_mb": screen_mb}
     print(f"{name}: hosting of {len(buses)} buses {t_host:.1f} s, peak of all processes {pss.mb:.0f} MB", flush=True)
     idx = list(table.index)
@@ -209,14 +237,18 @@ def main() -> None:
     lines = _report.header("Hosting capacity on large grids (firm, N-1, sample of buses)",
                            ("numpy", "scipy", "pandapower", "lightsim2grid")) + [
         *_report.table("network", "buses", "branches", "N-1 cases", "build [s]", "N-1 cases solved [s]", "sampled buses",
-                       "hosting [s]", "per bus [s]", "AC solves", "screen", "peak MB (process / largest worker)",
+                       "hosting [s]", "build + cases + hosting [s]", "per bus [s]", "AC solves", "screen", "peak MB (process / largest worker)",
                        "peak MB, all processes (PSS)"),
     ]
     for r in rows:
         lines.append(
             f"| {r['network']} | {r['buses']} | {r['branches']} | {r['cases']} | {r['build_s']:.1f} | {r['cases_s']:.1f} | "
-            f"{r['sample']} | {r['hosting_s']:.1f} | {r['hosting_s'] / r['sample']:.3f} | {r['solves']} | "
+            f"{r['sample']} | {r['hosting_s']:.1f} | {r['build_s'] + r['cases_s'] + r['hosting_s']:.1f} | "
+            f"{r['hosting_s'] / r['sample']:.3f} | {r['solves']} | "
             f"{r['kind']} | {r['peak_mb'][0]:.0f} / {r['peak_mb'][1]:.0f} | {r['pss_mb']:.0f} |")
+    lines += ["", "PSS sampled " + "; ".join(
+        f"{r['network']}: {r['pss_samples'][0]} times, {r['pss_samples'][1]:.0f} ms a sample" for r in rows)
+        + f" (at most {PeakPss.DUTY:.0%} of one core, at least {PeakPss.INTERVAL_S} s apart)."]
     if any("dask" in r for r in rows):
         lines += ["", "The same on a 2-worker Dask LocalCluster (`hosting_capacity(client=)`, cluster start excluded):",
                   "", *_report.table("network", "sampled buses", "forked workers [s]", "Dask [s]", "same table")]
