@@ -107,6 +107,35 @@ def test_cases_solved_on_workers_equal_one_process(monkeypatch):
         np.testing.assert_array_equal(a.pre.loading_pct, b.pre.loading_pct)
 
 
+def test_large_grid_cases_by_chord_equal_newton(monkeypatch):
+    """A large grid's outages are solved by the chord method on the base case's factors corrected
+    for the outage (CaseSet._case_solver): Newton's states (to the 1e-9 pu mismatch both stop
+    at), the same cases skipped, and the base factors handed on to the searches."""
+    import copy
+
+    import siting.grid.acpf as A
+
+    monkeypatch.setattr(A, "DENSE_MAX_BUSES", 50)  # IEEE 118 sparse, as a large grid
+    monkeypatch.setattr(H, "PARALLEL_CASES_MIN_BUSES", 1)
+    monkeypatch.setattr(H, "JACOBIAN_CACHE_BYTES", 0)  # (as the European grid: no Jacobian kept a case)
+    g = A.ACGrid(copy.deepcopy(pn.case118()))
+    by_chord = H.CaseSet(g, H.Limits(), True)
+    monkeypatch.setattr(H, "CASES_BY_CHORD", False)
+    newton = H.CaseSet(g, H.Limits(), True)
+    assert [c.outage for c in by_chord.cases] == [c.outage for c in newton.cases]
+    assert by_chord.failed_pre == newton.failed_pre
+    steps = np.array([c.pre.iterations for c in by_chord.cases[1:]])
+    assert (steps > np.array([c.pre.iterations for c in newton.cases[1:]])).mean() > 0.5  # (chord steps: more)
+    for a, b in zip(by_chord.cases, newton.cases):
+        np.testing.assert_allclose(a.pre.vm_pu, b.pre.vm_pu, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(a.pre.va_rad, b.pre.va_rad, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(a.pre.loading_pct, b.pre.loading_pct, rtol=0, atol=1e-6)
+        assert a.pre.slack_mw == pytest.approx(b.pre.slack_mw, abs=1e-5)
+    v0, lu0 = by_chord._update_base()
+    np.testing.assert_allclose(np.abs(v0), by_chord.cases[0].pre.vm_pu, rtol=0, atol=1e-15)
+    assert lu0.n == by_chord.pre_with_jacobian(by_chord.cases[0]).jacobian.shape[0]
+
+
 def test_sparse_jacobian_on_the_compiled_pattern_equals_the_general_assembly(monkeypatch):
     import copy
 

@@ -47,6 +47,9 @@ __all__ = ["CaseBounds", "DCScreen", "dc_near_cases", "screen_block"]
 #: buses screened together (their PTDF: m × 64 in single precision, 1.6 MB on the European grid;
 #: each case's rows are read once a block)
 BLOCK_BUSES = 64
+#: cases whose voltage rooms :class:`CaseBounds` writes into its bus-major arrays at once (one
+#: case's column at a time strides over every bus's row: a cache miss a bus)
+ROOM_BLOCK = 256
 
 
 class DCScreen:
@@ -148,6 +151,7 @@ class CaseBounds:
             lim = cs._limit_stack()[0]
         base = cs.cases[0]
         scr = cs.dc_screen()
+        lo_blk, hi_blk = np.empty((ROOM_BLOCK, n), dtype=f32), np.empty((ROOM_BLOCK, n), dtype=f32)
         for ci, case in enumerate(cs.cases):
             pre = case.pre
             p0, q0 = np.nan_to_num(pre.p_from_mw), np.nan_to_num(pre.q_from_mvar)
@@ -160,8 +164,11 @@ class CaseBounds:
                 self.l00, self.p00, self.q00, self.inv_r0 = l_pre, p0, q0, inv
             self.pf[ci], self.qf[ci], self.inv_r[ci] = p0, q0, inv
             self.bound[ci] = np.where(np.isfinite(lim[ci]) & (inv > 0), lim[ci] - (l_pre - self.l00), np.inf)
-            self.lo_room[:, ci] = pre.vm_pu - case.vm_low
-            self.hi_room[:, ci] = case.vm_high - pre.vm_pu
+            at = ci % ROOM_BLOCK
+            lo_blk[at], hi_blk[at] = pre.vm_pu - case.vm_low, case.vm_high - pre.vm_pu
+            if at == ROOM_BLOCK - 1 or ci == c_n - 1:  # (a block of cases' columns at once: n × C, bus-major)
+                self.lo_room[:, ci - at:ci + 1] = lo_blk[:at + 1].T
+                self.hi_room[:, ci - at:ci + 1] = hi_blk[:at + 1].T
         self.vm0 = base.pre.vm_pu
         #: per case whether its outage islands a bus in DC (no factors) though not in AC
         self.blind = scr.plain & np.array([c.outage is not None for c in cs.cases], dtype=bool)

@@ -68,7 +68,10 @@ class DCSensitivity:
         of branch k (the basis of the outage factors)."""
         if self._h is None:
             g = self.grid
-            self._h = self.ptdf(g.f) - self.ptdf(g.t)
+            rhs = np.zeros((g.n, g.m))  # a MW in at each branch's from-bus, out at its to-bus
+            rhs[g.f, np.arange(g.m)] += 1.0
+            rhs[g.t, np.arange(g.m)] -= 1.0
+            self._h = self.flows(rhs)  # (one solve, not one for each end: the ptdf's difference)
         return self._h
 
     def after_outage(self, sens: np.ndarray, k: int) -> np.ndarray:
