@@ -134,15 +134,27 @@ def _strong_definition(cs, j: int, p: float, res) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("net,eps", [("case118", 0.0), ("case118", 0.02), ("case118", 1e9), ("case145", 0.02)],
-                         ids=["every-case-bounded", "default", "every-case-sorted", "case145-attribution-pairs"])
-def test_dc_near_cases_equal_their_definition_at_every_case_and_branch(ieee118, monkeypatch, net, eps):
-    """Whichever way a case is reached (bounded branch by branch, or from the branches' sorted
-    bounds), the cases near are exactly those the test at every case and branch puts near
+@pytest.mark.parametrize("net,eps,phi", [("case118", 0.0, 0.01), ("case118", 0.02, 0.01), ("case118", 1e9, 0.01),
+                                         ("case118", 0.0, 0.0), ("case118", 0.0, 1e9), ("case118", 0.02, 0.2),
+                                         ("case145", 0.02, 0.01), ("case145", 0.02, 1e9)],
+                         ids=["every-case-bounded", "default", "every-case-sorted", "bounded-every-branch",
+                              "bounded-branches-all-sorted", "bounded-few-listed", "case145-attribution-pairs",
+                              "case145-bounded-branches-sorted"])
+def test_dc_near_cases_equal_their_definition_at_every_case_and_branch(ieee118, monkeypatch, net, eps, phi):
+    """Whichever way a case is reached (bounded branch by branch — at the branches its outage's
+    factor reaches `phi` at, the others from the sorted bounds — or from the branches' sorted
+    bounds alone), the cases near are exactly those the test at every case and branch puts near
     (case145: 6,110 attribution pairs, each near by its first-order AC change)."""
+    import siting.grid.dcscreen as D
+
     monkeypatch.setattr(H, "DC_NEAR_EPS", eps)
-    buses = [8, 15, 37, 59, 80, 100] if net == "case118" else [19, 44, 53, 100]
+    monkeypatch.setattr(D, "LODF_LIST", phi)
+    buses = [8, 15, 37, 59, 80, 100] if net == "case118" else [19, 44, 53, 85, 100]  # (85: a strong outage's
+    # branch decides, at 51.6 and 67.0 MW)
     cs, idx = _dc_driven(ieee118 if net == "case118" else GridModel.from_pandapower(pn.case145()), buses, monkeypatch)
+    cs.__dict__.pop("_case_bounds", None)  # (the model is the module's: its bounds built again, with this phi)
+    listed = cs.case_bounds().big_ptr[-1]
+    assert listed == int((np.abs(cs.dc_screen().lodf) >= phi).sum())
     counted, strong, pairs = [], 0, 0
     for j, b in enumerate(idx):
         with cs.attributed(int(b), 0.2):
@@ -264,3 +276,32 @@ def test_pair_weights_give_each_case_s_own_jacobian_share_at_every_bus(monkeypat
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-7 * np.abs(want).max())
         assert np.abs(want).max() > 0
     assert set(pairs.tolist()) <= set(cs._adjoints)  # kept: a later bus reads them without a solve
+
+
+def test_attributed_limits_written_as_changes_equal_a_full_rewrite():
+    """CaseSet._apply writes only the pairs whose attribution changes from the last bus entered:
+    after any sequence of buses (nested blocks too) the work array holds the plain limits with
+    the current bus's relaxed pairs, as a rewrite of every pair would."""
+    model = GridModel.from_pandapower(pn.case145())
+    cs = model._caseset(H.Limits(), True)
+    lim_plain = cs._limit_stack()[0].copy()
+    pc, pe = cs._pairs[:2]
+    assert len(pc) > 20
+    rng = np.random.default_rng(3)
+    buses = rng.choice(cs.grid.n, 12, replace=False).tolist()
+    changed = 0
+    for i, bus in enumerate(buses + buses[:4]):
+        with cs.attributed(bus, 0.2):
+            _, idx, vals = cs._attrib[(bus, 0.2)]
+            want = lim_plain.copy()
+            want[pc[idx], pe[idx]] = vals
+            np.testing.assert_array_equal(cs._work, want)
+            inner = buses[(i + 5) % len(buses)]
+            with cs.attributed(inner, 0.2):  # (nested: the inner bus's, then the outer's again)
+                _, idx2, vals2 = cs._attrib[(inner, 0.2)]
+                want2 = lim_plain.copy()
+                want2[pc[idx2], pe[idx2]] = vals2
+                np.testing.assert_array_equal(cs._work, want2)
+                changed += int(len(np.setxor1d(idx, idx2)) > 0)
+            np.testing.assert_array_equal(cs._work, want)
+    assert changed > 0  # (the buses relax different pairs: the changes were exercised)

@@ -47,6 +47,10 @@ __all__ = ["CaseBounds", "DCScreen", "dc_near_cases", "screen_block"]
 #: buses screened together (their PTDF: m × 64 in single precision, 1.6 MB on the European grid;
 #: each case's rows are read once a block)
 BLOCK_BUSES = 64
+#: :func:`dc_near_cases` reads a strong outage's case at the branches where its factor (LODF) is
+#: this or more (on the European grid ~90 of 6,248 a case) and finds its others in the per-branch
+#: sorted bounds
+LODF_LIST = 0.01
 #: cases whose voltage rooms :class:`CaseBounds` writes into its bus-major arrays at once (one
 #: case's column at a time strides over every bus's row: a cache miss a bus)
 ROOM_BLOCK = 256
@@ -175,6 +179,15 @@ class CaseBounds:
         #: per branch over the cases: the largest 100 / rating and |LODF|
         self.inv_r_max = self.inv_r.max(axis=0).astype(float)
         self.lodf_max = np.abs(scr.lodf).max(axis=0).astype(float)
+        #: per case the branches its outage's factor reaches LODF_LIST at (CSR: ``big_idx[big_ptr[c]:
+        #: big_ptr[c + 1]]``, ascending), for :func:`dc_near_cases`
+        counts, idx = np.zeros(c_n, dtype=np.int64), []
+        for lo in range(0, c_n, ROOM_BLOCK):
+            rows, cols = np.nonzero(np.abs(scr.lodf[lo:lo + ROOM_BLOCK]) >= LODF_LIST)
+            counts[lo:lo + ROOM_BLOCK] = np.bincount(rows, minlength=min(ROOM_BLOCK, c_n - lo))
+            idx.append(cols.astype(np.int32))
+        self.big_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.big_idx = np.concatenate(idx) if idx else np.zeros(0, dtype=np.int32)
         with np.errstate(invalid="ignore"):
             self.lo_min = np.nanmin(np.where(np.isnan(self.lo_room), np.inf, self.lo_room), axis=1).astype(float)
             self.hi_min = np.nanmin(np.where(np.isnan(self.hi_room), np.inf, self.hi_room), axis=1).astype(float)
@@ -339,8 +352,8 @@ def _thermal_near(c, e, s, load_e, p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio, 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, bound, b_sorted, order, l_ac, l00, d0,
-               ratio, u0, w, eps, lodf_max, g_pp, g_rel, dv_ac, lo_room, hi_room, lo_min, hi_min, g_pu, noise_pu,
-               blind, near):
+               ratio, u0, w, eps, lodf_max, big_ptr, big_idx, phi, g_pp, g_rel, dv_ac, lo_room, hi_room, lo_min,
+               hi_min, g_pu, noise_pu, blind, near):
     """Per case whether, with `p` MW added at a bus (`load`: its DC flow change a MW per branch),
     an element lies near its limit (:func:`_thermal_near`; a voltage: the base case's AC change
     `dv_ac` from its own without the load, on the case's own, within `g_pu` of its band — unless,
@@ -353,11 +366,16 @@ def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, 
     the load; the plain limit, which attribution only raises). A case whose outaged branch
     carries `eps` or more of the load's MW is bounded branch by branch; the others per branch
     from its cases sorted by bound (``b_sorted[e]``, ``order[e]``) up to
-    ``u0 + eps × lodf_max × w``: the few cases there. A case whose outage DC cannot represent
+    ``u0 + eps × lodf_max × w``: the few cases there. A case bounded branch by branch reads only
+    the branches where its outage's factor is `phi` or more (``big_idx[big_ptr[c]:big_ptr[c +
+    1]]``: ~90 of 6,248 on the European grid); its others come from the same sorted lists, up to
+    ``u0 + phi × (its largest share) × w`` (every branch of ~600 such cases a bus took 10 ms a bus
+    there, memory-bound; the same cases near). A case whose outage DC cannot represent
     (`blind`: it islands a bus in DC, not in AC — case145's trafo 3, the limit at three of its
     buses that the search answered 5.6× too high for) is always near."""
     c_n, m = lodf.shape
     slack = 1e-3  # (the single-precision bounds' rounding, ~1e-5 pp)
+    apk_max = 0.0  # the largest share of the load an outage bounded branch by branch carries
     for c in range(c_n):
         near[c] = blind[c]  # (an outage DC cannot represent: always AC-checked)
         if plain[c]:
@@ -365,6 +383,8 @@ def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, 
         k = k_out[c]
         pk = load[k]
         apk = abs(pk)
+        if apk >= eps:
+            apk_max = max(apk_max, apk)
         if _thermal_near(c, k, keep[c] * pk / denom[c], load[k], p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio, g_pp,
                          g_rel, apk < eps):  # the outaged row itself, where a circuit of it remains
             near[c] = True
@@ -372,7 +392,8 @@ def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, 
         if apk < eps:
             continue
         row_f, row_b = lodf[c], bound[c]
-        for e in range(m):
+        for q in range(big_ptr[c], big_ptr[c + 1]):  # (its factors of phi or more; the others below)
+            e = big_idx[q]
             f = row_f[e]
             if e == k or u0[e] + abs(f) * apk * w[e] + slack < row_b[e]:
                 continue
@@ -381,7 +402,8 @@ def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, 
                 near[c] = True
                 break
     for e in range(m):
-        reach = u0[e] + eps * lodf_max[e] * w[e] + slack
+        reach_far = u0[e] + eps * lodf_max[e] * w[e] + slack
+        reach = max(reach_far, u0[e] + phi * apk_max * w[e] + slack)
         srt = b_sorted[e]
         for idx in range(c_n):
             if srt[idx] > reach:
@@ -391,9 +413,17 @@ def dc_near_cases(load, p, lodf, k_out, keep, denom, plain, pf, qf, inv_r, lim, 
             if near[c] or e == k:
                 continue
             pk = 0.0 if plain[c] else load[k]
-            if abs(pk) >= eps:
+            f = lodf[c, e]
+            if abs(pk) >= eps:  # a case bounded branch by branch, at a branch of a factor under phi
+                if abs(f) >= phi or u0[e] + abs(f) * abs(pk) * w[e] + slack < srt[idx]:
+                    continue
+                if _thermal_near(c, e, load[e] + f * pk, load[e], p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio,
+                                 g_pp, g_rel, False):
+                    near[c] = True
                 continue
-            if _thermal_near(c, e, load[e] + lodf[c, e] * pk, load[e], p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio,
+            if srt[idx] > reach_far:
+                continue
+            if _thermal_near(c, e, load[e] + f * pk, load[e], p, pf, qf, inv_r, lim, l_ac, l00, d0, ratio,
                              g_pp, g_rel, True):
                 near[c] = True
     far = np.empty(c_n, dtype=np.bool_)

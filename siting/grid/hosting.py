@@ -39,7 +39,7 @@ import numpy as np
 
 from .._progress import progress
 from ._compact import CompactScreen
-from ._kernels import SparseLU, case_margins, near_cases, screen_case
+from ._kernels import SparseLU, case_margins, near_cases, pair_changes, screen_case
 from ._parallel import map_items
 from .acpf import ACGrid, ACResult
 from .linear import DCSensitivity, ac_sensitivity, loading_gradient, sensitivity_rhs
@@ -478,12 +478,19 @@ class CaseSet:
             return
         lim = self._pairs[4]
         flat, work = self._pair_flat(), self._work.reshape(-1)  # (one index a pair: 2x the speed of two)
+        _, idx, vals = self._attrib[key]
         if self._work_key in self._attrib:
-            idx = self._attrib[self._work_key][1]
-            work[flat[idx]] = lim[idx]
+            # only the pairs that change: a pair's relaxed limit does not depend on the bus
+            # (attributed_pairs), and most pairs are relaxed at most buses (2 ms a bus, all
+            # rewritten, on the European grid)
+            old = self._attrib[self._work_key][1]
+            was, now = np.zeros(len(lim), dtype=bool), np.zeros(len(lim), dtype=bool)
+            was[old], now[idx] = True, True
+            back = old[~now[old]]
+            work[flat[back]] = lim[back]
+            idx, vals = idx[~was[idx]], vals[~was[idx]]
         elif self._work_key is not None:  # (its pairs dropped: every pair back)
             work[flat] = lim
-        _, idx, vals = self._attrib[key]
         work[flat[idx]] = vals
         self._work_key = key
 
@@ -817,9 +824,8 @@ class CaseSet:
         x = np.zeros(n_a + len(g.pq) + 1)  # the base case's change per MW [rad, pu]; a zero at the end (padding)
         x[:n_a] = self._base_sens[2][g.nonref, col]
         x[n_a:n_a + len(g.pq)] = self._base_sens[1][g.pq, col]
-        u = np.einsum("crk,ck->cr", a_c, x[cols])  # per case (I + ΔJ Z)⁻¹ ΔJ x
-        dx = x[rows] - np.einsum("pkr,pr->pk", z, u[case_of])
-        dl = np.einsum("pk,pk->p", grad, dx)
+        dl = np.empty(len(rows))
+        pair_changes(x, rows, z, a_c, cols, grad, case_of, dl)
         pc, pe, rating = self._pairs[:3]
         share = np.abs(dl) * rating / 100.0
         scr = self.dc_screen()
@@ -829,12 +835,12 @@ class CaseSet:
         # at 5 % in every case put all 5,600 European cases here at two buses, ~55 s each)
         unsure = np.flatnonzero((np.abs(share / ATTRIBUTION_SHARE - 1.0) <= DC_SHARE_BAND) & near_out[pc])
         if len(unsure):
-            y = self._pair_adjoints(unsure)  # (k × 2 × n: per pair, its share's weights at each bus's P and Q rows)
-            dl[unsure] = -(y[:, 0, bus] + pf_tan * y[:, 1, bus]) / g.base_mva
+            y = self._pair_adjoints(unsure, bus)  # (k × 2: per pair, its share's weights at the bus's P and Q rows)
+            dl[unsure] = -(y[:, 0] + pf_tan * y[:, 1]) / g.base_mva
         self._pair_last = ((int(bus), round(float(pf_tan), 9)), self._dc_load, dl)  # (:meth:`_near_pairs`)
         return dl
 
-    def _pair_adjoints(self, pairs: np.ndarray) -> np.ndarray:
+    def _pair_adjoints(self, pairs: np.ndarray, bus: int | None = None) -> np.ndarray:
         """For :meth:`_pair_dl_dc`: per attribution pair (indices `pairs`), ``y = J⁻ᵀ g`` — its
         case's own Jacobian J (at the case's state) transposed, solved for the pair's loading
         gradient g — at the rows of every bus's active and reactive balance (k × 2 × n; zero
@@ -844,7 +850,7 @@ class CaseSet:
         pair. Kept while PAIR_ADJOINT_BYTES holds (a pair is unsure at many buses near its case:
         the European grid's 4,659 buses, every fourth sampled, asked 35,565 case Jacobians for
         8,497 distinct pairs of 2,329 cases; a factorised Jacobian is 2.7 MB, a pair's weights
-        in single precision 37 kB)."""
+        in single precision 37 kB). `bus`: the weights at that internal bus alone (k × 2)."""
         import scipy.sparse as sp
         from scipy.sparse.linalg import splu
 
@@ -883,7 +889,10 @@ class CaseSet:
                         cache[q] = w
                         self._adjoint_bytes += w.nbytes
                     fresh[q] = w
-        return np.stack([fresh[q] if q in fresh else cache[q] for q in pairs.tolist()]).astype(float)
+        got = [fresh[q] if q in fresh else cache[q] for q in pairs.tolist()]
+        if bus is not None:  # (not every bus's weights stacked to read one: 2 × 4,659 a pair on the European grid)
+            return np.array([w[:, bus] for w in got], dtype=float).reshape(len(got), 2)
+        return np.stack(got).astype(float)
 
     def _transposed_solves(self, outages: list, jacs: list, rhs: list) -> list[np.ndarray]:
         """``J_c⁻ᵀ G_c`` for each case's sparse Jacobian J_c (at its own state) and right-hand
@@ -1255,7 +1264,7 @@ class CaseSet:
         :meth:`linear_error`) plus its own difference from it — without the load in AC, with it
         in DC, that part scaled per branch by the base case's AC over DC change (0.5–5: the DC
         change alone misses the reactive flows the load draws)."""
-        from .dcscreen import dc_near_cases
+        from .dcscreen import LODF_LIST, dc_near_cases
 
         near = np.zeros(len(self.cases), dtype=bool)
         if p_mw <= 0:
@@ -1276,7 +1285,7 @@ class CaseSet:
         u0 = l_ac + NOISE_PP + (1.0 + GUARD_REL) * ratio * (cb.inv_r_max * p_mw * np.abs(load) + np.abs(d0))
         dc_near_cases(load, float(p_mw), scr.lodf, scr.k_out, scr.keep, scr.denom, scr.plain, cb.pf, cb.qf, cb.inv_r,
                    self._limit_stack()[0], cb.bound, cb.b_sorted, cb.order, l_ac, cb.l00, d0, ratio, u0, w, DC_NEAR_EPS,
-                   cb.lodf_max, NOISE_PP, GUARD_REL, res.vm_pu - cb.vm0, cb.lo_room, cb.hi_room, cb.lo_min, cb.hi_min,
+                   cb.lodf_max, cb.big_ptr, cb.big_idx, LODF_LIST, NOISE_PP, GUARD_REL, res.vm_pu - cb.vm0, cb.lo_room, cb.hi_room, cb.lo_min, cb.hi_min,
                    GUARD_PU, NOISE_PU, cb.blind, near)
         self._near_strong(j, p_mw, res, near)
         self._near_pairs(j, p_mw, res, near)
