@@ -80,7 +80,12 @@ class DCScreen:
         self.pair_ptr, self.pair_branch = cs._pair_ptr.astype(np.int64), cs._pairs[1].astype(np.int64)
         self.pair_up = np.empty(len(self.pair_branch), dtype=f32)
         self.pair_down = np.empty(len(self.pair_branch), dtype=f32)
+        h_blk, at = None, -1  # (the transfer columns of a block of cases' outages: never m × m)
         for ci, case in enumerate(cs.cases):
+            if ci % ROOM_BLOCK == 0:
+                ks = [c.outage for c in cs.cases[ci:ci + ROOM_BLOCK] if c.outage is not None]
+                h_blk = cs.dc.transfer_columns(np.array(ks, dtype=int)) if ks else None
+                at = 0
             alive = cs._alive(case) != 0
             k_dc, p0 = cs._dc_room(case)
             up, down = np.where(alive, k_dc - p0, np.inf), np.where(alive, -k_dc - p0, -np.inf)
@@ -93,7 +98,8 @@ class DCScreen:
                 up[pairs], down[pairs] = k_rel[pairs] - p0[pairs], -k_rel[pairs] - p0[pairs]
             self.up[ci], self.down[ci] = up, down
             if case.outage is not None:
-                lodf, keep, denom, island = cs.dc.outage_factors(case.outage)
+                lodf, keep, denom, island = cs.dc.outage_factors(case.outage, h_blk[:, at])
+                at += 1
                 if not island:  # (an outage that islands a bus leaves the factors as they are)
                     self.lodf[ci] = lodf
                     self.k_out[ci], self.keep[ci], self.denom[ci], self.plain[ci] = case.outage, keep, denom, False

@@ -65,14 +65,23 @@ class DCSensitivity:
     @property
     def transfer(self) -> np.ndarray:
         """m × m: column k is the flow change per MW transferred from the from-bus to the to-bus
-        of branch k (the basis of the outage factors)."""
+        of branch k (the basis of the outage factors); kept once asked for (a grid of many
+        branches asks :meth:`transfer_columns` a block at a time instead: 312 MB on the
+        European grid)."""
         if self._h is None:
-            g = self.grid
-            rhs = np.zeros((g.n, g.m))  # a MW in at each branch's from-bus, out at its to-bus
-            rhs[g.f, np.arange(g.m)] += 1.0
-            rhs[g.t, np.arange(g.m)] -= 1.0
-            self._h = self.flows(rhs)  # (one solve, not one for each end: the ptdf's difference)
+            self._h = self.transfer_columns(np.arange(self.grid.m))
         return self._h
+
+    def transfer_columns(self, branches: np.ndarray) -> np.ndarray:
+        """The columns `branches` of :attr:`transfer` (m × len(branches)), in one solve, without
+        keeping them."""
+        g = self.grid
+        branches = np.asarray(branches, dtype=int)
+        rhs = np.zeros((g.n, len(branches)))  # a MW in at each branch's from-bus, out at its to-bus
+        cols = np.arange(len(branches))
+        np.add.at(rhs, (g.f[branches], cols), 1.0)
+        np.add.at(rhs, (g.t[branches], cols), -1.0)
+        return self.flows(rhs)
 
     def after_outage(self, sens: np.ndarray, k: int) -> np.ndarray:
         """Sensitivities `sens` (m × B, flow per MW) with one circuit of branch `k` out: the flow
@@ -85,17 +94,18 @@ class DCSensitivity:
         out[k] = keep * sens[k] / denom
         return out
 
-    def outage_factors(self, k: int) -> tuple[np.ndarray, float, float, bool]:
+    def outage_factors(self, k: int, h_k: np.ndarray | None = None) -> tuple[np.ndarray, float, float, bool]:
         """One circuit of branch `k` out: the line-outage distribution factors (m), the share
         of its circuits kept, the denominator ``1 − d·h_kk`` and whether the outage islands a bus
-        (:meth:`after_outage` then leaves the factors as they are)."""
+        (:meth:`after_outage` then leaves the factors as they are). `h_k`: column k of
+        :attr:`transfer`, where the caller has it (:meth:`transfer_columns`)."""
         g = self.grid
-        h = self.transfer
+        h_k = self.transfer[:, k] if h_k is None else h_k
         d = 1.0 / g.parallel[k]
-        denom = 1.0 - d * h[k, k]
+        denom = 1.0 - d * h_k[k]
         if abs(denom) <= 1e-9:
             return np.zeros(g.m), 1.0 - d, denom, True
-        return d * h[:, k] / denom, 1.0 - d, denom, False
+        return d * h_k / denom, 1.0 - d, denom, False
 
 
 def ac_sensitivity(grid: ACGrid, pre: ACResult, alive: np.ndarray, p_inj: np.ndarray,
