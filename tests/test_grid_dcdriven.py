@@ -305,3 +305,43 @@ def test_attributed_limits_written_as_changes_equal_a_full_rewrite():
                 changed += int(len(np.setxor1d(idx, idx2)) > 0)
             np.testing.assert_array_equal(cs._work, want)
     assert changed > 0  # (the buses relax different pairs: the changes were exercised)
+
+
+def test_a_case_past_the_transfer_limit_is_searched_in_steps(monkeypatch):
+    """case145 with line 348 out has branch 136–144 at 131° without the load (past the
+    steady-state transfer limit): at bus 136 it solves at 139 and 209 MW but not in between,
+    at bus 139 up to 2,532 MW and not at 2,540–2,590. Both paths, stepping up no more than a
+    creep step where such a case is searched (and checking one only confirmed feasible at the
+    answer from 0 up), answer as a brute-force bisection over every case; let to jump
+    (PAST_LIMIT_RAD beyond any angle), the DC-driven search answered 209 MW at bus 136 and
+    the exact path 2,578 MW at bus 139, where the loads below hold no interval."""
+    def hosting(**patch):
+        with monkeypatch.context() as m:
+            for k, v in patch.items():
+                m.setattr(H, k, v)
+            return GridModel.from_pandapower(pn.case145()).hosting_capacity(buses=[136, 139], redispatch=False,
+                                                                             workers=1)["firm_mw"].to_numpy()
+
+    forced = {"COMPACT_ABOVE_BYTES": 0, "DC_DRIVEN": True}
+    exact, dc = hosting(), hosting(**forced)
+    exact_jumped, dc_jumped = hosting(PAST_LIMIT_RAD=np.inf), hosting(**forced, PAST_LIMIT_RAD=np.inf)
+    model = GridModel.from_pandapower(pn.case145())
+    cs = model._caseset(H.Limits(), True)
+    assert [cs.cases[c].outage for c in np.flatnonzero(cs.past_limit())] == [306, 309, 348]
+    tan = float(np.tan(np.arccos(0.98)))
+    brute = []
+    for bus in (136, 139):
+        ib = int(cs.grid.bus_lookup[bus])
+
+        def feasible(p):
+            with cs.attributed(ib, tan):
+                return all(cs.judge(c, cs.grid.solve(outage=c.outage, bus=ib, p_mw=p, q_mvar=tan * p)).feasible
+                           for c in cs.cases)
+
+        lo, hi = 0.0, 3000.0  # (brute force: bisection over every case)
+        while hi - lo > 0.5:
+            lo, hi = ((lo + hi) / 2, hi) if feasible((lo + hi) / 2) else (lo, (lo + hi) / 2)
+        brute.append(lo)
+    np.testing.assert_allclose(exact, brute, atol=1.0)
+    np.testing.assert_allclose(dc, brute, atol=1.0)
+    assert dc_jumped[0] > brute[0] + 50 and exact_jumped[1] > brute[1] + 40  # (the failures it guards against)

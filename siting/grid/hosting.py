@@ -65,6 +65,15 @@ REFINE_MAX_REL = 0.2
 #: the projected loading's departure counts towards the base case's linearisation error from
 #: this loading with the load (:meth:`CaseSet._network_departure`)
 DEPARTURE_MIN_LOADING_PCT = 50.0
+#: a case with a branch in service beyond this angle without the load is past the steady-state
+#: transfer limit (on the lower side of its nose): that it converges at a load says nothing of
+#: the loads below, which it is searched up to in steps of at most CREEP_REL or CREEP_MW
+#: (HostingSearch: case145, line 348 out, branch 136–144 at 131°, solves at 139 and 209 MW but
+#: not at 143–208 MW from any start tried; jumping from 139 to 209, the search answered 209.0
+#: at bus 136 where the loads up to it hold no interval; 142.1 stepping up)
+PAST_LIMIT_RAD = math.pi / 2
+CREEP_REL = 0.25
+CREEP_MW = 25.0
 _WATCH_FACTOR = 1.15  # outages whose screened limit is within this factor (+ _WATCH_MW) are searched
 _WATCH_MW = 5.0
 _WATCH_MAX = 4  # at most this many outages searched up front; the rest are generated lazily
@@ -1420,6 +1429,15 @@ class CaseSet:
             got[c] = float(diff.max()) if len(diff) else 0.0
         return got[cases]
 
+    def past_limit(self) -> np.ndarray:
+        """Per case whether a branch in service is beyond PAST_LIMIT_RAD without the load (past
+        the steady-state transfer limit; the largest such angle of each case kept: :meth:`_angle_max`).
+        """
+        got = self.__dict__.get("_past_limit")
+        if got is None:
+            got = self._past_limit = self._angle_max(np.arange(len(self.cases))) > PAST_LIMIT_RAD
+        return got
+
     def estimated_margins(self, j: int, p_mw: float) -> np.ndarray:
         """Per case, its margin (:meth:`judge`'s) with `p_mw` added at screened bus column `j`,
         estimated to first order (on a compact screen, over the pairs it kept)."""
@@ -1457,11 +1475,12 @@ class HostingSearch:
         one until one is violated: the one violated last first (it usually is again), then in
         the watch list's (screened) order; an outage found feasible at `p` or more is not solved
         again (feasible loads are an interval from 0; the base case always is: the linear error
-        at the answer reads it)."""
+        at the answer reads it; and a case past the transfer limit: :data:`PAST_LIMIT_RAD`)."""
         worst, worst_c = None, -1
         first = [self._last_bad] if self._last_bad in case_ids else []
         ordered = first + [c for c in case_ids if c != self._last_bad]
-        todo = [c for c in ordered if c == 0 or self._known.get(c, -1.0) < p] or ordered[:1]
+        past = self.cs.past_limit()  # (no interval there: solved again)
+        todo = [c for c in ordered if c == 0 or past[c] or self._known.get(c, -1.0) < p] or ordered[:1]
         for ci in todo:
             res = self.cs.solve_cases([ci], bus, p, p * self.tan, fallback=SEARCH_FALLBACK)[0]
             self._solved[(ci, p)] = res  # the answer's linear error and reactive note read them again
@@ -1538,6 +1557,7 @@ class HostingSearch:
         self._known: dict[int, float] = {}  # per case, the largest load AC found feasible (this bus)
         self._last_bad = -1  # the case violated last
         self._probed: set[int] = set()  # the outages probed while stepping up (HostingSearch._confirm)
+        self._laddered: set[int] = set()  # past-limit cases checked up to the answer (_below_past_limit)
         order = self._order = [int(c) for c in np.argsort(screen_col, kind="stable")]
         self._j = j
         start = min(p_lin, self.max_mw) if np.isfinite(p_lin) else self.max_mw
@@ -1551,7 +1571,12 @@ class HostingSearch:
             # voltages with the square of each case's predicted change; see near_limit)
             bad, bad_ev = self._confirm(bus, lo, watch)
             if bad_ev is None:
-                break
+                bad, bad_ev, at = self._below_past_limit(bus, lo, watch)
+                if bad_ev is None:
+                    break
+                watch.append(bad)
+                lo, hi, hi_ev, hi_case = self._search(bus, [bad], at, 0.0, at, bad_ev, bad)
+                continue
             watch.append(bad)
             # the answer is below lo: the new case alone decides it (the watched ones hold at lo)
             lo, hi, hi_ev, hi_case = self._search(bus, [bad], lo, 0.0, lo, bad_ev, bad)
@@ -1601,6 +1626,32 @@ class HostingSearch:
         self.ac_solves += solved
         return bad, bad_ev
 
+    def _creeps(self, watch) -> bool:
+        """Whether a watched case is past the transfer limit (:data:`PAST_LIMIT_RAD`): then no
+        load is tried more than a creep step above the largest found feasible."""
+        past = self.cs.past_limit()
+        return any(past[c] for c in watch)
+
+    @staticmethod
+    def _creep(lo: float) -> float:
+        """The largest load a creeping search tries above the feasible `lo`."""
+        return max(lo * (1.0 + CREEP_REL), lo + CREEP_MW)
+
+    def _below_past_limit(self, bus: int, p: float, watch: list[int]) -> tuple[int, CaseResult | None, float]:
+        """The cases past the transfer limit that the confirmation found feasible at `p`
+        (:attr:`_known`), not searched: each AC-solved from 0 up to `p` in creep steps — the
+        first violated (case, evaluation, load), or (-1, None, p)."""
+        past = self.cs.past_limit()
+        for c in [c for c in self._known if past[c] and c not in watch and c not in self._laddered]:
+            self._laddered.add(c)
+            q = self._creep(0.0)
+            while q < p:
+                ev, _ = self._eval_set([c], bus, q)
+                if not ev.feasible:
+                    return c, ev, q
+                q = self._creep(q)
+        return -1, None, p
+
     def _reactive_note(self, bus: int, ci: int, p_mw: float) -> str:
         """For a voltage-limited answer: the generators whose reactive output at the answer (in
         the limiting case) is beyond their range, which the engine does not enforce (as
@@ -1642,8 +1693,9 @@ class HostingSearch:
         margin at 0 MW; bisection where the infeasible end did not converge (past the nose)."""
         max_mw = self.max_mw
         m_lo = self._margin_at_zero(watch) if lo == 0.0 else None
+        creep = self._creeps(watch)
         if not math.isfinite(hi):
-            guess = max(min(start, max_mw), self.tol)
+            guess = max(min(start, max_mw, self._creep(lo) if creep else math.inf), self.tol)
             ev, c = self._eval_set(watch, bus, guess)
             p = guess
             p_prev, m_prev = 0.0, m_lo
@@ -1659,7 +1711,7 @@ class HostingSearch:
                 lo, m_lo = p, ev.margin
                 if lo >= max_mw:
                     return max_mw, math.inf, None, -1
-                p = min(max_mw, self._step_up(p_prev, m_prev, lo, m_lo))
+                p = min(max_mw, self._step_up(p_prev, m_prev, lo, m_lo), self._creep(lo) if creep else math.inf)
                 p_prev, m_prev = lo, m_lo
                 ev, c = self._eval_set(watch, bus, p)
             hi, hi_ev, hi_case = p, ev, c
@@ -1673,6 +1725,8 @@ class HostingSearch:
                 p = min(max(p, lo + 0.25 * self.tol), hi - 0.25 * self.tol)
             else:
                 p = 0.5 * (lo + hi)
+            if creep:
+                p = min(p, self._creep(lo))
             ev, c = self._eval_set(watch, bus, p)
             if ev.feasible:
                 lo, m_lo = p, ev.margin
