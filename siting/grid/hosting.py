@@ -1519,6 +1519,7 @@ class HostingSearch:
         if self._use_compact and DC_DRIVEN:
             self.cs.case_bounds()  # (before the workers fork: built once)
             self.cs._pair_update()
+        self.cs.past_limit()  # (likewise)
         if n_chunks is None:
             block = self.cs.screen_block(self.max_mw)
             block = min(block, COMPACT_CHUNK_BUSES if self._use_compact else SCREEN_CHUNK_BUSES)
