@@ -730,7 +730,6 @@ class ACGrid:
             format="csc",
         )
 
-
     def jacobian_change(self, outage: int | None, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The change one circuit of branch row `outage` out makes to :meth:`_jacobian` at the
         voltages `v` (the Jacobian is linear in the admittances at fixed voltages): its rows r

@@ -51,9 +51,10 @@ BLOCK_BUSES = 64
 #: this or more (on the European grid ~90 of 6,248 a case) and finds its others in the per-branch
 #: sorted bounds
 LODF_LIST = 0.01
-#: cases whose voltage rooms :class:`CaseBounds` writes into its bus-major arrays at once (one
-#: case's column at a time strides over every bus's row: a cache miss a bus)
-ROOM_BLOCK = 256
+#: cases handled a block at a time in :class:`DCScreen` (their outages' transfer columns: never
+#: m × m) and :class:`CaseBounds` (their voltage rooms written into its bus-major arrays at once:
+#: one case's column at a time strides over every bus's row, a cache miss a bus)
+CASE_BLOCK = 256
 
 
 class DCScreen:
@@ -82,8 +83,8 @@ class DCScreen:
         self.pair_down = np.empty(len(self.pair_branch), dtype=f32)
         h_blk, at = None, -1  # (the transfer columns of a block of cases' outages: never m × m)
         for ci, case in enumerate(cs.cases):
-            if ci % ROOM_BLOCK == 0:
-                ks = [c.outage for c in cs.cases[ci:ci + ROOM_BLOCK] if c.outage is not None]
+            if ci % CASE_BLOCK == 0:
+                ks = [c.outage for c in cs.cases[ci:ci + CASE_BLOCK] if c.outage is not None]
                 h_blk = cs.dc.transfer_columns(np.array(ks, dtype=int)) if ks else None
                 at = 0
             alive = cs._alive(case) != 0
@@ -161,7 +162,7 @@ class CaseBounds:
             lim = cs._limit_stack()[0]
         base = cs.cases[0]
         scr = cs.dc_screen()
-        lo_blk, hi_blk = np.empty((ROOM_BLOCK, n), dtype=f32), np.empty((ROOM_BLOCK, n), dtype=f32)
+        lo_blk, hi_blk = np.empty((CASE_BLOCK, n), dtype=f32), np.empty((CASE_BLOCK, n), dtype=f32)
         for ci, case in enumerate(cs.cases):
             pre = case.pre
             p0, q0 = np.nan_to_num(pre.p_from_mw), np.nan_to_num(pre.q_from_mvar)
@@ -174,9 +175,9 @@ class CaseBounds:
                 self.l00, self.p00, self.q00, self.inv_r0 = l_pre, p0, q0, inv
             self.pf[ci], self.qf[ci], self.inv_r[ci] = p0, q0, inv
             self.bound[ci] = np.where(np.isfinite(lim[ci]) & (inv > 0), lim[ci] - (l_pre - self.l00), np.inf)
-            at = ci % ROOM_BLOCK
+            at = ci % CASE_BLOCK
             lo_blk[at], hi_blk[at] = pre.vm_pu - case.vm_low, case.vm_high - pre.vm_pu
-            if at == ROOM_BLOCK - 1 or ci == c_n - 1:  # (a block of cases' columns at once: n × C, bus-major)
+            if at == CASE_BLOCK - 1 or ci == c_n - 1:  # (a block of cases' columns at once: n × C, bus-major)
                 self.lo_room[:, ci - at:ci + 1] = lo_blk[:at + 1].T
                 self.hi_room[:, ci - at:ci + 1] = hi_blk[:at + 1].T
         self.vm0 = base.pre.vm_pu
@@ -188,9 +189,9 @@ class CaseBounds:
         #: per case the branches its outage's factor reaches LODF_LIST at (CSR: ``big_idx[big_ptr[c]:
         #: big_ptr[c + 1]]``, ascending), for :func:`dc_near_cases`
         counts, idx = np.zeros(c_n, dtype=np.int64), []
-        for lo in range(0, c_n, ROOM_BLOCK):
-            rows, cols = np.nonzero(np.abs(scr.lodf[lo:lo + ROOM_BLOCK]) >= LODF_LIST)
-            counts[lo:lo + ROOM_BLOCK] = np.bincount(rows, minlength=min(ROOM_BLOCK, c_n - lo))
+        for lo in range(0, c_n, CASE_BLOCK):
+            rows, cols = np.nonzero(np.abs(scr.lodf[lo:lo + CASE_BLOCK]) >= LODF_LIST)
+            counts[lo:lo + CASE_BLOCK] = np.bincount(rows, minlength=min(CASE_BLOCK, c_n - lo))
             idx.append(cols.astype(np.int32))
         self.big_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.big_idx = np.concatenate(idx) if idx else np.zeros(0, dtype=np.int32)

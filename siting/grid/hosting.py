@@ -348,9 +348,7 @@ class CaseSet:
         base = g.solve(keep_jacobian=True)
         if not base.converged or keep or not CASES_BY_CHORD:
             return lambda o: base if o is None and not keep else g.solve(outage=o, keep_jacobian=keep)
-        v0 = base.vm_pu * np.exp(1j * base.va_rad)
-        lu0 = SparseLU(base.jacobian)
-        self._upd_base = (v0, lu0)  # (what the searches' outage updates correct: the same state)
+        v0, lu0 = self._upd_base = _factorised(base)  # (what the searches' outage updates correct: the same state)
         base = dataclasses.replace(base, jacobian=None)
 
         def solve(outage: int | None) -> ACResult:
@@ -974,9 +972,7 @@ class CaseSet:
         (:meth:`_outage_update`, :meth:`_chord_update`) correct."""
         got = self.__dict__.get("_upd_base")
         if got is None:
-            base = self.cases[0]
-            v0 = base.pre.vm_pu * np.exp(1j * base.pre.va_rad)
-            got = self._upd_base = (v0, SparseLU(self.pre_with_jacobian(base).jacobian))
+            got = self._upd_base = _factorised(self.pre_with_jacobian(self.cases[0]))
         return got
 
     def _chord_update(self, ci: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -1294,7 +1290,8 @@ class CaseSet:
         u0 = l_ac + NOISE_PP + (1.0 + GUARD_REL) * ratio * (cb.inv_r_max * p_mw * np.abs(load) + np.abs(d0))
         dc_near_cases(load, float(p_mw), scr.lodf, scr.k_out, scr.keep, scr.denom, scr.plain, cb.pf, cb.qf, cb.inv_r,
                    self._limit_stack()[0], cb.bound, cb.b_sorted, cb.order, l_ac, cb.l00, d0, ratio, u0, w, DC_NEAR_EPS,
-                   cb.lodf_max, cb.big_ptr, cb.big_idx, LODF_LIST, NOISE_PP, GUARD_REL, res.vm_pu - cb.vm0, cb.lo_room, cb.hi_room, cb.lo_min, cb.hi_min,
+                   cb.lodf_max, cb.big_ptr, cb.big_idx, LODF_LIST, NOISE_PP, GUARD_REL, res.vm_pu - cb.vm0, cb.lo_room,
+                   cb.hi_room, cb.lo_min, cb.hi_min,
                    GUARD_PU, NOISE_PU, cb.blind, near)
         self._near_strong(j, p_mw, res, near)
         self._near_pairs(j, p_mw, res, near)
@@ -1740,6 +1737,11 @@ class HostingSearch:
                 w_hi = 1.0
                 w_lo = w_lo * 0.5 if kept <= -2 else 1.0
         return lo, hi, hi_ev, hi_case
+
+
+def _factorised(res: ACResult) -> tuple[np.ndarray, SparseLU]:
+    """A solved state's complex voltages and its Jacobian (kept in `res`) factorised."""
+    return res.vm_pu * np.exp(1j * res.va_rad), SparseLU(res.jacobian)
 
 
 def woodbury_updates(lu: SparseLU, changes: list, rows: int | None = None) -> list:
